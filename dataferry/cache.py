@@ -1,0 +1,90 @@
+"""Where downloaded parts are spooled: a per-user cache directory, or a throwaway one.
+
+A file under its final name is complete and verified; anything still being written carries a
+``.partial`` suffix and is never read as data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from dataferry.parts import Part
+
+CACHE_ENV = "DATAFERRY_CACHE_DIR"
+"""Environment variable that moves the cache (default: the platform's user cache dir)."""
+
+PARTIAL_SUFFIX = ".partial"
+"""Suffix of a part file that is still being written."""
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def default_cache_dir() -> Path:
+    """``$DATAFERRY_CACHE_DIR``, else the platform cache dir (``~/.cache/dataferry`` on Linux)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("dataferry", appauthor=False))
+
+
+def _safe(name: str) -> str:
+    return _UNSAFE.sub("_", name)[:120] or "_"
+
+
+class PartCache:
+    """Part files of one job.
+
+    Args:
+        vendor, job_id: whose parts.
+        root: the cache root; ``None`` for the default. With ``persistent=False`` a temporary
+            directory is used and removed by :meth:`cleanup`.
+        persistent: keep verified parts for the next run (``cache=True``).
+
+    Example:
+        >>> c = PartCache("brightdata", "s_1", persistent=False)
+        >>> c.path(Part(0, "/x", "csv")).name
+        'part-00000.csv'
+        >>> c.cleanup()
+    """
+
+    def __init__(self, vendor: str, job_id: str, *, root: Path | str | None = None, persistent: bool = True) -> None:
+        self.persistent = persistent
+        if persistent:
+            base = Path(root).expanduser() if root is not None else default_cache_dir()
+            self.dir = base / _safe(vendor) / _safe(job_id)
+        else:
+            self.dir = Path(tempfile.mkdtemp(prefix=f"dataferry-{_safe(job_id)}-", dir=root))
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, part: Part) -> Path:
+        """Where ``part`` lives once complete."""
+        return self.dir / _safe(part.filename)
+
+    def partial(self, part: Part) -> Path:
+        """Where ``part`` is written while incomplete."""
+        return self.dir / (_safe(part.filename) + PARTIAL_SUFFIX)
+
+    def complete(self, part: Part) -> Path | None:
+        """The verified file for ``part`` when a previous run completed it."""
+        p = self.path(part)
+        if not self.persistent or not p.is_file():
+            return None
+        if part.size is not None and p.stat().st_size != part.size:
+            return None
+        return p
+
+    def discard(self, part: Part) -> None:
+        """Forget ``part`` (complete or not), e.g. after it failed to decode."""
+        for p in (self.path(part), self.partial(part)):
+            p.unlink(missing_ok=True)
+
+    def cleanup(self) -> None:
+        """Remove a throwaway cache directory (a persistent one is kept)."""
+        if not self.persistent:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,126 @@
+"""The ``dataferry`` command: ``demo``, ``emulate``, and per-vendor job commands.
+
+    dataferry demo                                   the main job, on the embedded emulator
+    dataferry emulate --vendor brightdata [--port P] serve an emulator for notebooks / teaching
+    dataferry brightdata trigger DATASET inputs.csv  trigger, wait and save as Parquet
+    dataferry brightdata status|wait|fetch|cancel ID work with an existing job
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from dataferry.errors import DataferryError, WaitInterrupted
+from dataferry.version import __version__
+
+VENDOR_CLIS = {
+    "brightdata": "dataferry.providers.brightdata.cli",
+    "mytracker": "dataferry.providers.mytracker.cli",
+    "woosmap": "dataferry.providers.woosmap.cli",
+    "algolia": "dataferry.providers.algolia.cli",
+}
+"""Vendor name → module with ``register(subparsers)`` adding that vendor's commands."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataferry", description="Trigger, wait for and fetch vendor data exports.")
+    parser.add_argument("--version", action="version", version=f"dataferry {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole journey on the embedded Bright Data emulator")
+    demo.add_argument("--rows", type=int, default=20_000, help="records to collect (default 20000)")
+    demo.add_argument("--out", default="dataferry-demo/products.parquet", help="Parquet file to write")
+    demo.add_argument("--progress", default=None, help="auto, tqdm, log or off")
+    demo.set_defaults(func=_demo)
+
+    emulate = sub.add_parser("emulate", help="serve a vendor emulator on 127.0.0.1 until stopped")
+    emulate.add_argument("--vendor", required=True, help="brightdata, mytracker, woosmap or algolia")
+    emulate.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--no-rate-limits", action="store_true", help="switch the vendor's rate limits off")
+    emulate.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help="emulator setting, e.g. --set ready_after=10 (repeatable)")
+    emulate.set_defaults(func=_emulate)
+
+    for vendor, module in VENDOR_CLIS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("dataferry"):
+                continue
+            raise
+        mod.register(sub)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dataferry.demo import run_demo
+
+    run_demo(rows=args.rows, out=args.out, progress=args.progress)
+    return 0
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise DataferryError(f"--set expects NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), json.loads(raw)
+    except ValueError:
+        return name.strip(), raw
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    from dataferry import emulator
+
+    options = dict(_parse_setting(s) for s in args.set)
+    if args.no_rate_limits:
+        options["rate_limits"] = False
+    try:
+        emu = emulator.start(args.vendor, port=args.port, host=args.host, **options)
+    except (ValueError, TypeError) as exc:
+        raise DataferryError(str(exc)) from exc
+    print(f"{args.vendor} emulator listening on {emu.base_url}")
+    print(f"  base_url: {emu.base_url}")
+    for key, value in emu.credentials.items():
+        print(f"  {key}: {value}")
+    for key, value in emu.app.describe().items():
+        if isinstance(value, dict):
+            print(f"  {key}:")
+            for k, v in value.items():
+                print(f"    {k}  {v}")
+        else:
+            print(f"  {key}: {value}")
+    kwargs = ", ".join(f"{k}={v!r}" for k, v in emu.client_kwargs().items())
+    print(f"  python: {args.vendor}.Client({kwargs})")
+    print("press Ctrl-C to stop", flush=True)
+    try:
+        emu.server._thread.join()  # type: ignore[union-attr]
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        emu.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dataferry`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WaitInterrupted as exc:
+        print(f"dataferry: {exc}", file=sys.stderr)
+        return 130
+    except DataferryError as exc:
+        print(f"dataferry: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

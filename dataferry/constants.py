@@ -1,0 +1,69 @@
+"""Named defaults. Every number the engine uses lives here, with what it means."""
+
+from __future__ import annotations
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a TCP connection to the vendor."""
+
+READ_TIMEOUT = 60.0
+"""Seconds to wait for the next bytes of a response before giving up on it."""
+
+MAX_ATTEMPTS = 6
+"""Attempts for one request (the first try included) on retryable failures."""
+
+RETRY_BASE_DELAY = 2.0
+"""First back-off delay in seconds; doubles with each attempt (Bright Data asks for 2 s)."""
+
+RETRY_MAX_DELAY = 60.0
+"""Upper bound for one back-off delay, and for a server's ``Retry-After`` we honour."""
+
+RETRY_BUDGET = 600.0
+"""Total seconds one request may spend waiting between attempts before it gives up."""
+
+POLL_INITIAL = 1.0
+"""First delay between two status polls, in seconds."""
+
+POLL_GROWTH = 1.5
+"""Factor by which the poll delay grows after each poll that shows no change."""
+
+POLL_MAX = 30.0
+"""Cap for the poll delay, in seconds."""
+
+POLL_JITTER = 0.1
+"""Relative jitter applied to each poll delay (0.1 = plus or minus 10 %)."""
+
+WAIT_TIMEOUT = 6 * 3600.0
+"""Default overall deadline of ``wait()`` in seconds; ``timeout=None`` waits forever."""
+
+NOT_FOUND_GRACE = 30.0
+"""Seconds after a trigger during which a 404 on the job means "not visible yet"."""
+
+TRANSPORT_ERRORS_IN_A_ROW = 10
+"""Consecutive failed polls (network, 5xx) tolerated before ``wait()`` gives up."""
+
+DOWNLOAD_WORKERS = 2
+"""Parts downloaded at the same time."""
+
+CHUNK_SIZE = 1 << 20
+"""Bytes read from the network per chunk while spooling a part to disk."""
+
+DOWNLOAD_RESUMES = 5
+"""Times a dropped part download is resumed (HTTP Range) before it fails."""
+
+PROGRESS_MIN_INTERVAL = 0.25
+"""Minimum seconds between two redraws of a progress display."""
+
+LOG_PROGRESS_INTERVAL = 30.0
+"""Minimum seconds between two progress log lines within one stage."""
+
+QUIET_SECONDS = 1.0
+"""Jobs that finish within this many seconds draw no progress display at all."""
+
+PARQUET_COMPRESSION = "zstd"
+"""Parquet codec used unless ``compression=`` says otherwise."""
+
+PARQUET_ROW_GROUP_ROWS = 256 * 1024
+"""Target rows per Parquet row group."""
+
+USER_AGENT = "dataferry"
+"""Product token sent in ``User-Agent`` (the version is appended)."""

@@ -1,0 +1,239 @@
+"""Bytes on disk → Arrow tables, with pyarrow's native readers.
+
+gzip is recognised by its magic bytes (whatever the part claims) and inflated with ISA-L
+when it is installed (several times faster than zlib, and it releases the GIL), otherwise
+with the standard library. A truncated or corrupt stream is a :class:`PartCorrupt`, never a
+short table.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
+from dataferry.parts import FORMATS, normalize_format
+
+try:  # pragma: no cover - exercised when isal is installed (a dependency)
+    from isal import igzip_threaded as _igzip_threaded
+
+    HAVE_ISAL = True
+except ImportError:  # pragma: no cover
+    _igzip_threaded = None
+    HAVE_ISAL = False
+
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of every gzip stream."""
+
+CSV_BLOCK_SIZE = 8 << 20
+"""Bytes per block pyarrow's CSV reader parses at once (and per thread)."""
+
+INFLATE_BLOCK = 4 << 20
+"""Bytes the background gunzip thread hands over at once."""
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How to read the parts.
+
+    Attributes:
+        column_types: column name → Arrow type (or a type name such as ``"string"``,
+            ``"int64"``, ``"timestamp[s]"``) to force instead of inferring.
+        delimiter: CSV field delimiter.
+        timestamp_parsers: ``strptime`` formats tried for timestamp columns in CSV
+            (ISO 8601 is always tried); ``None`` for pyarrow's default.
+        null_values: CSV strings read as null.
+        columns: only keep these columns (in this order).
+
+    Example:
+        >>> DecodeOptions(column_types={"id": "string"}).arrow_types()["id"]
+        DataType(string)
+    """
+
+    column_types: Mapping[str, Any] | None = None
+    delimiter: str = ","
+    timestamp_parsers: Sequence[str] | None = None
+    null_values: Sequence[str] = ("", "NULL", "null", "NaN", "N/A", "n/a")
+    columns: Sequence[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def arrow_types(self) -> dict[str, pa.DataType]:
+        """``column_types`` with every value as a ``pyarrow.DataType``."""
+        out: dict[str, pa.DataType] = {}
+        for name, t in (self.column_types or {}).items():
+            if isinstance(t, pa.DataType):
+                out[name] = t
+                continue
+            try:
+                out[name] = pa.type_for_alias(str(t))
+            except (ValueError, KeyError) as exc:
+                raise InvalidArgument(f"column_types[{name!r}] = {t!r} is not an Arrow type name") from exc
+        return out
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the file starts with the gzip magic bytes."""
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """A binary stream of the part's content, gunzipped when it is gzip."""
+    if is_gzip(path):
+        if _igzip_threaded is not None:
+            return _igzip_threaded.open(path, "rb", threads=1, block_size=INFLATE_BLOCK)
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+_CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+def read_table(path: Path, fmt: str, options: DecodeOptions | None = None, *, label: str = "") -> pa.Table:
+    """Decode one part file into an Arrow table.
+
+    Args:
+        path: the complete part file.
+        fmt: ``"csv"``, ``"json"`` (an array of objects), ``"ndjson"`` / ``"jsonl"``.
+        options: decode options.
+        label: names the part in errors (``"part 3 of s_…"``).
+
+    Raises:
+        PartCorrupt: the gzip stream is truncated or damaged.
+        DecodeError: the content is not valid for ``fmt``.
+    """
+    options = options or DecodeOptions()
+    fmt = normalize_format(fmt)
+    if fmt not in FORMATS:
+        raise InvalidArgument(f"format {fmt!r} is not one of {', '.join(FORMATS)} (or jsonl)")
+    label = label or path.name
+    try:
+        with open_bytes(path) as stream:
+            if fmt == "csv":
+                table = _read_csv(stream, options)
+            elif fmt == "ndjson":
+                table = _read_ndjson(stream, options)
+            else:
+                table = _read_json_array(stream)
+    except pa.ArrowInvalid as exc:
+        raise DecodeError(f"{label}: not valid {fmt}: {_first_line(exc)}") from exc
+    except json.JSONDecodeError as exc:
+        raise DecodeError(f"{label}: not valid {fmt}: {exc}") from exc
+    except _CORRUPT as exc:
+        raise PartCorrupt(
+            f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
+            hint="the cached copy was discarded; run the same call again to download it anew",
+        ) from exc
+    return _select(_apply_types(table, options), options)
+
+
+def _read_csv(stream: IO[bytes], options: DecodeOptions) -> pa.Table:
+    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
+    if not head:
+        return pa.table({})
+    convert = pacsv.ConvertOptions(
+        column_types=options.arrow_types() or None,
+        null_values=list(options.null_values),
+        strings_can_be_null=True,
+        timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
+    )
+    read = pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, use_threads=True)
+    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True)
+    try:
+        return pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return pa.table({})
+        raise
+
+
+def _read_ndjson(stream: IO[bytes], options: DecodeOptions) -> pa.Table:
+    data = stream.read()
+    if not data.strip():
+        return pa.table({})
+    try:
+        return pajson.read_json(
+            io.BytesIO(data),
+            read_options=pajson.ReadOptions(block_size=max(1 << 20, min(len(data) + 1, 64 << 20))),
+            parse_options=pajson.ParseOptions(newlines_in_values=False),
+        )
+    except pa.ArrowInvalid as exc:
+        # pyarrow refuses a column whose type changes between rows; read such parts row by row
+        if "changed from" not in str(exc) and "unexpected" not in str(exc).lower():
+            raise
+        rows = [json.loads(line) for line in data.splitlines() if line.strip()]
+        return rows_to_table(rows)
+
+
+def _read_json_array(stream: IO[bytes]) -> pa.Table:
+    data = stream.read()
+    if not data.strip():
+        return pa.table({})
+    value = json.loads(data)
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise DecodeError(f"expected a JSON array of objects, got {type(value).__name__}")
+    return rows_to_table(value)
+
+
+def rows_to_table(rows: list[Any]) -> pa.Table:
+    """Records (dicts) → a table; columns whose values disagree in type become JSON text."""
+    if not rows:
+        return pa.table({})
+    if not all(isinstance(r, dict) for r in rows):
+        raise DecodeError("expected every record to be a JSON object")
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        names: dict[str, None] = {}
+        for r in rows:
+            names.update(dict.fromkeys(r))
+        columns = {}
+        for name in names:
+            values = [r.get(name) for r in rows]
+            try:
+                columns[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                columns[name] = pa.array(
+                    [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values],
+                    type=pa.string(),
+                )
+        return pa.table(columns)
+
+
+def _apply_types(table: pa.Table, options: DecodeOptions) -> pa.Table:
+    types = options.arrow_types()
+    if not types:
+        return table
+    for name, t in types.items():
+        if name in table.column_names and table.schema.field(name).type != t:
+            i = table.column_names.index(name)
+            try:
+                table = table.set_column(i, pa.field(name, t), table.column(i).cast(t))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise DecodeError(f"column {name!r} cannot be read as {t}: {_first_line(exc)}") from exc
+    return table
+
+
+def _select(table: pa.Table, options: DecodeOptions) -> pa.Table:
+    if not options.columns:
+        return table
+    missing = [c for c in options.columns if c not in table.column_names]
+    for name in missing:
+        table = table.append_column(name, pa.nulls(table.num_rows))
+    return table.select(list(options.columns))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

@@ -1,0 +1,269 @@
+"""Spooling parts to disk: parallel, resumable, checked, atomic, reused on the next run."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import urllib3.exceptions
+
+from dataferry.clock import Clock
+from dataferry.constants import CHUNK_SIZE, DOWNLOAD_RESUMES, DOWNLOAD_WORKERS
+from dataferry.errors import LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied, ApiError
+from dataferry.events import notice
+from dataferry.http.retry import backoff_delay, parse_retry_after, parse_try_again
+from dataferry.http.session import HttpClient
+from dataferry.cache import PartCache
+from dataferry.parts import Part
+
+NOT_READY_WAIT = 900.0
+"""Seconds a download keeps asking while the vendor answers 202 "not ready yet"."""
+
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first two bytes of every gzip stream."""
+
+EXPIRED_STATUSES = (401, 403, 404, 410)
+"""Statuses a dead signed link answers with; the link is refreshed once before giving up."""
+
+_DROPPED = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.ReadTimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+Refresh = Callable[[Part], Part]
+"""Returns the same part behind a fresh link (for links that expire)."""
+
+
+@dataclass
+class Fetched:
+    """A part on disk.
+
+    Attributes:
+        part: the part (with the link finally used).
+        path: the complete, verified file.
+        cached: whether it came from a previous run's cache.
+    """
+
+    part: Part
+    path: Path
+    cached: bool
+
+
+class Downloader:
+    """Downloads parts into a :class:`PartCache`.
+
+    Args:
+        http: the vendor's session (auth, retries, rate limits).
+        cache: where parts go.
+        clock: time source.
+        job_id: for error messages.
+        refresh: renews an expired link; ``None`` when links do not expire.
+        on_bytes: called with each chunk's size (progress).
+        resumes: how many times one part may be resumed after a dropped connection.
+        chunk_size: bytes per read.
+    """
+
+    def __init__(
+        self,
+        http: HttpClient,
+        cache: PartCache,
+        *,
+        clock: Clock,
+        job_id: str = "",
+        refresh: Refresh | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+        resumes: int = DOWNLOAD_RESUMES,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.http = http
+        self.cache = cache
+        self.clock = clock
+        self.job_id = job_id
+        self.refresh = refresh
+        self.on_bytes = on_bytes or (lambda n: None)
+        self.resumes = resumes
+        self.chunk_size = chunk_size
+
+    def fetch(self, part: Part) -> Fetched:
+        """Download one part (or find it in the cache).
+
+        Raises:
+            PartIncomplete: the connection kept dropping, or 202 never ended.
+            PartCorrupt: the body is longer than announced, or not gzip when it should be.
+            LinkExpired: the link is dead and no fresh one could be had.
+            ApiError: the vendor refused the download.
+        """
+        done = self.cache.complete(part)
+        if done is not None:
+            self.on_bytes(done.stat().st_size)
+            return Fetched(part, done, cached=True)
+        tmp = self.cache.partial(part)
+        have = tmp.stat().st_size if tmp.exists() else 0
+        drops = 0
+        refreshed = False
+        not_ready_since: float | None = None
+        attempt = 0
+        while True:
+            if self.refresh is not None and part.expired(self.clock.time()):
+                part = self._refresh(part, why="its link expired")
+                refreshed = True
+            headers = {"Accept-Encoding": "identity"}
+            if have:
+                headers["Range"] = f"bytes={have}-"
+            try:
+                response = self.http.request(
+                    "GET",
+                    part.url,
+                    params=list(part.params) or None,
+                    headers=headers,
+                    stream=True,
+                    allow=(202, 206, 416),
+                    family="download",
+                    job_id=self.job_id,
+                )
+            except (PermissionDenied, NotFound, ApiError) as exc:
+                status = getattr(exc, "status", None)
+                if self.refresh is not None and not refreshed and status in EXPIRED_STATUSES:
+                    part = self._refresh(part, why=f"its link answered HTTP {status}")
+                    refreshed = True
+                    continue
+                if status in EXPIRED_STATUSES and part.expires_at is not None:
+                    raise LinkExpired(
+                        f"part {part.index} of {self.job_id}: the download link is no longer valid",
+                        hint="fetch the job again to get fresh links",
+                    ) from exc
+                raise
+
+            if response.status_code == 202:
+                response.close()
+                now = self.clock.monotonic()
+                not_ready_since = now if not_ready_since is None else not_ready_since
+                if now - not_ready_since > NOT_READY_WAIT:
+                    raise PartIncomplete(f"part {part.index} of {self.job_id} stayed 'not ready' for {NOT_READY_WAIT:g} s")
+                attempt += 1
+                hint = parse_retry_after(response.headers.get("Retry-After"), self.clock.time())
+                if hint is None:
+                    hint = parse_try_again(response.text if not response.raw.closed else None)
+                delay = backoff_delay(attempt, hint=hint, cap=30.0, rng=self.http.rng)
+                notice(f"part {part.index}: not ready yet, asking again in {delay:.0f} s")
+                self.clock.sleep(delay)
+                continue
+            if response.status_code == 416:
+                # we already hold every byte (a previous run stopped right before the rename)
+                response.close()
+                self._finish(part, tmp, have, expected=have)
+                return Fetched(part, self.cache.path(part), cached=False)
+
+            expected = _expected_total(response, have)
+            if have and response.status_code == 200:
+                notice(f"part {part.index}: the server ignored Range; downloading it again from the start")
+                self.on_bytes(-have)
+                have = 0
+            try:
+                have = self._spool(response, tmp, have)
+            except _DROPPED as exc:
+                drops += 1
+                if drops > self.resumes:
+                    raise PartIncomplete(
+                        f"part {part.index} of {self.job_id}: the connection dropped {drops} times "
+                        f"({have} bytes kept in {tmp.name})",
+                        hint="run the same call again to resume where it stopped",
+                    ) from exc
+                notice(f"part {part.index}: connection dropped at {have:,} bytes; resuming")
+                self.clock.sleep(backoff_delay(drops, base=0.5, cap=10.0, rng=self.http.rng))
+                continue
+            finally:
+                response.close()
+            if expected is not None and have < expected:
+                drops += 1
+                if drops > self.resumes:
+                    raise PartIncomplete(f"part {part.index} of {self.job_id}: got {have} of {expected} bytes")
+                notice(f"part {part.index}: body ended at {have:,} of {expected:,} bytes; resuming")
+                continue
+            self._finish(part, tmp, have, expected)
+            return Fetched(part, self.cache.path(part), cached=False)
+
+    def fetch_all(self, parts: Iterable[Part], *, workers: int = DOWNLOAD_WORKERS) -> Iterator[Fetched]:
+        """Download parts ``workers`` at a time; yield them in index order as each is ready."""
+        parts = list(parts)
+        if not parts:
+            return
+        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="dataferry-dl")
+        try:
+            futures: list[Future[Fetched]] = [
+                pool.submit(contextvars.copy_context().run, self.fetch, p) for p in parts
+            ]
+            for fut in futures:
+                yield fut.result()
+        finally:
+            for fut in futures if "futures" in locals() else ():
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- internals ----------------------------------------------------------------------
+    def _refresh(self, part: Part, *, why: str) -> Part:
+        assert self.refresh is not None
+        notice(f"part {part.index}: {why}; asking for a fresh link")
+        fresh = self.refresh(part)
+        if fresh.expired(self.clock.time()):
+            raise LinkExpired(
+                f"part {part.index} of {self.job_id}: the vendor only offers an expired link",
+                hint="the export may be too old; create it again",
+            )
+        return fresh
+
+    def _spool(self, response: requests.Response, tmp: Path, have: int) -> int:
+        mode = "ab" if have else "wb"
+        read = response.raw.read
+        with open(tmp, mode) as f:
+            while True:
+                chunk = read(self.chunk_size, decode_content=False)
+                if not chunk:
+                    break
+                f.write(chunk)
+                have += len(chunk)
+                self.on_bytes(len(chunk))
+        return have
+
+    def _finish(self, part: Part, tmp: Path, have: int, expected: int | None) -> None:
+        problem = None
+        if expected is not None and have != expected:
+            problem = f"{have} bytes where {expected} were announced"
+        elif part.size is not None and have != part.size:
+            problem = f"{have} bytes where the vendor listed {part.size}"
+        elif part.compression == "gzip":
+            with open(tmp, "rb") as f:
+                if f.read(2) != GZIP_MAGIC:
+                    problem = "not a gzip file"
+        if problem:
+            tmp.unlink(missing_ok=True)
+            raise PartCorrupt(
+                f"part {part.index} of {self.job_id}: {problem}; the file was discarded",
+                hint="run the same call again to download it anew",
+            )
+        os.replace(tmp, self.cache.path(part))
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def _expected_total(response: requests.Response, have: int) -> int | None:
+    if response.status_code == 206:
+        m = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if m and m.group(3) != "*":
+            return int(m.group(3))
+        length = response.headers.get("Content-Length")
+        return have + int(length) if length and length.isdigit() else None
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None

@@ -1,0 +1,70 @@
+"""Running an emulator app over real HTTP on 127.0.0.1, in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that logs to the ``dataferry.emulator`` logger at DEBUG only."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        logging.getLogger("dataferry.emulator").debug("%s %s", self.requestline, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+        logging.getLogger("dataferry.emulator").debug(format, *args)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+        logging.getLogger("dataferry.emulator").debug(message, *args)
+
+
+class ServerThread:
+    """A threaded WSGI server on a loopback port.
+
+    Args:
+        app: the WSGI application.
+        host: the interface (loopback by default).
+        port: ``0`` picks a free port.
+
+    Example:
+        >>> s = ServerThread(lambda env, start: []).start()   # doctest: +SKIP
+        >>> s.url                                            # doctest: +SKIP
+        'http://127.0.0.1:54321'
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"emulator-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,310 @@
+"""Every error dataferry raises, under one root.
+
+::
+
+    DataferryError
+    ├── InvalidArgument (also ValueError)   bad input caught before anything is sent
+    ├── ConfigurationError                  missing credentials, unknown progress mode
+    ├── ApiError                            the vendor answered with an error
+    │   ├── BadRequest (400)                .errors lists validation errors
+    │   │   ├── SnapshotNotReady            Bright Data "Snapshot is not ready"
+    │   │   ├── SnapshotExpired             Bright Data "Snapshot is expired"
+    │   │   ├── SnapshotEmpty               Bright Data "Snapshot is empty"
+    │   │   └── SnapshotTooBig              Bright Data "too big for single file delivery"
+    │   ├── AuthenticationError (401)
+    │   ├── PaymentRequired (402)
+    │   ├── PermissionDenied (403)
+    │   ├── NotFound (404)
+    │   ├── Conflict (409)
+    │   ├── UnprocessableEntity (422)
+    │   ├── RateLimited (429)               .retry_after seconds, when the vendor said
+    │   └── ServerError (5xx)
+    ├── TransportError                      no usable answer: connection refused/reset, timeout
+    │   └── RequestMayHaveReached           a non-idempotent call failed after sending; not re-sent
+    ├── JobError                            about a job as a whole; carries .job_id
+    │   ├── JobFailed                       the vendor reports failure; .vendor_message verbatim
+    │   ├── JobCancelled
+    │   └── WaitTimeout                     the deadline passed while the job still ran
+    └── DataError                           what came back cannot be used as is
+        ├── PartIncomplete                  a part could not be downloaded completely
+        ├── PartCorrupt                     length or gzip check failed
+        ├── LinkExpired                     a download link expired and could not be refreshed
+        └── DecodeError                     a part is not valid CSV / JSON / NDJSON
+
+    WaitInterrupted (a KeyboardInterrupt)   Ctrl-C / "interrupt kernel" while waiting
+
+``WaitInterrupted`` is deliberately a ``KeyboardInterrupt`` and not a ``DataferryError``: an
+``except Exception`` in user code must not swallow an interrupt.
+
+Every error's message is safe to show: credentials are masked before the message is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DataferryError(Exception):
+    """Root of every error dataferry raises (except :class:`WaitInterrupted`).
+
+    Attributes:
+        hint: what the user can do about it, or ``None``.
+    """
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class InvalidArgument(DataferryError, ValueError):
+    """A parameter is wrong; raised before any request is sent.
+
+    Example:
+        >>> raise InvalidArgument("batch_size must be at least 1000, got 10")
+        Traceback (most recent call last):
+        ...
+        dataferry.errors.InvalidArgument: batch_size must be at least 1000, got 10
+    """
+
+
+class ConfigurationError(DataferryError):
+    """Something about the environment is missing or wrong (credentials, settings)."""
+
+
+class ApiError(DataferryError):
+    """The vendor answered with an HTTP error.
+
+    Attributes:
+        vendor: ``"brightdata"``, ``"mytracker"``, ...
+        status: the HTTP status code.
+        vendor_message: the vendor's own message, verbatim.
+        method: the HTTP method.
+        url: the request URL with secrets masked.
+        body: the decoded response body (``dict``/``list``/``str``), secrets masked.
+        job_id: the job the request was about, when known.
+        errors: a list of validation errors when the vendor gave them.
+    """
+
+    def __init__(
+        self,
+        vendor_message: str,
+        *,
+        vendor: str = "",
+        status: int | None = None,
+        method: str = "",
+        url: str = "",
+        body: Any = None,
+        job_id: str | None = None,
+        errors: list[Any] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.status = status
+        self.vendor_message = vendor_message
+        self.method = method
+        self.url = url
+        self.body = body
+        self.job_id = job_id
+        self.errors = list(errors or [])
+        where = f"{method} {url}".strip()
+        head = f"{vendor} " if vendor else ""
+        message = f"{head}HTTP {status}: {vendor_message}" if status else f"{head}{vendor_message}"
+        if self.errors:
+            message += "".join(f"\n  - {_one_line(e)}" for e in self.errors)
+        if where:
+            message += f"\n  request: {where}"
+        super().__init__(message, hint=hint)
+
+
+def _one_line(error: Any) -> str:
+    if isinstance(error, dict):
+        loc = error.get("loc") or error.get("field") or error.get("path")
+        msg = error.get("msg") or error.get("message") or error.get("error") or error
+        if isinstance(loc, (list, tuple)):
+            loc = ".".join(str(p) for p in loc)
+        return f"{loc}: {msg}" if loc else str(msg)
+    return str(error)
+
+
+class BadRequest(ApiError):
+    """HTTP 400: the vendor refused the request as it was."""
+
+
+class SnapshotNotReady(BadRequest):
+    """Bright Data: the snapshot is not ready for this operation yet."""
+
+    hint = "wait for the snapshot first: snap.wait()"
+
+
+class SnapshotExpired(BadRequest):
+    """Bright Data: the snapshot's data is no longer kept (16 days)."""
+
+    hint = "trigger the collection again; expired snapshots cannot be downloaded"
+
+
+class SnapshotEmpty(BadRequest):
+    """Bright Data: the snapshot finished with no records."""
+
+    hint = "the collection produced no records; check the inputs (snap.input())"
+
+
+class SnapshotTooBig(BadRequest):
+    """Bright Data: the snapshot is too big to deliver as a single file."""
+
+    hint = "pass batch_size= to split the delivery into several files"
+
+
+class AuthenticationError(ApiError):
+    """HTTP 401: the credentials are missing or wrong."""
+
+    hint = "check the API token / key (and that it is for this account)"
+
+
+class PaymentRequired(ApiError):
+    """HTTP 402: the account is out of quota or credit."""
+
+
+class PermissionDenied(ApiError):
+    """HTTP 403: the credentials are valid but not allowed to do this."""
+
+
+class NotFound(ApiError):
+    """HTTP 404: the resource (job, snapshot, dataset...) does not exist."""
+
+
+class Conflict(ApiError):
+    """HTTP 409: the resource is in a state that forbids this operation."""
+
+
+class UnprocessableEntity(ApiError):
+    """HTTP 422: the request body did not validate; ``.errors`` lists each problem."""
+
+
+class RateLimited(ApiError):
+    """HTTP 429: too many requests or too many running jobs.
+
+    Attributes:
+        retry_after: seconds the vendor asked us to wait, when it said.
+    """
+
+    def __init__(self, vendor_message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(vendor_message, **kw)
+
+
+class ServerError(ApiError):
+    """HTTP 5xx: the vendor failed; retried automatically where that is safe."""
+
+
+class TransportError(DataferryError):
+    """No usable HTTP answer: connection refused or reset, DNS failure, timeout.
+
+    Attributes:
+        method, url: the request (secrets masked).
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", hint: str | None = None) -> None:
+        self.method = method
+        self.url = url
+        where = f"{method} {url}".strip()
+        super().__init__(f"{message}\n  request: {where}" if where else message, hint=hint)
+
+
+class RequestMayHaveReached(TransportError):
+    """A non-idempotent call (trigger, create, run, cancel) failed after it was sent.
+
+    It is not re-sent automatically: the vendor may have created the job. Look at the job
+    list before trying again.
+    """
+
+
+class JobError(DataferryError):
+    """An error about a job as a whole.
+
+    Attributes:
+        vendor: the vendor.
+        job_id: the job's id.
+        status: the last :class:`~dataferry.status.JobStatus` seen, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str = "",
+        job_id: str | None = None,
+        status: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.job_id = job_id
+        self.status = status
+        super().__init__(message, hint=hint)
+
+
+class JobFailed(JobError):
+    """The vendor reports that the job failed.
+
+    Attributes:
+        vendor_message: the vendor's own failure message, verbatim.
+    """
+
+    def __init__(self, vendor_message: str, **kw: Any) -> None:
+        self.vendor_message = vendor_message
+        job = kw.get("job_id")
+        vendor = kw.get("vendor") or "job"
+        super().__init__(f"{vendor} job {job} failed: {vendor_message}", **kw)
+
+
+class JobCancelled(JobError):
+    """The job was cancelled (by the user, another client or the vendor)."""
+
+
+class WaitTimeout(JobError):
+    """The wait deadline passed; the job itself is left running."""
+
+
+class WaitInterrupted(KeyboardInterrupt):
+    """Waiting was interrupted (Ctrl-C or "interrupt kernel").
+
+    The remote job keeps running unless ``cancel_on_interrupt=True`` was given; the message
+    says how to re-attach to it.
+
+    Attributes:
+        job_id: the job's id.
+        cancelled: whether the remote job was cancelled.
+    """
+
+    def __init__(self, message: str, *, job_id: str | None = None, cancelled: bool = False) -> None:
+        self.job_id = job_id
+        self.cancelled = cancelled
+        super().__init__(message)
+
+
+class DataError(DataferryError):
+    """What came back cannot be used as it is."""
+
+
+class PartIncomplete(DataError):
+    """A part could not be downloaded completely, even after resuming."""
+
+
+class PartCorrupt(DataError):
+    """A downloaded part failed its length or gzip check; it was discarded."""
+
+
+class LinkExpired(DataError):
+    """A download link expired and the vendor gave no fresh one."""
+
+
+class DecodeError(DataError):
+    """A part could not be decoded as the expected format."""

@@ -1,0 +1,383 @@
+"""The handle a user holds for a remote job: status, wait, cancel, and (for jobs that produce
+data) its parts as files, Arrow, pandas or Parquet.
+
+A vendor subclasses :class:`Job` (or :class:`DataJob`) and fills in a few hooks; everything a
+user calls is here, the same for every vendor. A handle is re-creatable from its id alone, so a
+notebook can re-attach after a kernel restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyarrow as pa
+
+from dataferry.cache import PartCache
+from dataferry.constants import DOWNLOAD_WORKERS, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS, WAIT_TIMEOUT
+from dataferry.decode import DecodeOptions, read_table
+from dataferry.download import Downloader
+from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
+from dataferry.output import concat, open_parquet_sink, to_pandas
+from dataferry.parts import Part
+from dataferry.progress import Reporter, Stage, make_renderer
+from dataferry.status import JobState, JobStatus
+from dataferry.wait import PollPolicy, wait_until_finished
+
+if TYPE_CHECKING:
+    from dataferry.client import VendorClient
+
+_SENTINEL = object()
+
+
+class Job:
+    """A remote job (a snapshot, an export, an import run, an ingestion run).
+
+    Subclasses implement :meth:`_fetch_status` and, where the vendor allows it,
+    :meth:`_cancel_remote`; they set :attr:`kind` and :attr:`reattach`.
+
+    Attributes:
+        id: the vendor's id for the job.
+        client: the vendor client it belongs to.
+        last_status: the latest :class:`~dataferry.status.JobStatus` seen, or ``None``.
+    """
+
+    kind: ClassVar[str] = "job"
+    status_family: ClassVar[str] = "status"
+    failure: ClassVar[type[JobFailed]] = JobFailed
+    poll_policy: ClassVar[PollPolicy] = PollPolicy()
+
+    def __init__(self, client: VendorClient, job_id: str, *, triggered: bool = False) -> None:
+        self.client = client
+        self.id = str(job_id)
+        self.last_status: JobStatus | None = None
+        self._triggered_at = client.clock.monotonic() if triggered else None
+
+    # -- vendor hooks -------------------------------------------------------------------
+    def _fetch_status(self) -> JobStatus:
+        raise NotImplementedError
+
+    def _cancel_remote(self) -> None:
+        raise DataferryError(f"{self.vendor} {self.kind}s cannot be cancelled through the API")
+
+    @property
+    def reattach(self) -> str:
+        """Python code that gets this job back, e.g. ``brightdata.Client().snapshot('s_…')``."""
+        return f"{self.vendor}.Client().job({self.id!r})"
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def vendor(self) -> str:
+        """The vendor's name."""
+        return self.client.vendor
+
+    def status(self) -> JobStatus:
+        """Ask the vendor for the job's status now (one request).
+
+        Returns:
+            The :class:`~dataferry.status.JobStatus`; also kept as :attr:`last_status`.
+        """
+        status = self._fetch_status()
+        self.last_status = status
+        return status
+
+    def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = _SENTINEL,
+             cancel_on_interrupt: bool = False) -> Job:
+        """Wait until the job finishes, showing progress.
+
+        Args:
+            timeout: seconds before :class:`~dataferry.errors.WaitTimeout` (the job is left
+                running); ``None`` waits as long as it takes.
+            progress: ``"auto"``, ``"widget"``, ``"html"``, ``"tqdm"``, ``"log"``, ``"off"``,
+                ``True`` / ``False``; default: the client's setting.
+            cancel_on_interrupt: cancel the remote job on Ctrl-C / "interrupt kernel".
+
+        Returns:
+            ``self``, so that ``job.wait().to_pandas()`` reads naturally.
+
+        Raises:
+            JobFailed: the vendor reports failure (its message verbatim).
+            JobCancelled: the job was cancelled.
+            WaitTimeout: ``timeout`` passed.
+            WaitInterrupted: interrupted; the message says how to re-attach.
+        """
+        if self.last_status is not None and self.last_status.state is JobState.DONE:
+            return self
+        with self._operation(progress) as reporter:
+            self._wait(reporter, timeout, cancel_on_interrupt)
+            reporter.finish(Stage.DONE, message=self.last_status.message if self.last_status else None)
+        return self
+
+    def cancel(self) -> None:
+        """Ask the vendor to cancel the job."""
+        self._cancel_remote()
+        self.last_status = JobStatus(JobState.CANCELLED, "cancelled", "cancelled by the user")
+
+    @property
+    def done(self) -> bool:
+        """Whether the last status seen says the job completed successfully."""
+        return self.last_status is not None and self.last_status.state is JobState.DONE
+
+    def __repr__(self) -> str:
+        state = self.last_status.describe() if self.last_status else "status not checked"
+        return f"<{self.vendor} {self.kind} {self.id}: {state}>"
+
+    def _repr_html_(self) -> str:
+        s = self.last_status
+        state = s.state.value if s else "unknown"
+        colour = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#6d4c41"}.get(state, "#1565c0")
+        rows = [("status", s.raw if s else "not checked yet")]
+        if s and s.progress is not None:
+            rows.append(("progress", f"{s.progress:.0%}"))
+        if s and s.message:
+            rows.append(("message", s.message))
+        rows.append(("re-attach", self.reattach))
+        cells = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'><code>{html.escape(str(v))}</code></td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<div class='dataferry-job' style='border-left:4px solid {colour};padding:4px 10px'>"
+            f"<b>{html.escape(self.vendor)} {html.escape(self.kind)}</b> <code>{html.escape(self.id)}</code> "
+            f"<span style='color:{colour};font-weight:bold'>{html.escape(state)}</span>"
+            f"<table>{cells}</table></div>"
+        )
+
+    # -- internals ----------------------------------------------------------------------
+    def _policy(self) -> PollPolicy:
+        floor = self.client.http.limiter.min_interval(self.status_family)
+        policy = self.client.poll or self.poll_policy
+        if floor > policy.floor:
+            from dataclasses import replace
+
+            policy = replace(policy, floor=floor, initial=max(policy.initial, floor))
+        return policy
+
+    def _wait(self, reporter: Reporter, timeout: float | None, cancel_on_interrupt: bool) -> JobStatus:
+        if self.last_status is not None and self.last_status.state is JobState.DONE:
+            return self.last_status
+        reporter.stage(Stage.SUBMITTED if self.last_status is None else Stage.RUNNING)
+        return wait_until_finished(
+            self.status,
+            vendor=self.vendor,
+            job_id=self.id,
+            reporter=reporter,
+            reattach=self.reattach,
+            policy=self._policy(),
+            timeout=timeout,
+            clock=self.client.clock,
+            triggered_at=self._triggered_at,
+            cancel=self.cancel,
+            cancel_on_interrupt=cancel_on_interrupt,
+            rng=self.client.http.rng,
+            failure=self.failure,
+        )
+
+    @contextlib.contextmanager
+    def _operation(self, progress: Any) -> Iterator[Reporter]:
+        chosen = self.client.progress if progress is _SENTINEL else progress
+        reporter = Reporter(make_renderer(chosen), vendor=self.vendor, job_id=self.id,
+                            title=f"{self.vendor} {self.kind} {self.id}", clock=self.client.clock)
+        try:
+            yield reporter
+        except WaitInterrupted as exc:
+            reporter.finish(Stage.CANCELLED if exc.cancelled else Stage.FAILED, message="interrupted: " + str(exc))
+            raise
+        except JobCancelled as exc:
+            reporter.finish(Stage.CANCELLED, message=exc.message)
+            raise
+        except BaseException as exc:
+            reporter.finish(Stage.FAILED, message=_first_line(exc))
+            raise
+        finally:
+            if not reporter.closed:
+                reporter.finish(Stage.DONE)
+
+
+class DataJob(Job):
+    """A job whose result is data in parts: files, Arrow, pandas or Parquet.
+
+    Subclasses also implement :meth:`_list_parts`, and :meth:`_refresh_part` when links
+    expire (the default asks for the part list again).
+    """
+
+    links_expire: ClassVar[bool] = False
+
+    def _list_parts(self) -> list[Part]:
+        raise NotImplementedError
+
+    def _refresh_part(self, part: Part) -> Part:
+        fresh = {p.index: p for p in self._list_parts()}
+        return fresh.get(part.index, part)
+
+    # -- public ----------------------------------------------------------------------------
+    def parts(self, *, timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL) -> list[Part]:
+        """The parts of the result (waits for the job first if needed)."""
+        with self._operation(progress) as reporter:
+            self._wait(reporter, timeout, False)
+            parts = self._list_parts()
+            reporter.finish(Stage.DONE, parts_total=len(parts))
+        return parts
+
+    def download(self, directory: str | os.PathLike[str] | None = None, *, cache: bool = True,
+                 workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
+                 progress: Any = _SENTINEL) -> list[Path]:
+        """Download every part as a file.
+
+        Args:
+            directory: where to put the files; ``None`` returns the cached files in place.
+            cache: reuse (and keep) verified parts in the cache directory.
+            workers: parts downloaded at the same time.
+            timeout: seconds to wait for the job first.
+            progress: see :meth:`wait`.
+
+        Returns:
+            The paths, in part order.
+        """
+        with self._operation(progress) as reporter:
+            parts = self._ready_parts(reporter, timeout)
+            store = self._cache(cache if directory is None or cache else False)
+            downloader = self._downloader(store, reporter)
+            paths = []
+            for fetched in downloader.fetch_all(parts, workers=workers):
+                reporter.add(parts=1)
+                if directory is None:
+                    paths.append(fetched.path)
+                    continue
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                dest = target / fetched.part.filename
+                tmp = dest.with_name(f".{dest.name}.tmp")
+                shutil.copyfile(fetched.path, tmp)
+                os.replace(tmp, dest)
+                paths.append(dest)
+            if directory is not None:
+                store.cleanup()
+            reporter.finish(Stage.DONE, output=str(directory or store.dir))
+        return paths
+
+    def iter_tables(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
+                    timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
+                    **decode: Any) -> Iterator[pa.Table]:
+        """One Arrow table per part, in part order (each with that part's own schema).
+
+        Args:
+            cache, workers, timeout, progress: see :meth:`download`.
+            **decode: :class:`~dataferry.decode.DecodeOptions` fields (``column_types``,
+                ``delimiter``, ``timestamp_parsers``, ``null_values``, ``columns``).
+        """
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            for _, table in self._tables(reporter, options, cache=cache, workers=workers, timeout=timeout):
+                yield table
+            reporter.finish(Stage.DONE)
+
+    def iter_batches(self, **kw: Any) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches, part after part, in bounded memory.
+
+        Takes the same arguments as :meth:`iter_tables`. Batches of one part share a schema;
+        a later part may add columns or widen types (``to_arrow``/``to_parquet`` unify them).
+        """
+        for table in self.iter_tables(**kw):
+            yield from table.to_batches()
+
+    def to_arrow(self, **kw: Any) -> pa.Table:
+        """Every part as one Arrow table with one unified schema.
+
+        Takes the same arguments as :meth:`iter_tables`.
+        """
+        return concat(list(self.iter_tables(**kw)))
+
+    def to_pandas(self, *, dtype_backend: str | None = None, **kw: Any) -> Any:
+        """Every part as one pandas DataFrame.
+
+        Args:
+            dtype_backend: ``None``, ``"numpy_nullable"`` or ``"pyarrow"`` (as in pandas).
+            **kw: see :meth:`iter_tables`.
+
+        Example:
+            >>> df = snap.to_pandas()                          # doctest: +SKIP
+            >>> df = snap.to_pandas(dtype_backend="pyarrow")   # doctest: +SKIP
+        """
+        return to_pandas(self.to_arrow(**kw), dtype_backend)
+
+    def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
+                   compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+                   cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
+                   progress: Any = _SENTINEL, **decode: Any) -> Path:
+        """Write every part to Parquet, streamed, atomically.
+
+        Args:
+            path: a ``.parquet`` file, or a directory (existing, or ending with ``/``, or with
+                ``partition_cols``) for a dataset of one file per part.
+            partition_cols: hive-partition the dataset by these columns.
+            compression: Parquet codec.
+            row_group_size: rows per row group.
+            cache, workers, timeout, progress, **decode: see :meth:`iter_tables`.
+
+        Returns:
+            The path written. Nothing exists under it until the output is complete.
+        """
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            sink = open_parquet_sink(path, partition_cols=partition_cols, compression=compression,
+                                     row_group_size=row_group_size)
+            with sink:
+                for part, table in self._tables(reporter, options, cache=cache, workers=workers, timeout=timeout):
+                    if table.num_columns or table.num_rows:
+                        if hasattr(sink, "files"):
+                            sink.write(table, part.index)
+                        else:
+                            sink.write(table)
+                reporter.stage(Stage.WRITING)
+            reporter.finish(Stage.DONE, output=str(sink.path))
+        return sink.path
+
+    # -- internals ----------------------------------------------------------------------
+    def _ready_parts(self, reporter: Reporter, timeout: float | None) -> list[Part]:
+        self._wait(reporter, timeout, False)
+        parts = self._list_parts()
+        reporter.stage(Stage.DOWNLOADING, parts_total=len(parts))
+        return parts
+
+    def _cache(self, persistent: bool) -> PartCache:
+        return PartCache(self.vendor, self.id, root=self.client.cache_dir, persistent=persistent)
+
+    def _downloader(self, store: PartCache, reporter: Reporter) -> Downloader:
+        return Downloader(
+            self.client.http,
+            store,
+            clock=self.client.clock,
+            job_id=self.id,
+            refresh=self._refresh_part if self.links_expire else None,
+            on_bytes=lambda n: reporter.add(bytes=n),
+        )
+
+    def _tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
+                timeout: float | None) -> Iterator[tuple[Part, pa.Table]]:
+        parts = self._ready_parts(reporter, timeout)
+        store = self._cache(cache)
+        try:
+            downloader = self._downloader(store, reporter)
+            for fetched in downloader.fetch_all(parts, workers=workers):
+                label = f"part {fetched.part.index} of {self.vendor} {self.kind} {self.id}"
+                try:
+                    table = read_table(fetched.path, fetched.part.format, options, label=label)
+                except PartCorrupt:
+                    store.discard(fetched.part)
+                    raise
+                reporter.add(parts=1, rows=table.num_rows)
+                yield fetched.part, table
+        finally:
+            store.cleanup()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

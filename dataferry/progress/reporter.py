@@ -1,0 +1,183 @@
+"""The progress reporter: collects events from the engine, throttles them, feeds one renderer.
+
+The wait engine, the downloader and the decoder all report here; they never draw anything
+themselves. A renderer (widget, HTML, tqdm, log lines, nothing) only ever sees a consistent
+:class:`ProgressState`, under a lock, at most a few times per second, and always on a stage
+change and at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from dataferry.clock import SYSTEM_CLOCK, Clock
+from dataferry.constants import PROGRESS_MIN_INTERVAL, QUIET_SECONDS
+
+
+class Stage(str, enum.Enum):
+    """What the operation is doing now."""
+
+    SUBMITTED = "submitted"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DOWNLOADING = "downloading"
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (Stage.DONE, Stage.FAILED, Stage.CANCELLED)
+
+
+@dataclass
+class ProgressState:
+    """Everything a renderer may show.
+
+    Attributes:
+        vendor, job_id, title: what is being waited for.
+        stage: the current :class:`Stage`.
+        status: the vendor's own status text (``"running"``, ``"In progress"``).
+        fraction: server-side completion in ``[0, 1]`` or ``None`` when unknown.
+        message: the latest message (server step, retry notice, failure reason).
+        parts_total, parts_done, bytes_done, bytes_total, rows: transfer figures.
+        started, now: monotonic seconds, for the elapsed time.
+        output: where the result went (a file path), once known.
+    """
+
+    vendor: str = ""
+    job_id: str = ""
+    title: str = ""
+    stage: Stage = Stage.SUBMITTED
+    status: str = ""
+    fraction: float | None = None
+    message: str = ""
+    parts_total: int | None = None
+    parts_done: int = 0
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    rows: int = 0
+    started: float = 0.0
+    now: float = 0.0
+    output: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the operation began."""
+        return max(0.0, self.now - self.started)
+
+
+class Renderer(Protocol):
+    """Draws a :class:`ProgressState`. Called under the reporter's lock."""
+
+    def draw(self, state: ProgressState) -> None:
+        """Show the state (first call: create the display)."""
+
+    def close(self, state: ProgressState) -> None:
+        """Show the final state and release the display."""
+
+
+class Reporter:
+    """Throttled, thread-safe progress events for one operation.
+
+    Args:
+        renderer: where to draw.
+        vendor, job_id, title: what the display is about.
+        clock: time source.
+        min_interval: seconds between two throttled redraws.
+        quiet_seconds: nothing is drawn until the operation has run this long; an operation
+            that ends sooner leaves no trace.
+
+    Example:
+        >>> from dataferry.progress.renderers import NullRenderer
+        >>> r = Reporter(NullRenderer(), vendor="brightdata", job_id="s_1")
+        >>> r.stage(Stage.RUNNING, status="running"); r.finish(Stage.DONE)
+        >>> r.state.stage
+        <Stage.DONE: 'done'>
+    """
+
+    def __init__(
+        self,
+        renderer: Renderer,
+        *,
+        vendor: str = "",
+        job_id: str = "",
+        title: str = "",
+        clock: Clock = SYSTEM_CLOCK,
+        min_interval: float = PROGRESS_MIN_INTERVAL,
+        quiet_seconds: float = QUIET_SECONDS,
+    ) -> None:
+        self.renderer = renderer
+        self.clock = clock
+        self.min_interval = min_interval
+        self.quiet_seconds = quiet_seconds
+        now = clock.monotonic()
+        self.state = ProgressState(vendor=vendor, job_id=job_id, title=title, started=now, now=now)
+        self._lock = threading.RLock()
+        self._last_draw: float | None = None
+        self._drawn = False
+        self._closed = False
+
+    # -- events --------------------------------------------------------------------------
+    def stage(self, stage: Stage, message: str | None = None, **fields: object) -> None:
+        """Enter a stage (always redrawn, unless still within the quiet period)."""
+        with self._lock:
+            changed = stage != self.state.stage
+            self._set(stage=stage, **({"message": message} if message is not None else {}), **fields)
+            self._draw(force=changed)
+
+    def update(self, **fields: object) -> None:
+        """Change some figures (throttled redraw)."""
+        with self._lock:
+            self._set(**fields)
+            self._draw(force=False)
+
+    def add(self, *, parts: int = 0, bytes: int = 0, rows: int = 0) -> None:  # noqa: A002
+        """Add to the counters (safe from download threads; throttled redraw)."""
+        with self._lock:
+            s = self.state
+            self._set(parts_done=s.parts_done + parts, bytes_done=s.bytes_done + bytes, rows=s.rows + rows)
+            self._draw(force=False)
+
+    def notice(self, message: str) -> None:
+        """Show a passing message (retry, rate limit)."""
+        self.update(message=message)
+
+    def finish(self, stage: Stage, message: str | None = None, **fields: object) -> None:
+        """End the operation in a final stage and close the display (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._set(stage=stage, **({"message": message} if message is not None else {}), **fields)
+            if self._drawn or self.state.elapsed >= self.quiet_seconds:
+                self._drawn = True
+                self.renderer.close(replace(self.state))
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`finish` was called."""
+        return self._closed
+
+    # -- internals ----------------------------------------------------------------------
+    def _set(self, **fields: object) -> None:
+        for key, value in fields.items():
+            setattr(self.state, key, value)
+        self.state.now = self.clock.monotonic()
+
+    def _draw(self, *, force: bool) -> None:
+        if self._closed:
+            return
+        now = self.state.now
+        if not self._drawn and self.state.elapsed < self.quiet_seconds:
+            return
+        if not force and self._last_draw is not None and now - self._last_draw < self.min_interval:
+            return
+        self._last_draw = now
+        self._drawn = True
+        self.renderer.draw(replace(self.state))

@@ -1,0 +1,1 @@
+"""Vendor clients, one package or module per vendor."""

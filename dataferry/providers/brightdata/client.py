@@ -1,0 +1,267 @@
+"""The Bright Data client: Datasets API v3 (trigger, snapshots, delivery, the snapshot list)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dataferry.client import VendorClient, credential
+from dataferry.clock import SYSTEM_CLOCK, Clock
+from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
+from dataferry.errors import (
+    InvalidArgument,
+    SnapshotEmpty,
+    SnapshotExpired,
+    SnapshotNotReady,
+    SnapshotTooBig,
+)
+from dataferry.http import BearerAuth, ErrorMap, HttpClient, Rule
+from dataferry.listing import Listing, skip_limit_pages
+from dataferry.providers.brightdata.delivery import Delivery
+from dataferry.providers.brightdata.snapshot import DOWNLOAD_FORMATS, Snapshot
+from dataferry.wait import PollPolicy
+
+DEFAULT_BASE_URL = "https://api.brightdata.com"
+"""Bright Data's API root."""
+
+TOKEN_ENV = "BRIGHTDATA_API_TOKEN"
+"""Environment variable read when no ``token=`` is given."""
+
+BUSY_WAIT = 900.0
+"""Seconds a trigger keeps retrying while Bright Data answers 429 "too many running jobs"."""
+
+LIST_PAGE = 1000
+"""Snapshots asked for per page of the snapshot list (the API allows up to 5000)."""
+
+ERRORS = ErrorMap(
+    "brightdata",
+    rules=(
+        Rule(SnapshotExpired, 400, r"snapshot is expired"),
+        Rule(SnapshotEmpty, 400, r"snapshot is empty"),
+        Rule(SnapshotNotReady, 400, r"snapshot is not ready"),
+        Rule(SnapshotTooBig, 400, r"too big for single file delivery"),
+    ),
+    hints={
+        401: "check the API token (BRIGHTDATA_API_TOKEN); it is sent as 'Authorization: Bearer …'",
+        404: "check the id; snapshots are kept for 16 days",
+        429: "too many running jobs for this dataset: wait for some to finish, or combine inputs into one trigger",
+    },
+)
+"""How Bright Data's error answers become exceptions."""
+
+_TRIGGER_TYPES = ("discover_new",)
+
+
+class Client(VendorClient):
+    """Bright Data Datasets API v3.
+
+    Args:
+        token: the API token; defaults to ``$BRIGHTDATA_API_TOKEN``.
+        base_url: the API root (an emulator, a proxy).
+        progress: default progress display for this client's calls.
+        cache_dir: where downloaded parts are cached.
+        timeout: ``(connect, read)`` seconds.
+        clock: time source (tests inject a fake one).
+        poll: how often to poll (:class:`~dataferry.wait.PollPolicy`); the default suits real jobs.
+        **http: more :class:`~dataferry.http.session.HttpClient` settings (``max_attempts``...).
+
+    Raises:
+        ConfigurationError: no token given and none in the environment.
+
+    Example:
+        >>> from dataferry import brightdata
+        >>> bd = brightdata.Client(token="…")                                   # doctest: +SKIP
+        >>> snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}])  # doctest: +SKIP
+        >>> df = snap.wait().to_pandas()                                         # doctest: +SKIP
+    """
+
+    vendor = "brightdata"
+
+    def __init__(self, token: str | None = None, *, base_url: str = DEFAULT_BASE_URL, progress: Any = None,
+                 cache_dir: str | Path | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+                 clock: Clock = SYSTEM_CLOCK, poll: PollPolicy | None = None, **http: Any) -> None:
+        token = credential(token, TOKEN_ENV, "API token", vendor=self.vendor)
+        session = HttpClient(self.vendor, base_url, BearerAuth(token), ERRORS, timeout=timeout, clock=clock, **http)
+        super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
+
+    @property
+    def reattach_client(self) -> str:
+        """Code that re-creates this client (shown in re-attach hints)."""
+        if self.base_url == DEFAULT_BASE_URL:
+            return "brightdata.Client()"
+        return f"brightdata.Client(base_url={self.base_url!r})"
+
+    # -- trigger ------------------------------------------------------------------------------
+    def trigger(
+        self,
+        dataset_id: str,
+        inputs: Any,
+        *,
+        include_errors: bool | None = None,
+        type: str | None = None,  # noqa: A002
+        discover_by: str | None = None,
+        limit_per_input: int | None = None,
+        limit_multiple_results: int | None = None,
+        custom_output_fields: str | Sequence[str] | None = None,
+        notify: bool | str | None = None,
+        endpoint: str | None = None,
+        auth_header: str | None = None,
+        format: str | None = None,  # noqa: A002
+        uncompressed_webhook: bool | None = None,
+        busy_wait: float = BUSY_WAIT,
+        download_format: str = "csv",
+        compress: bool = True,
+        batch_size: int | None = None,
+    ) -> Snapshot:
+        """Trigger a collection (``POST /datasets/v3/trigger``).
+
+        Args:
+            dataset_id: ``gd_…``.
+            inputs: a list of dicts, a pandas DataFrame, or the path of a CSV file (uploaded
+                as multipart field ``data``).
+            include_errors: include an error report in the results.
+            type: ``"discover_new"`` for a discovery collection (needs ``discover_by``).
+            discover_by: ``keyword``, ``best_sellers_url``, ``category_url``, ``location``...
+            limit_per_input, limit_multiple_results: result limits (≥ 1).
+            custom_output_fields: fields to keep, a list or ``"url|about.updated_on"``.
+            notify: send a notification (``True`` or a URL) on completion.
+            endpoint: webhook URL for delivery; ``auth_header`` its Authorization header;
+                ``format`` its format (json/ndjson/jsonl/csv); ``uncompressed_webhook``.
+            busy_wait: seconds to keep retrying on 429 "too many running jobs" (a 429 created
+                nothing, so retrying cannot double a paid collection).
+            download_format, compress, batch_size: how the returned :class:`Snapshot` downloads.
+
+        Returns:
+            The :class:`Snapshot` (not yet waited for).
+
+        Raises:
+            InvalidArgument: bad inputs or options, before anything is sent.
+            BadRequest: Bright Data refused (validation errors listed, "dataset missing",
+                "This dataset is not allowed for API", "Should be at least N inputs"...).
+            NotFound: "dataset does not exist".
+            RateLimited: still too many running jobs after ``busy_wait`` seconds.
+            RequestMayHaveReached: the connection failed after sending; not re-sent.
+        """
+        if not dataset_id or not isinstance(dataset_id, str):
+            raise InvalidArgument("dataset_id is required (e.g. 'gd_l1viktl72bvl7bjuj0')")
+        if type is not None and type not in _TRIGGER_TYPES:
+            raise InvalidArgument(f"type={type!r}: the only trigger type is 'discover_new'")
+        if type == "discover_new" and not discover_by:
+            raise InvalidArgument("type='discover_new' needs discover_by= (keyword, category_url, ...)")
+        if discover_by and type != "discover_new":
+            raise InvalidArgument("discover_by= only applies with type='discover_new'")
+        for name, value in (("limit_per_input", limit_per_input), ("limit_multiple_results", limit_multiple_results)):
+            if value is not None and (not isinstance(value, (int, float)) or value < 1):
+                raise InvalidArgument(f"{name} must be a number >= 1, got {value!r}")
+        if format is not None and format not in DOWNLOAD_FORMATS:
+            raise InvalidArgument(f"format={format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
+        if endpoint is not None and not str(endpoint).startswith(("http://", "https://")):
+            raise InvalidArgument("endpoint must be an http(s) URL (the webhook)")
+        if auth_header:
+            self.http.redactor.add(auth_header)
+
+        params: list[tuple[str, str]] = [("dataset_id", dataset_id)]
+        for name, value in (
+            ("include_errors", include_errors), ("type", type), ("discover_by", discover_by),
+            ("limit_per_input", limit_per_input), ("limit_multiple_results", limit_multiple_results),
+            ("notify", notify), ("endpoint", endpoint), ("auth_header", auth_header), ("format", format),
+            ("uncompressed_webhook", uncompressed_webhook),
+        ):
+            if value is not None:
+                params.append((name, _wire(value)))
+        if custom_output_fields:
+            fields = custom_output_fields if isinstance(custom_output_fields, str) else "|".join(custom_output_fields)
+            params.append(("custom_output_fields", fields))
+
+        body = _body(inputs)
+        response = self.http.request(
+            "POST", "/datasets/v3/trigger", params=params, idempotent=False, family="trigger",
+            retry_budget=busy_wait, max_attempts=1000, **body,
+        )
+        answer = self.http.json_of(response)
+        snapshot_id = answer.get("snapshot_id")
+        if not snapshot_id:
+            raise InvalidArgument(f"Bright Data answered the trigger without a snapshot_id: {answer}")
+        return Snapshot(self, str(snapshot_id), format=download_format, compress=compress, batch_size=batch_size,
+                        triggered=True, dataset_id=dataset_id)
+
+    # -- handles ------------------------------------------------------------------------------
+    def snapshot(self, snapshot_id: str, *, format: str = "csv", compress: bool = True,  # noqa: A002
+                 batch_size: int | None = None) -> Snapshot:
+        """Re-attach to a snapshot by id (e.g. after a kernel restart); nothing is sent yet.
+
+        Args:
+            snapshot_id: ``s_…``.
+            format, compress, batch_size: how to download it (see :class:`Snapshot`).
+        """
+        if not snapshot_id:
+            raise InvalidArgument("snapshot_id is required")
+        return Snapshot(self, snapshot_id, format=format, compress=compress, batch_size=batch_size)
+
+    def delivery(self, delivery_id: str) -> Delivery:
+        """Re-attach to a delivery by id."""
+        if not delivery_id:
+            raise InvalidArgument("delivery_id is required")
+        return Delivery(self, delivery_id)
+
+    def snapshots(self, dataset_id: str, *, status: str | None = None, from_date: str | None = None,
+                  to_date: str | None = None, trigger_type: str | None = None, page_size: int = LIST_PAGE) -> Listing:
+        """The snapshots of a dataset (``GET /datasets/v3/snapshots``), every page.
+
+        Args:
+            dataset_id: ``gd_…``.
+            status: ``starting``, ``running``, ``ready`` or ``failed``.
+            from_date, to_date: ``YYYY-MM-DD`` bounds on the creation date.
+            trigger_type: ``ALL``, ``CP`` or ``API``.
+            page_size: records per request (``limit``, 1–5000).
+
+        Returns:
+            A :class:`~dataferry.listing.Listing`; ``.to_pandas()`` gives a DataFrame.
+        """
+        if not dataset_id:
+            raise InvalidArgument("dataset_id is required")
+        if status is not None and status not in ("starting", "running", "ready", "failed"):
+            raise InvalidArgument(f"status={status!r} is not one of starting, running, ready, failed")
+        if trigger_type is not None and trigger_type not in ("ALL", "CP", "API"):
+            raise InvalidArgument(f"trigger_type={trigger_type!r} is not one of ALL, CP, API")
+        if not 1 <= page_size <= 5000:
+            raise InvalidArgument(f"page_size must be 1–5000, got {page_size}")
+        base = {"dataset_id": dataset_id, "status": status, "from_date": from_date, "to_date": to_date,
+                "trigger_type": trigger_type}
+        base = {k: v for k, v in base.items() if v is not None}
+
+        def fetch(skip: int, limit: int) -> list[dict[str, Any]]:
+            page = self.http.get_json("/datasets/v3/snapshots", params={**base, "skip": skip, "limit": limit},
+                                      family="list")
+            if not isinstance(page, list):
+                raise InvalidArgument(f"unexpected snapshot list answer: {str(page)[:200]}")
+            return page
+
+        return Listing(skip_limit_pages(fetch, limit=page_size), title=f"snapshots of {dataset_id}")
+
+
+def _wire(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _body(inputs: Any) -> dict[str, Any]:
+    """The request body for trigger inputs: JSON, or a multipart CSV upload."""
+    if isinstance(inputs, (str, os.PathLike)):
+        path = Path(inputs)
+        if not path.is_file():
+            raise InvalidArgument(f"inputs: {path} is not a file (pass a list of dicts, a DataFrame or a CSV path)")
+        return {"files": {"data": (path.name, path.read_bytes(), "text/csv")}}
+    if hasattr(inputs, "to_dict") and hasattr(inputs, "columns"):
+        import pandas as pd
+
+        frame = inputs.astype(object).where(pd.notna(inputs), None)
+        inputs = frame.to_dict(orient="records")
+    if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, dict) for x in inputs):
+        raise InvalidArgument("inputs must be a list of dicts (e.g. [{'url': ...}]), a DataFrame or a CSV file path")
+    if not inputs:
+        raise InvalidArgument("inputs is empty: give at least one input (e.g. [{'url': ...}])")
+    return {"json": list(inputs)}

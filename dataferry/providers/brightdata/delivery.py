@@ -1,0 +1,347 @@
+"""Bright Data deliveries: typed storage targets and the delivery job handle.
+
+Each target is a small dataclass validated on creation; its secrets never show in its repr,
+and the client masks them in every error.
+
+Example:
+    >>> S3("my-bucket", S3AccessKey("AKIA...", "secret-value"), region="eu-west-1")
+    S3(bucket='my-bucket', credentials=S3AccessKey(access_key='AKIA...'), region='eu-west-1', directory=None, endpoint_url=None)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from dataferry.errors import InvalidArgument
+from dataferry.job import Job
+from dataferry.status import JobState, JobStatus, state_from
+
+EXTENSIONS = ("json", "jsonl", "csv")
+"""File extensions a delivery can produce."""
+
+
+def _need(value: Any, what: str) -> None:
+    if value in (None, ""):
+        raise InvalidArgument(f"{what} is required")
+
+
+class Target:
+    """A delivery target; subclasses are the spec's delivery types."""
+
+    type: ClassVar[str] = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``deliver`` object without ``filename``."""
+        out: dict[str, Any] = {"type": self.type}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            key = f.metadata.get("wire", f.name)
+            out[key] = value.to_wire() if hasattr(value, "to_wire") else value
+        return out
+
+    def secrets(self) -> list[str]:
+        """Secret values to mask in errors and logs."""
+        found = []
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if hasattr(value, "secrets"):
+                found.extend(value.secrets())
+            elif f.metadata.get("secret") and value:
+                found.append(str(value))
+        return found
+
+
+def _secret(**kw: Any) -> Any:
+    return field(repr=False, metadata={"secret": True, **kw})
+
+
+@dataclass(frozen=True)
+class S3AccessKey(Target):
+    """S3 credentials by access key."""
+
+    access_key: str = field(metadata={"wire": "aws-access-key"})
+    secret_key: str = _secret(wire="aws-secret-key")
+
+    def __post_init__(self) -> None:
+        _need(self.access_key, "S3AccessKey.access_key")
+        _need(self.secret_key, "S3AccessKey.secret_key")
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"aws-access-key": self.access_key, "aws-secret-key": self.secret_key}
+
+
+@dataclass(frozen=True)
+class S3Role(Target):
+    """S3 credentials by role ARN and external id."""
+
+    role_arn: str
+    external_id: str
+
+    def __post_init__(self) -> None:
+        _need(self.role_arn, "S3Role.role_arn")
+        _need(self.external_id, "S3Role.external_id")
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"role_arn": self.role_arn, "external_id": self.external_id}
+
+
+@dataclass(frozen=True)
+class S3(Target):
+    """Amazon S3 (or an S3-compatible host with ``endpoint_url``, access-key auth only)."""
+
+    type: ClassVar[str] = "s3"
+    bucket: str
+    credentials: S3AccessKey | S3Role
+    region: str | None = None
+    directory: str | None = None
+    endpoint_url: str | None = None
+
+    def __post_init__(self) -> None:
+        _need(self.bucket, "S3.bucket")
+        if not isinstance(self.credentials, (S3AccessKey, S3Role)):
+            raise InvalidArgument("S3.credentials must be S3AccessKey(...) or S3Role(...)")
+        if self.endpoint_url and not isinstance(self.credentials, S3AccessKey):
+            raise InvalidArgument("S3.endpoint_url works only with access-key credentials")
+
+
+@dataclass(frozen=True)
+class GoogleCredentials(Target):
+    """A Google service account's email and private key."""
+
+    client_email: str
+    private_key: str = _secret()
+
+    def __post_init__(self) -> None:
+        _need(self.client_email, "client_email")
+        _need(self.private_key, "private_key")
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"client_email": self.client_email, "private_key": self.private_key}
+
+
+@dataclass(frozen=True)
+class GCS(Target):
+    """Google Cloud Storage."""
+
+    type: ClassVar[str] = "gcs"
+    bucket: str
+    credentials: GoogleCredentials
+    directory: str | None = None
+
+    def __post_init__(self) -> None:
+        _need(self.bucket, "GCS.bucket")
+
+
+@dataclass(frozen=True)
+class GCSPubSub(Target):
+    """Google Cloud Pub/Sub."""
+
+    type: ClassVar[str] = "gcs_pubsub"
+    topic_id: str
+    credentials: GoogleCredentials
+    attributes: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        _need(self.topic_id, "GCSPubSub.topic_id")
+
+
+@dataclass(frozen=True)
+class AzureCredentials(Target):
+    """An Azure storage account with either an access key or a SAS token."""
+
+    account: str
+    key: str | None = _secret(default=None)
+    sas_token: str | None = _secret(default=None)
+
+    def __post_init__(self) -> None:
+        _need(self.account, "AzureCredentials.account")
+        if not re.fullmatch(r"[A-Za-z0-9]+", self.account):
+            raise InvalidArgument("AzureCredentials.account may contain letters and digits only")
+        if (self.key is None) == (self.sas_token is None):
+            raise InvalidArgument("AzureCredentials needs exactly one of key= or sas_token=")
+
+    def to_wire(self) -> dict[str, Any]:
+        out = {"account": self.account}
+        if self.key is not None:
+            out["key"] = self.key
+        if self.sas_token is not None:
+            out["sas_token"] = self.sas_token
+        return out
+
+
+@dataclass(frozen=True)
+class Azure(Target):
+    """Microsoft Azure Blob Storage."""
+
+    type: ClassVar[str] = "azure"
+    container: str
+    credentials: AzureCredentials
+    directory: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9](-?[a-z0-9])*", self.container or "") or len(self.container) < 3:
+            raise InvalidArgument("Azure.container must be 3+ lowercase letters, digits and single hyphens")
+
+
+@dataclass(frozen=True)
+class SFTPCredentials(Target):
+    """SFTP login: a password or an SSH key (with its passphrase)."""
+
+    username: str
+    password: str | None = _secret(default=None)
+    ssh_key: str | None = _secret(default=None)
+    passphrase: str | None = _secret(default=None)
+
+    def __post_init__(self) -> None:
+        _need(self.username, "SFTPCredentials.username")
+
+    def to_wire(self) -> dict[str, Any]:
+        return {k: v for k, v in (("username", self.username), ("password", self.password),
+                                  ("ssh_key", self.ssh_key), ("passphrase", self.passphrase)) if v is not None}
+
+
+@dataclass(frozen=True)
+class SFTP(Target):
+    """An SFTP server (``host`` goes on the wire as ``path``)."""
+
+    type: ClassVar[str] = "sftp"
+    host: str = field(metadata={"wire": "path"})
+    credentials: SFTPCredentials = field(default=None)  # type: ignore[assignment]
+    port: int | None = None
+    directory: str | None = None
+
+    def __post_init__(self) -> None:
+        _need(self.host, "SFTP.host")
+        if not isinstance(self.credentials, SFTPCredentials):
+            raise InvalidArgument("SFTP.credentials must be SFTPCredentials(...)")
+        if self.port is not None and not 0 <= int(self.port) <= 65535:
+            raise InvalidArgument(f"SFTP.port must be 0–65535, got {self.port}")
+
+
+@dataclass(frozen=True)
+class SnowflakeCredentials(Target):
+    """Snowflake account login."""
+
+    account: str
+    user: str
+    password: str = _secret()
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"account": self.account, "user": self.user, "password": self.password}
+
+
+@dataclass(frozen=True)
+class Snowflake(Target):
+    """A Snowflake stage."""
+
+    type: ClassVar[str] = "snowflake"
+    database: str
+    schema: str
+    stage: str
+    role: str
+    warehouse: str
+    credentials: SnowflakeCredentials
+
+    def __post_init__(self) -> None:
+        for name in ("database", "schema", "stage", "role", "warehouse"):
+            _need(getattr(self, name), f"Snowflake.{name}")
+
+
+@dataclass(frozen=True)
+class AliOSSCredentials(Target):
+    """Aliyun OSS access key pair."""
+
+    access_key: str
+    secret_key: str = _secret()
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"access-key": self.access_key, "secret-key": self.secret_key}
+
+
+@dataclass(frozen=True)
+class AliOSS(Target):
+    """Aliyun Object Storage Service."""
+
+    type: ClassVar[str] = "ali_oss"
+    bucket: str
+    credentials: AliOSSCredentials
+    region: str
+    directory: str | None = None
+
+    def __post_init__(self) -> None:
+        _need(self.bucket, "AliOSS.bucket")
+        _need(self.region, "AliOSS.region")
+
+
+@dataclass(frozen=True)
+class _EndpointTarget(Target):
+    endpoint: str
+
+    def __post_init__(self) -> None:
+        if not str(self.endpoint or "").startswith(("http://", "https://")):
+            raise InvalidArgument(f"{type(self).__name__}.endpoint must be an http(s) URL")
+
+
+@dataclass(frozen=True)
+class Webhook(_EndpointTarget):
+    """POST the files to a webhook URL."""
+
+    type: ClassVar[str] = "webhook"
+
+
+@dataclass(frozen=True)
+class Email(_EndpointTarget):
+    """Email delivery."""
+
+    type: ClassVar[str] = "email"
+
+
+@dataclass(frozen=True)
+class Build(_EndpointTarget):
+    """Build delivery."""
+
+    type: ClassVar[str] = "build"
+
+
+TARGETS: tuple[type[Target], ...] = (S3, GCS, GCSPubSub, Azure, SFTP, Snowflake, Webhook, Email, Build, AliOSS)
+"""Every delivery type of the spec."""
+
+DELIVERY_STATES = {
+    "done": JobState.DONE,
+    "failed": JobState.FAILED,
+    "canceled": JobState.CANCELLED,
+    "cancelled": JobState.CANCELLED,
+}
+"""Delivery statuses; anything else (undocumented in-progress values) counts as running."""
+
+
+class Delivery(Job):
+    """A delivery of a snapshot to storage; ``wait()`` until its files are written.
+
+    Attributes:
+        snapshot_id: the snapshot delivered (when known).
+        files: ``[{filename, delivery_ts}]`` once done.
+    """
+
+    kind = "delivery"
+
+    def __init__(self, client: Any, delivery_id: str, *, snapshot_id: str | None = None, triggered: bool = False) -> None:
+        super().__init__(client, delivery_id, triggered=triggered)
+        self.snapshot_id = snapshot_id
+        self.files: list[dict[str, Any]] = []
+
+    @property
+    def reattach(self) -> str:
+        return f"{self.client.reattach_client}.delivery({self.id!r})"
+
+    def _fetch_status(self) -> JobStatus:
+        body = self.client.http.get_json(f"/datasets/v3/delivery/{self.id}", family="status", job_id=self.id)
+        raw = str(body.get("status", ""))
+        self.files = list(body.get("delivery_files") or [])
+        state = state_from(raw, DELIVERY_STATES)
+        message = f"{len(self.files)} files delivered" if state is JobState.DONE else None
+        return JobStatus(state, raw, message, detail=body)

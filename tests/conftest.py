@@ -1,0 +1,71 @@
+"""Shared fixtures: a fake clock, a throwaway cache, quiet progress, and running emulators."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from dataferry import emulator as emulator_mod
+from dataferry.clock import FakeClock
+from dataferry.wait import PollPolicy
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own cache directory and no progress output unless it asks."""
+    monkeypatch.setenv("DATAFERRY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("DATAFERRY_PROGRESS", "off")
+    for name in ("BRIGHTDATA_API_TOKEN", "MYTRACKER_API_USER_ID", "MYTRACKER_SECRET_KEY", "WOOSMAP_PRIVATE_KEY",
+                 "ALGOLIA_APP_ID", "ALGOLIA_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that only moves when something sleeps on it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[Callable[..., emulator_mod.Emulator]]:
+    """``start_emulator(vendor, **options)`` → a running emulator, stopped after the test."""
+    running: list[emulator_mod.Emulator] = []
+
+    def start(vendor: str, **options: Any) -> emulator_mod.Emulator:
+        emu = emulator_mod.start(vendor, **options)
+        running.append(emu)
+        return emu
+
+    yield start
+    for emu in running:
+        emu.stop()
+
+
+QUICK_POLLS = PollPolicy(initial=0.05, growth=1.5, maximum=0.25, jitter=0.0)
+"""Poll delays for integration tests against fast emulators."""
+
+FAST = {"start_after": 0.05, "ready_after": 0.2, "delivery_after": 0.2}
+"""Bright Data emulator timings that keep integration tests quick."""
+
+
+@pytest.fixture
+def bd_emu(start_emulator: Callable[..., emulator_mod.Emulator]) -> emulator_mod.Emulator:
+    """A Bright Data emulator with fast snapshots."""
+    return start_emulator("brightdata", **FAST)
+
+
+@pytest.fixture
+def bd(bd_emu: emulator_mod.Emulator) -> Any:
+    """A Bright Data client talking to :func:`bd_emu`, with short poll delays."""
+    from dataferry.providers.brightdata import Client
+
+    client = Client(base_url=bd_emu.base_url, poll=QUICK_POLLS, **bd_emu.credentials)
+    yield client
+    client.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("DATAFERRY_PROGRESS", "off")

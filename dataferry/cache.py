@@ -59,6 +59,8 @@ class PartCache:
             base = Path(root).expanduser() if root is not None else default_cache_dir()
             self.dir = base / _safe(vendor) / _safe(job_id)
         else:
+            if root is not None:
+                Path(root).expanduser().mkdir(parents=True, exist_ok=True)
             self.dir = Path(tempfile.mkdtemp(prefix=f"dataferry-{_safe(job_id)}-", dir=root))
         self.dir.mkdir(parents=True, exist_ok=True)
 

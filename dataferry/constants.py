@@ -62,8 +62,14 @@ QUIET_SECONDS = 1.0
 PARQUET_COMPRESSION = "zstd"
 """Parquet codec used unless ``compression=`` says otherwise."""
 
-PARQUET_ROW_GROUP_ROWS = 256 * 1024
-"""Target rows per Parquet row group."""
+PARQUET_ROW_GROUP_ROWS = 128 * 1024
+"""Rows per Parquet row group (a row group is buffered in memory before it is written)."""
+
+PARQUET_ROW_GROUP_BYTES = 64 << 20
+"""A row group is also written once its buffered Arrow data reaches this many bytes."""
+
+STREAM_DEPTH = 4
+"""Record batches a decoding worker may hold ready before it waits for the writer."""
 
 USER_AGENT = "dataferry"
 """Product token sent in ``User-Agent`` (the version is appended)."""

@@ -12,7 +12,7 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,7 +36,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip stream."""
 
 CSV_BLOCK_SIZE = 8 << 20
-"""Bytes per block pyarrow's CSV reader parses at once (and per thread)."""
+"""Bytes per block when a whole part is parsed at once (``read_table``)."""
+
+STREAM_BLOCK_SIZE = 1 << 20
+"""Bytes per record batch when a part is streamed (``stream_part``): small blocks keep memory
+flat whatever the part's size, at no cost in speed."""
 
 INFLATE_BLOCK = 4 << 20
 """Bytes the background gunzip thread hands over at once."""
@@ -135,6 +139,133 @@ def read_table(path: Path, fmt: str, options: DecodeOptions | None = None, *, la
             hint="the cached copy was discarded; run the same call again to download it anew",
         ) from exc
     return _select(_apply_types(table, options), options)
+
+
+class Restart:
+    """Marker in a part's batch stream: forget this part's batches so far, the part follows
+    again from its first row (its types only became clear further down)."""
+
+    def __repr__(self) -> str:
+        return "RESTART"
+
+
+RESTART = Restart()
+"""The one :class:`Restart` marker."""
+
+
+def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, hint: pa.Schema | None = None,
+                label: str = "") -> Iterator[pa.RecordBatch | Restart]:
+    """Decode one part as a stream of record batches, in flat memory.
+
+    CSV and NDJSON are streamed block by block, with the types of columns already known from
+    earlier parts (``hint``) fixed up front. A streaming reader settles each column's type on
+    its first block; when a later block disagrees (a column empty at first and text later,
+    integers then decimals) the stream yields :data:`RESTART` and then the whole part again,
+    decoded at once with full type inference. JSON arrays are decoded whole.
+
+    Args:
+        path: the complete part file.
+        fmt: ``"csv"``, ``"json"``, ``"ndjson"`` / ``"jsonl"``.
+        options: decode options.
+        hint: the schema unified over the parts decoded so far, or ``None``.
+        label: names the part in errors.
+
+    Yields:
+        Record batches, and at most one :data:`RESTART`.
+
+    Raises:
+        PartCorrupt: the gzip stream is truncated or damaged.
+        DecodeError: the content is not valid for ``fmt``.
+    """
+    options = options or DecodeOptions()
+    fmt = normalize_format(fmt)
+    label = label or path.name
+    if fmt == "json":
+        yield from read_table(path, fmt, options, label=label).to_batches()
+        return
+    emitted = False
+    try:
+        with open_bytes(path) as stream:
+            reader = _open_csv(stream, options, hint) if fmt == "csv" else _open_ndjson(stream, hint)
+            if reader is None:
+                return
+            for batch in reader:
+                batch = _select_batch(_apply_types_batch(_in_hint_order(batch, hint), options), options)
+                emitted = True
+                yield batch
+        return
+    except pa.ArrowInvalid:
+        pass  # a type settled too early, or a genuinely bad line: decide with a whole read
+    except _CORRUPT as exc:
+        raise PartCorrupt(
+            f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
+            hint="the cached copy was discarded; run the same call again to download it anew",
+        ) from exc
+    table = read_table(path, fmt, options, label=label)
+    if emitted:
+        yield RESTART
+    yield from table.to_batches()
+
+
+def _in_hint_order(batch: pa.RecordBatch, hint: pa.Schema | None) -> pa.RecordBatch:
+    """Columns in the order earlier parts had them (an explicit JSON schema puts its own
+    fields first), then any new ones."""
+    if hint is None:
+        return batch
+    names = batch.schema.names
+    order = [n for n in hint.names if n in names] + [n for n in names if n not in hint.names]
+    return batch if order == names else batch.select(order)
+
+
+def _hinted_types(hint: pa.Schema | None, options: DecodeOptions) -> dict[str, pa.DataType]:
+    types = {f.name: f.type for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)}
+    types.update(options.arrow_types())
+    return types
+
+
+def _open_csv(stream: IO[bytes], options: DecodeOptions, hint: pa.Schema | None) -> Any:
+    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
+    if not head:
+        return None
+    convert = pacsv.ConvertOptions(
+        column_types=_hinted_types(hint, options) or None,
+        null_values=list(options.null_values),
+        strings_can_be_null=True,
+        timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
+    )
+    read = pacsv.ReadOptions(block_size=STREAM_BLOCK_SIZE, use_threads=True)
+    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True)
+    try:
+        return pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return None
+        raise
+
+
+def _open_ndjson(stream: IO[bytes], hint: pa.Schema | None) -> Any:
+    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
+    if not head:
+        return None
+    # nested hints are left out: an explicit struct type would drop fields a later part adds
+    fields = [f for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)]
+    parse = pajson.ParseOptions(explicit_schema=pa.schema(fields) if fields else None,
+                                unexpected_field_behavior="infer", newlines_in_values=False)
+    return pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=STREAM_BLOCK_SIZE), parse_options=parse)
+
+
+def _apply_types_batch(batch: pa.RecordBatch, options: DecodeOptions) -> pa.RecordBatch:
+    if not options.column_types:
+        return batch
+    table = _apply_types(pa.Table.from_batches([batch]), options)
+    return table.combine_chunks().to_batches()[0] if table.num_rows else batch
+
+
+def _select_batch(batch: pa.RecordBatch, options: DecodeOptions) -> pa.RecordBatch:
+    if not options.columns:
+        return batch
+    table = _select(pa.Table.from_batches([batch]), options)
+    return table.combine_chunks().to_batches()[0] if table.num_rows else pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 def _read_csv(stream: IO[bytes], options: DecodeOptions) -> pa.Table:

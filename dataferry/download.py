@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from dataferry.http.retry import backoff_delay, parse_retry_after, parse_try_aga
 from dataferry.http.session import HttpClient
 from dataferry.cache import PartCache
 from dataferry.parts import Part
+from dataferry.pool import ordered_map
 
 NOT_READY_WAIT = 900.0
 """Seconds a download keeps asking while the vendor answers 202 "not ready yet"."""
@@ -146,6 +145,10 @@ class Downloader:
                 raise
 
             if response.status_code == 202:
+                try:  # a short note ("… try again in 10s"): read it before the connection is released
+                    note = response.text
+                except _DROPPED:
+                    note = ""
                 response.close()
                 now = self.clock.monotonic()
                 not_ready_since = now if not_ready_since is None else not_ready_since
@@ -154,7 +157,7 @@ class Downloader:
                 attempt += 1
                 hint = parse_retry_after(response.headers.get("Retry-After"), self.clock.time())
                 if hint is None:
-                    hint = parse_try_again(response.text if not response.raw.closed else None)
+                    hint = parse_try_again(note)
                 delay = backoff_delay(attempt, hint=hint, cap=30.0, rng=self.http.rng)
                 notice(f"part {part.index}: not ready yet, asking again in {delay:.0f} s")
                 self.clock.sleep(delay)
@@ -173,6 +176,7 @@ class Downloader:
             try:
                 have = self._spool(response, tmp, have)
             except _DROPPED as exc:
+                have = tmp.stat().st_size if tmp.exists() else 0  # every byte that reached the disk
                 drops += 1
                 if drops > self.resumes:
                     raise PartIncomplete(
@@ -196,20 +200,7 @@ class Downloader:
 
     def fetch_all(self, parts: Iterable[Part], *, workers: int = DOWNLOAD_WORKERS) -> Iterator[Fetched]:
         """Download parts ``workers`` at a time; yield them in index order as each is ready."""
-        parts = list(parts)
-        if not parts:
-            return
-        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="dataferry-dl")
-        try:
-            futures: list[Future[Fetched]] = [
-                pool.submit(contextvars.copy_context().run, self.fetch, p) for p in parts
-            ]
-            for fut in futures:
-                yield fut.result()
-        finally:
-            for fut in futures if "futures" in locals() else ():
-                fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+        return ordered_map(self.fetch, parts, workers=workers, name="dataferry-dl")
 
     # -- internals ----------------------------------------------------------------------
     def _refresh(self, part: Part, *, why: str) -> Part:
@@ -225,7 +216,9 @@ class Downloader:
 
     def _spool(self, response: requests.Response, tmp: Path, have: int) -> int:
         mode = "ab" if have else "wb"
-        read = response.raw.read
+        # read1 hands over whatever has arrived (up to a chunk), so when the connection drops
+        # every byte received before it is on disk and the resume starts right after it
+        read = getattr(response.raw, "read1", None) or response.raw.read
         with open(tmp, mode) as f:
             while True:
                 chunk = read(self.chunk_size, decode_content=False)

@@ -9,23 +9,33 @@ notebook can re-attach after a kernel restart.
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
 from dataferry.cache import PartCache
-from dataferry.constants import DOWNLOAD_WORKERS, PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS, WAIT_TIMEOUT
-from dataferry.decode import DecodeOptions, read_table
+from dataferry.constants import (
+    DOWNLOAD_WORKERS,
+    PARQUET_COMPRESSION,
+    PARQUET_ROW_GROUP_ROWS,
+    STREAM_DEPTH,
+    WAIT_TIMEOUT,
+)
+from dataferry.decode import RESTART, DecodeOptions, Restart, stream_part
 from dataferry.download import Downloader
 from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
 from dataferry.output import concat, open_parquet_sink, to_pandas
+from dataferry.schema import unify
 from dataferry.parts import Part
+from dataferry.pool import ordered_streams
 from dataferry.progress import Reporter, Stage, make_renderer
+from dataferry.progress.formatting import one_line
+from dataferry.progress.panel import card_html
+from dataferry.redact import scrub_auth_text
 from dataferry.status import JobState, JobStatus
 from dataferry.wait import PollPolicy, wait_until_finished
 
@@ -124,30 +134,34 @@ class Job:
         return self.last_status is not None and self.last_status.state is JobState.DONE
 
     def __repr__(self) -> str:
-        state = self.last_status.describe() if self.last_status else "status not checked"
+        state = self._shown(self.last_status.describe()) if self.last_status else "status not checked"
         return f"<{self.vendor} {self.kind} {self.id}: {state}>"
 
     def _repr_html_(self) -> str:
         s = self.last_status
-        state = s.state.value if s else "unknown"
-        colour = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#6d4c41"}.get(state, "#1565c0")
-        rows = [("status", s.raw if s else "not checked yet")]
+        if s is None:
+            state, tone, fraction = "not checked", "info", None
+        else:
+            state = s.state.value
+            tone = {"done": "success", "failed": "danger", "cancelled": "warning"}.get(state, "info")
+            fraction = 1.0 if s.state is JobState.DONE else s.progress
+        rows = [("status", self._shown(s.raw or s.state.value) if s else "not checked yet: call .status() or .wait()")]
         if s and s.progress is not None:
             rows.append(("progress", f"{s.progress:.0%}"))
         if s and s.message:
-            rows.append(("message", s.message))
+            rows.append(("message", self._shown(s.message)))
         rows.append(("re-attach", self.reattach))
-        cells = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'><code>{html.escape(str(v))}</code></td></tr>"
-            for k, v in rows
-        )
-        return (
-            f"<div class='dataferry-job' style='border-left:4px solid {colour};padding:4px 10px'>"
-            f"<b>{html.escape(self.vendor)} {html.escape(self.kind)}</b> <code>{html.escape(self.id)}</code> "
-            f"<span style='color:{colour};font-weight:bold'>{html.escape(state)}</span>"
-            f"<table>{cells}</table></div>"
-        )
+        return card_html(vendor=self.vendor, kind=self.kind, job_id=self.id, state=state, tone=tone,
+                         fraction=fraction, rows=rows)
+
+    def _shown(self, text: str) -> str:
+        """``text`` on one line with the client's secrets masked (for reprs and displays)."""
+        return one_line(self._redact(text))
+
+    def _redact(self, text: str) -> str:
+        redactor = getattr(getattr(self.client, "http", None), "redactor", None)
+        text = scrub_auth_text(text)
+        return redactor.text(text) if redactor is not None else text
 
     # -- internals ----------------------------------------------------------------------
     def _policy(self) -> PollPolicy:
@@ -181,9 +195,16 @@ class Job:
 
     @contextlib.contextmanager
     def _operation(self, progress: Any) -> Iterator[Reporter]:
+        """One user-visible operation (a wait, a download...) with its progress display.
+
+        ``progress`` is the call's ``progress=`` (a mode name, a bool, a
+        :class:`~dataferry.progress.Progress` with ``keep_widget``, a renderer), else the
+        client's default. The renderer is chosen before anything else happens, so a bad
+        ``progress=`` fails first. Every text shown passes through the client's redactor.
+        """
         chosen = self.client.progress if progress is _SENTINEL else progress
-        reporter = Reporter(make_renderer(chosen), vendor=self.vendor, job_id=self.id,
-                            title=f"{self.vendor} {self.kind} {self.id}", clock=self.client.clock)
+        reporter = Reporter(make_renderer(chosen), vendor=self.vendor, job_id=self.id, kind=self.kind,
+                            clock=self.client.clock, redact=self._redact)
         try:
             yield reporter
         except WaitInterrupted as exc:
@@ -191,6 +212,12 @@ class Job:
             raise
         except JobCancelled as exc:
             reporter.finish(Stage.CANCELLED, message=exc.message)
+            raise
+        except GeneratorExit:
+            reporter.finish(Stage.CANCELLED, message="stopped: the caller stopped reading the tables")
+            raise
+        except JobFailed as exc:
+            reporter.finish(Stage.FAILED, message=exc.vendor_message)
             raise
         except BaseException as exc:
             reporter.finish(Stage.FAILED, message=_first_line(exc))
@@ -265,25 +292,26 @@ class DataJob(Job):
     def iter_tables(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
                     timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
                     **decode: Any) -> Iterator[pa.Table]:
-        """One Arrow table per part, in part order (each with that part's own schema).
+        """One Arrow table per part, in part order, in memory bounded by the part size.
+
+        A later part may add columns or widen types (``to_arrow`` / ``to_parquet`` unify
+        them); the types already seen are kept for later parts where they fit.
 
         Args:
-            cache, workers, timeout, progress: see :meth:`download`.
+            cache: reuse (and keep) verified parts in the cache directory.
+            workers: parts downloaded and decoded at the same time.
+            timeout: seconds to wait for the job first.
+            progress: see :meth:`wait`.
             **decode: :class:`~dataferry.decode.DecodeOptions` fields (``column_types``,
                 ``delimiter``, ``timestamp_parsers``, ``null_values``, ``columns``).
         """
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
-            for _, table in self._tables(reporter, options, cache=cache, workers=workers, timeout=timeout):
-                yield table
+            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout)
             reporter.finish(Stage.DONE)
 
     def iter_batches(self, **kw: Any) -> Iterator[pa.RecordBatch]:
-        """Arrow record batches, part after part, in bounded memory.
-
-        Takes the same arguments as :meth:`iter_tables`. Batches of one part share a schema;
-        a later part may add columns or widen types (``to_arrow``/``to_parquet`` unify them).
-        """
+        """Arrow record batches, part after part (see :meth:`iter_tables` for the arguments)."""
         for table in self.iter_tables(**kw):
             yield from table.to_batches()
 
@@ -305,18 +333,19 @@ class DataJob(Job):
             >>> df = snap.to_pandas()                          # doctest: +SKIP
             >>> df = snap.to_pandas(dtype_backend="pyarrow")   # doctest: +SKIP
         """
-        return to_pandas(self.to_arrow(**kw), dtype_backend)
+        return to_pandas(self.to_arrow(**kw), dtype_backend, consume=True)
 
     def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                   compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+                   dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
                    cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
                    progress: Any = _SENTINEL, **decode: Any) -> Path:
-        """Write every part to Parquet, streamed, atomically.
+        """Write every part to Parquet, streamed in flat memory, atomically.
 
         Args:
             path: a ``.parquet`` file, or a directory (existing, or ending with ``/``, or with
                 ``partition_cols``) for a dataset of one file per part.
             partition_cols: hive-partition the dataset by these columns.
+            dataset: force a dataset directory (``True``) or a single file (``False``).
             compression: Parquet codec.
             row_group_size: rows per row group.
             cache, workers, timeout, progress, **decode: see :meth:`iter_tables`.
@@ -326,15 +355,19 @@ class DataJob(Job):
         """
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
-            sink = open_parquet_sink(path, partition_cols=partition_cols, compression=compression,
+            sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=dataset, compression=compression,
                                      row_group_size=row_group_size)
             with sink:
-                for part, table in self._tables(reporter, options, cache=cache, workers=workers, timeout=timeout):
-                    if table.num_columns or table.num_rows:
-                        if hasattr(sink, "files"):
-                            sink.write(table, part.index)
+                streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                             hint=lambda: sink.schema)
+                for part, stream in streams:
+                    sink.begin_part(part.index)
+                    for item in self._counted(stream, reporter):
+                        if item is RESTART:
+                            sink.rollback_part()
                         else:
-                            sink.write(table)
+                            sink.write(item)
+                    sink.end_part()
                 reporter.stage(Stage.WRITING)
             reporter.finish(Stage.DONE, output=str(sink.path))
         return sink.path
@@ -359,23 +392,79 @@ class DataJob(Job):
             on_bytes=lambda n: reporter.add(bytes=n),
         )
 
-    def _tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                timeout: float | None) -> Iterator[tuple[Part, pa.Table]]:
+    def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
+                      timeout: float | None, hint: Callable[[], pa.Schema | None]
+                      ) -> Iterator[tuple[Part, Iterator[pa.RecordBatch | Restart]]]:
+        """Each part as a stream of record batches, in part order.
+
+        ``workers`` parts are downloaded and decoded at the same time, each a few batches
+        ahead of the consumer at most, so the network, gunzip (ISA-L, off the GIL), the
+        multi-threaded parser and the consumer (a Parquet writer, say) overlap in flat memory.
+        ``hint()`` gives the schema known so far, so that later parts keep the same types.
+        """
         parts = self._ready_parts(reporter, timeout)
         store = self._cache(cache)
+        downloader = self._downloader(store, reporter)
+        label = f"{self.vendor} {self.kind} {self.id}"
+
+        def produce(part: Part) -> Iterator[pa.RecordBatch | Restart]:
+            fetched = downloader.fetch(part)
+            try:
+                yield from stream_part(fetched.path, fetched.part.format, options, hint=hint(),
+                                       label=f"part {part.index} of {label}")
+            except PartCorrupt:
+                store.discard(fetched.part)
+                raise
+            if not store.persistent:
+                fetched.path.unlink(missing_ok=True)
+
         try:
-            downloader = self._downloader(store, reporter)
-            for fetched in downloader.fetch_all(parts, workers=workers):
-                label = f"part {fetched.part.index} of {self.vendor} {self.kind} {self.id}"
-                try:
-                    table = read_table(fetched.path, fetched.part.format, options, label=label)
-                except PartCorrupt:
-                    store.discard(fetched.part)
-                    raise
-                reporter.add(parts=1, rows=table.num_rows)
-                yield fetched.part, table
+            for part, stream in ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
+                                                name="dataferry-part"):
+                yield part, stream
+                reporter.add(parts=1)
         finally:
             store.cleanup()
+
+    @staticmethod
+    def _counted(stream: Iterator[pa.RecordBatch | Restart], reporter: Reporter) -> Iterator[pa.RecordBatch | Restart]:
+        """Pass a part's stream through, keeping the row count on screen right."""
+        rows = 0
+        for item in stream:
+            if item is RESTART:
+                reporter.add(rows=-rows)
+                rows = 0
+            else:
+                rows += item.num_rows
+                reporter.add(rows=item.num_rows)
+            yield item
+
+    def _part_tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
+                     timeout: float | None) -> Iterator[pa.Table]:
+        known: list[pa.Schema] = []
+        streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                     hint=lambda: unify(known) if known else None)
+        for _, stream in streams:
+            batches: list[pa.RecordBatch] = []
+            for item in self._counted(stream, reporter):
+                if item is RESTART:
+                    batches.clear()
+                else:
+                    batches.append(item)
+            table = _batches_to_table(batches)
+            if table.num_columns:
+                known.append(table.schema)
+            yield table
+
+
+def _batches_to_table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """One part's batches as a table (they share a schema unless a column was widened)."""
+    if not batches:
+        return pa.table({})
+    first = batches[0].schema
+    if all(b.schema.equals(first) for b in batches):
+        return pa.Table.from_batches(batches, first)
+    return concat([pa.Table.from_batches([b]) for b in batches])
 
 
 def _first_line(exc: BaseException) -> str:

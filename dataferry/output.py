@@ -1,10 +1,11 @@
-"""Arrow tables → one Arrow table, a pandas DataFrame, or Parquet (a file or a dataset).
+"""Arrow batches → one Arrow table, a pandas DataFrame, or Parquet (a file or a dataset).
 
 Parquet output is written under a temporary name next to the target and renamed only when
 complete, so a crash or an error never leaves a half-written file under the name asked for.
-Memory stays bounded by the tables in flight: each part is written as it arrives, and when a
-later part needs a wider schema (a column that was all-null becomes numeric, say) what was
-already written is re-read batch by batch and rewritten with the wider schema.
+Memory stays flat: batches are buffered up to one row group, then written. When a later part
+needs a wider schema (a column that was all-null becomes numeric, say), what was already
+written is re-read batch by batch and rewritten with the wider schema; when a part has to be
+decoded again from its start, the rows it had contributed are rolled back first.
 """
 
 from __future__ import annotations
@@ -12,19 +13,26 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataferry.constants import PARQUET_COMPRESSION, PARQUET_ROW_GROUP_ROWS
+from dataferry.constants import PARQUET_COMPRESSION, PARQUET_ROW_GROUP_BYTES, PARQUET_ROW_GROUP_ROWS
 from dataferry.errors import InvalidArgument
 from dataferry.schema import conform, needs_widening, unify
 
 DTYPE_BACKENDS = (None, "numpy_nullable", "pyarrow")
 """Accepted ``dtype_backend=`` values, as in pandas."""
+
+Data = pa.Table | pa.RecordBatch
+
+
+def as_table(data: Data) -> pa.Table:
+    """A record batch as a one-chunk table (tables pass through)."""
+    return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
 
 
 def concat(tables: Sequence[pa.Table]) -> pa.Table:
@@ -36,37 +44,32 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
     return pa.concat_tables([conform(t, schema) for t in tables])
 
 
-def to_pandas(table: pa.Table, dtype_backend: str | None = None) -> Any:
+def to_pandas(table: pa.Table, dtype_backend: str | None = None, *, consume: bool = False) -> Any:
     """An Arrow table as a DataFrame.
 
     Args:
         dtype_backend: ``None`` (pandas' defaults), ``"numpy_nullable"`` or ``"pyarrow"``
             (``ArrowDtype`` columns, zero-copy where possible), as in ``pandas.read_csv``.
+        consume: free the table's memory column by column while converting (halves the
+            peak); the table must not be used afterwards.
     """
     import pandas as pd
 
+    kw = {"self_destruct": True, "split_blocks": True} if consume else {}
     if dtype_backend not in DTYPE_BACKENDS:
         raise InvalidArgument(f"dtype_backend={dtype_backend!r} is not one of {DTYPE_BACKENDS}")
     if dtype_backend == "pyarrow":
-        return table.to_pandas(types_mapper=pd.ArrowDtype, self_destruct=True, split_blocks=True)
+        return table.to_pandas(types_mapper=pd.ArrowDtype, **kw)
     if dtype_backend == "numpy_nullable":
         mapping = {
-            pa.int8(): pd.Int8Dtype(),
-            pa.int16(): pd.Int16Dtype(),
-            pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype(),
-            pa.uint8(): pd.UInt8Dtype(),
-            pa.uint16(): pd.UInt16Dtype(),
-            pa.uint32(): pd.UInt32Dtype(),
-            pa.uint64(): pd.UInt64Dtype(),
-            pa.bool_(): pd.BooleanDtype(),
-            pa.float32(): pd.Float32Dtype(),
-            pa.float64(): pd.Float64Dtype(),
-            pa.string(): pd.StringDtype(),
+            pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
+            pa.float32(): pd.Float32Dtype(), pa.float64(): pd.Float64Dtype(), pa.string(): pd.StringDtype(),
             pa.large_string(): pd.StringDtype(),
         }
-        return table.to_pandas(types_mapper=mapping.get, self_destruct=True, split_blocks=True)
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+        return table.to_pandas(types_mapper=mapping.get, **kw)
+    return table.to_pandas(**kw)
 
 
 def temp_sibling(path: Path) -> Path:
@@ -75,8 +78,8 @@ def temp_sibling(path: Path) -> Path:
 
 
 def replace_path(src: Path, dst: Path) -> None:
-    """Move ``src`` to ``dst``, replacing a file or a whole directory atomically enough:
-    the old one is moved aside first and removed only after the new one is in place."""
+    """Move ``src`` to ``dst``, replacing a file or a whole directory: the old one is moved
+    aside first and removed only once the new one is in place."""
     if dst.is_dir() and not dst.is_symlink():
         aside = temp_sibling(dst)
         os.replace(dst, aside)
@@ -86,46 +89,111 @@ def replace_path(src: Path, dst: Path) -> None:
         os.replace(src, dst)
 
 
+def _copy_rows(source: Path, writer: pq.ParquetWriter, schema: pa.Schema, limit: int | None, batch_rows: int) -> None:
+    left = limit
+    with pq.ParquetFile(source) as f:
+        for batch in f.iter_batches(batch_size=batch_rows):
+            if left is not None:
+                if left <= 0:
+                    break
+                batch = batch.slice(0, left)
+                left -= batch.num_rows
+            writer.write_table(conform(pa.Table.from_batches([batch]), schema), row_group_size=batch_rows)
+
+
 class ParquetFileSink:
-    """Writes tables to one Parquet file, atomically.
+    """Streams batches into one Parquet file, atomically.
 
     Args:
         path: the target file.
         compression: Parquet codec (zstd by default).
         row_group_size: rows per row group.
+        row_group_bytes: a row group is also cut once its buffered data reaches this size.
 
     Use as a context manager; on an exception the temporary file is removed and the target
-    is untouched.
+    is untouched. ``begin_part()`` / ``rollback_part()`` let a part that must be decoded
+    again withdraw the rows it had written.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, compression: str = PARQUET_COMPRESSION,
-                 row_group_size: int = PARQUET_ROW_GROUP_ROWS) -> None:
+                 row_group_size: int = PARQUET_ROW_GROUP_ROWS, row_group_bytes: int = PARQUET_ROW_GROUP_BYTES) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise InvalidArgument(f"{self.path} is a directory; give a file name or ask for a dataset")
         self.compression = compression
         self.row_group_size = row_group_size
+        self.row_group_bytes = row_group_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = temp_sibling(self.path)
-        self._writer: pq.ParquetWriter | None = None
         self.schema: pa.Schema | None = None
         self.rows = 0
         self.rewrites = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._buffer: list[pa.Table] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._flushed_rows = 0
+        self._checkpoint = 0
 
-    def write(self, table: pa.Table) -> None:
-        """Append a table (its schema may differ from the previous ones)."""
-        if self._writer is None:
+    # -- writing --------------------------------------------------------------------------
+    def write(self, data: Data) -> None:
+        """Append a batch or table (its schema may differ from the previous ones)."""
+        table = as_table(data)
+        if self.schema is None:
             self.schema = unify([table.schema])
-            self._writer = self._open(self.tmp, self.schema)
         elif needs_widening(self.schema, table.schema):
-            self._widen(unify([self.schema, table.schema]))
-        assert self.schema is not None and self._writer is not None
-        if table.num_rows:
-            self._writer.write_table(conform(table, self.schema), row_group_size=self.row_group_size)
+            wider = unify([self.schema, table.schema])
+            if self._writer is not None:
+                self._rewrite(wider, limit=None)
+            self.schema = wider
+        if not table.num_rows:
+            return
+        self._buffer.append(table)
+        self._buffered_rows += table.num_rows
+        self._buffered_bytes += table.nbytes
         self.rows += table.num_rows
+        if self._buffered_rows >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
+            self.flush()
 
+    def flush(self) -> None:
+        """Write what is buffered as one row group."""
+        if not self._buffer:
+            return
+        assert self.schema is not None
+        table = pa.concat_tables([conform(t, self.schema) for t in self._buffer])
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.tmp, self.schema, compression=self.compression)
+        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self._flushed_rows += table.num_rows
+        self._buffer.clear()
+        self._buffered_rows = self._buffered_bytes = 0
+
+    # -- parts ------------------------------------------------------------------------------
+    def begin_part(self, index: int | None = None) -> None:
+        """Mark where the next part's rows start."""
+        self._checkpoint = self.rows
+
+    def rollback_part(self) -> None:
+        """Withdraw every row written since :meth:`begin_part`."""
+        keep = self._checkpoint
+        if self._flushed_rows <= keep:
+            self._trim_buffer(keep - self._flushed_rows)
+        else:
+            self._buffer.clear()
+            self._buffered_rows = self._buffered_bytes = 0
+            assert self.schema is not None
+            self._rewrite(self.schema, limit=keep)
+        self.rows = keep
+
+    def end_part(self) -> None:
+        """Nothing to do for a single file (rows stay buffered up to a row group)."""
+
+    # -- finishing ----------------------------------------------------------------------------
     def close(self) -> Path:
         """Finish the file and move it to its name."""
+        self.flush()
         if self._writer is None:
-            self._writer = self._open(self.tmp, pa.schema([]))
+            self._writer = pq.ParquetWriter(self.tmp, self.schema or pa.schema([]), compression=self.compression)
         self._writer.close()
         self._writer = None
         replace_path(self.tmp, self.path)
@@ -139,6 +207,7 @@ class ParquetFileSink:
             except (OSError, pa.ArrowException):
                 pass
             self._writer = None
+        self._buffer.clear()
         self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> ParquetFileSink:
@@ -150,90 +219,141 @@ class ParquetFileSink:
         else:
             self.abort()
 
-    def _open(self, path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-        return pq.ParquetWriter(path, schema, compression=self.compression)
+    # -- internals ----------------------------------------------------------------------------
+    def _trim_buffer(self, rows: int) -> None:
+        kept: list[pa.Table] = []
+        left = rows
+        for t in self._buffer:
+            if left <= 0:
+                break
+            kept.append(t.slice(0, left))
+            left -= min(left, t.num_rows)
+        self._buffer = kept
+        self._buffered_rows = sum(t.num_rows for t in kept)
+        self._buffered_bytes = sum(t.nbytes for t in kept)
 
-    def _widen(self, schema: pa.Schema) -> None:
+    def _rewrite(self, schema: pa.Schema, limit: int | None) -> None:
+        """Copy the rows flushed so far (the first ``limit``) into a new file with ``schema``."""
         assert self._writer is not None
         self._writer.close()
         old = self.tmp
         self.tmp = temp_sibling(self.path)
-        writer = self._open(self.tmp, schema)
-        source = pq.ParquetFile(old)
-        for batch in source.iter_batches(batch_size=self.row_group_size):
-            writer.write_table(conform(pa.Table.from_batches([batch]), schema), row_group_size=self.row_group_size)
-        source.close()
+        writer = pq.ParquetWriter(self.tmp, schema, compression=self.compression)
+        _copy_rows(old, writer, schema, limit, self.row_group_size)
         old.unlink(missing_ok=True)
         self._writer = writer
-        self.schema = schema
+        if limit is not None:
+            self._flushed_rows = min(self._flushed_rows, limit)
         self.rewrites += 1
 
 
 class ParquetDatasetSink:
-    """Writes a Parquet dataset directory: one file per part, optionally hive-partitioned.
+    """Streams batches into a Parquet dataset directory: one file per part, or hive
+    partitions (``col=value/``) when ``partition_cols`` are given.
 
     Args:
         path: the target directory (replaced as a whole when complete).
-        partition_cols: columns to partition by (``col=value/`` directories).
-        compression, row_group_size: as for :class:`ParquetFileSink`.
+        partition_cols: columns to partition by.
+        compression, row_group_size, row_group_bytes: as for :class:`ParquetFileSink`.
 
-    Files are named ``part-00000.parquet`` (or ``part-00000-0.parquet`` inside partitions).
+    Files are named ``part-00000.parquet`` (``part-00000-0-0.parquet`` inside partitions).
     Every file ends with the same unified schema: a file written before the schema widened
     is rewritten when the dataset is closed.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                 compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS) -> None:
+                 compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+                 row_group_bytes: int = PARQUET_ROW_GROUP_BYTES) -> None:
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise InvalidArgument(f"{self.path} is a file; a Parquet dataset needs a directory path")
         self.partition_cols = list(partition_cols or [])
         self.compression = compression
         self.row_group_size = row_group_size
+        self.row_group_bytes = row_group_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = temp_sibling(self.path)
         self.tmp.mkdir()
         self.schema: pa.Schema | None = None
         self.rows = 0
         self.files: list[Path] = []
-        self._count = 0
+        self._index = 0
+        self._part: ParquetFileSink | None = None
+        self._buffer: list[pa.Table] = []
+        self._buffered_bytes = 0
+        self._chunk = 0
+        self._part_rows = 0
 
-    def write(self, table: pa.Table, index: int | None = None) -> None:
-        """Write one part's table as its own file(s)."""
-        index = self._count if index is None else index
-        self._count += 1
+    def begin_part(self, index: int | None = None) -> None:
+        """Start the next part's file(s)."""
+        self._index = self._index + 1 if index is None else index
+        self._chunk = 0
+        self._part_rows = 0
+        if not self.partition_cols:
+            self._part = ParquetFileSink(self.tmp / f"part-{self._index:05d}.parquet", compression=self.compression,
+                                         row_group_size=self.row_group_size, row_group_bytes=self.row_group_bytes)
+
+    def write(self, data: Data) -> None:
+        """Append a batch or table of the current part."""
+        table = as_table(data)
+        if self._part is None and not self.partition_cols:
+            self.begin_part(self._index)
         missing = [c for c in self.partition_cols if c not in table.column_names]
         if missing and table.num_rows:
-            raise InvalidArgument(f"partition_cols {missing} are not columns of the data ({table.column_names[:10]}...)")
+            raise InvalidArgument(f"partition_cols {missing} are not columns of the data ({', '.join(table.column_names[:12])})")
         self.schema = unify([self.schema, table.schema]) if self.schema is not None else unify([table.schema])
         self.rows += table.num_rows
-        if not table.num_rows:
+        self._part_rows += table.num_rows
+        if self._part is not None:
+            self._part.write(table)
             return
-        if self.partition_cols:
-            pq.write_to_dataset(
-                table,
-                root_path=str(self.tmp),
-                partition_cols=self.partition_cols,
-                basename_template=f"part-{index:05d}-{{i}}.parquet",
-                compression=self.compression,
-                row_group_size=self.row_group_size,
-                existing_data_behavior="overwrite_or_ignore",
-            )
+        if table.num_rows:
+            self._buffer.append(table)
+            self._buffered_bytes += table.nbytes
+            if sum(t.num_rows for t in self._buffer) >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
+                self._flush_partitions()
+
+    def rollback_part(self) -> None:
+        """Withdraw the current part's rows."""
+        self.rows -= self._part_rows
+        self._part_rows = 0
+        if self._part is not None:
+            self._part.abort()
+            self.begin_part(self._index)
+            return
+        self._buffer.clear()
+        self._buffered_bytes = 0
+        for f in self.tmp.rglob(f"part-{self._index:05d}-*.parquet"):
+            f.unlink()
+        self._chunk = 0
+
+    def end_part(self) -> None:
+        """Close the current part's file(s)."""
+        if self._part is not None:
+            if self._part.rows:
+                self._part.close()
+            else:
+                self._part.abort()
+            self._part = None
         else:
-            target = self.tmp / f"part-{index:05d}.parquet"
-            pq.write_table(table, target, compression=self.compression, row_group_size=self.row_group_size)
+            self._flush_partitions()
 
     def close(self) -> Path:
         """Bring every file to the unified schema and move the directory to its name."""
+        self.end_part()
         if self.schema is not None:
             file_schema = pa.schema([f for f in self.schema if f.name not in self.partition_cols])
             for f in sorted(self.tmp.rglob("*.parquet")):
                 if not pq.read_schema(f).equals(file_schema):
                     self._rewrite(f, file_schema)
-                self.files.append(self.path / f.relative_to(self.tmp))
+        self.files = [self.path / f.relative_to(self.tmp) for f in sorted(self.tmp.rglob("*.parquet"))]
         replace_path(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
         """Drop everything written so far."""
+        if self._part is not None:
+            self._part.abort()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> ParquetDatasetSink:
@@ -245,34 +365,39 @@ class ParquetDatasetSink:
         else:
             self.abort()
 
+    def _flush_partitions(self) -> None:
+        if not self._buffer:
+            return
+        table = pa.concat_tables([conform(t, unify(x.schema for x in self._buffer)) for t in self._buffer])
+        pq.write_to_dataset(
+            table,
+            root_path=str(self.tmp),
+            partition_cols=self.partition_cols,
+            basename_template=f"part-{self._index:05d}-{self._chunk}-{{i}}.parquet",
+            compression=self.compression,
+            row_group_size=max(1, table.num_rows),
+            existing_data_behavior="overwrite_or_ignore",
+        )
+        self._chunk += 1
+        self._buffer.clear()
+        self._buffered_bytes = 0
+
     def _rewrite(self, file: Path, schema: pa.Schema) -> None:
         tmp = temp_sibling(file)
-        source = pq.ParquetFile(file)
         with pq.ParquetWriter(tmp, schema, compression=self.compression) as writer:
-            for batch in source.iter_batches(batch_size=self.row_group_size):
-                writer.write_table(conform(pa.Table.from_batches([batch]), schema), row_group_size=self.row_group_size)
-        source.close()
+            _copy_rows(file, writer, schema, None, self.row_group_size)
         os.replace(tmp, file)
 
 
 def open_parquet_sink(path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
                       dataset: bool | None = None, **kw: Any) -> ParquetFileSink | ParquetDatasetSink:
-    """A file sink, or a dataset sink when ``path`` is a directory, ends with ``/``, has no
-    ``.parquet``/``.pq`` suffix while ``partition_cols`` are given, or ``dataset=True``."""
+    """A file sink, or a dataset sink when ``path`` is an existing directory, ends with ``/``,
+    ``partition_cols`` are given, or ``dataset=True``."""
     p = Path(path)
     if dataset is None:
-        dataset = (
-            bool(partition_cols)
-            or str(path).endswith(("/", os.sep))
-            or p.is_dir()
-        )
+        dataset = bool(partition_cols) or str(path).endswith(("/", os.sep)) or p.is_dir()
     if not dataset and partition_cols:
         raise InvalidArgument("partition_cols needs a directory path (a Parquet dataset)")
     if dataset:
         return ParquetDatasetSink(p, partition_cols=partition_cols, **kw)
     return ParquetFileSink(p, **kw)
-
-
-def iter_nonempty(tables: Iterable[pa.Table]) -> Iterable[pa.Table]:
-    """Skip tables with neither rows nor columns (empty parts)."""
-    return (t for t in tables if t.num_columns or t.num_rows)

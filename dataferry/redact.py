@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 """What a secret is replaced with."""
@@ -54,6 +57,7 @@ class Redactor:
         self._secrets: list[str] = []
         for s in secrets:
             self.add(s)
+        LIBRARY_LOG_MASK.watch(self)
 
     def add(self, secret: str | None) -> None:
         """Also mask ``secret`` from now on (ignored when empty or very short)."""
@@ -110,3 +114,44 @@ _BEARER = re.compile(r"(Bearer|AuthHMAC)\s+\S+", re.IGNORECASE)
 def scrub_auth_text(text: str) -> str:
     """Mask ``Bearer …`` / ``AuthHMAC …`` credentials that appear in free text."""
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+class LibraryLogMask(logging.Filter):
+    """Masks secrets in the request lines urllib3 logs at DEBUG (they carry the query string,
+    e.g. Bright Data's ``auth_header`` or a key sent as a query parameter).
+
+    Secret-named query parameters are always masked, and so is every secret known to a live
+    :class:`Redactor` (as is and URL-encoded).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+    def watch(self, redactor: Redactor) -> None:
+        """Also mask ``redactor``'s secrets (for as long as it lives)."""
+        with self._lock:
+            self._redactors.add(redactor)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(self._mask(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+    def _mask(self, text: str) -> str:
+        if "?" in text:
+            text = _NAMES_ONLY.url(text)
+        with self._lock:
+            secrets = [s for r in self._redactors for s in r._secrets]
+        for s in secrets:
+            for form in (s, quote_plus(s), quote(s, safe="")):
+                text = text.replace(form, MASK)
+        return text
+
+
+LIBRARY_LOG_MASK = LibraryLogMask()
+"""The filter on ``urllib3.connectionpool``'s logger."""
+
+_NAMES_ONLY = Redactor()
+logging.getLogger("urllib3.connectionpool").addFilter(LIBRARY_LOG_MASK)

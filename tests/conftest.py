@@ -23,6 +23,33 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
         monkeypatch.delenv(name, raising=False)
 
 
+class ScaledClock:
+    """Real time, fast-forwarded: every second the code waits takes ``factor`` real seconds.
+
+    For tests against a live emulator where the client must honour long server hints
+    ("try again in 10s") without the test waiting that long.
+    """
+
+    def __init__(self, factor: float = 0.02) -> None:
+        import time
+
+        self._time = time
+        self.factor = factor
+        self._real0 = time.monotonic()
+        self._wall0 = time.time()
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self._real0 + (self._time.monotonic() - self._real0) / self.factor
+
+    def time(self) -> float:
+        return self._wall0 + (self._time.monotonic() - self._real0) / self.factor
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self._time.sleep(max(0.0, seconds) * self.factor)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """A clock that only moves when something sleeps on it."""

@@ -32,6 +32,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from dataferry.emulator.app import EmulatorApp
+from dataferry.emulator.brightdata_dca import DcaEmulatorMixin
 from dataferry.emulator.data import FileCache, RecordSource, encode, gzip_bytes
 
 TOKEN = "emulator-brightdata-token-0001"
@@ -142,8 +143,9 @@ def _flag(value: str | None) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-class BrightDataEmulator(EmulatorApp):
-    """The Bright Data API on 127.0.0.1.
+class BrightDataEmulator(DcaEmulatorMixin, EmulatorApp):
+    """The Bright Data API on 127.0.0.1 (Datasets v3, and the DCA collectors from
+    :class:`~dataferry.emulator.brightdata_dca.DcaEmulatorMixin`).
 
     Args:
         token: the accepted Bearer token.
@@ -157,7 +159,11 @@ class BrightDataEmulator(EmulatorApp):
         single_file_limit: records above which a single-file delivery is refused.
         delivery_after: seconds a delivery takes.
         history: pre-existing snapshots per dataset (for the snapshot list).
-        **kw: see :class:`~dataferry.emulator.app.EmulatorApp`.
+        fixed_seed: give every new snapshot the same data seed, so that generated files are
+            reused across runs with a persistent ``data_dir`` (benchmarks).
+        **kw: the DCA settings (``collect_after``, ``deadline_scale``: see
+            :class:`~dataferry.emulator.brightdata_dca.DcaEmulatorMixin`) and
+            :class:`~dataferry.emulator.app.EmulatorApp`'s.
     """
 
     vendor = "brightdata"
@@ -165,7 +171,7 @@ class BrightDataEmulator(EmulatorApp):
     def __init__(self, *, token: str = TOKEN, start_after: float = 0.3, ready_after: float = 1.5,
                  building_after_ready: float = 0.0, records_per_input: int = 25, total_records: int | None = None,
                  jobs_limit: int = 100, single_file_limit: int = 1_000_000, delivery_after: float = 1.0,
-                 history: int = 2, seed: int = 7, **kw: Any) -> None:
+                 history: int = 2, seed: int = 7, fixed_seed: int | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.token = token
         self.start_after = start_after
@@ -176,6 +182,7 @@ class BrightDataEmulator(EmulatorApp):
         self.jobs_limit = jobs_limit
         self.single_file_limit = single_file_limit
         self.delivery_after = delivery_after
+        self.fixed_seed = fixed_seed
         self.datasets = {d.id: d for d in DATASETS}
         self.snapshots: dict[str, Snapshot] = {}
         self.deliveries: dict[str, Delivery] = {}
@@ -200,7 +207,7 @@ class BrightDataEmulator(EmulatorApp):
             (f"{v3}/delivery/<did>", ["GET"], "delivery"),
             (f"{v3}/snapshots", ["GET"], "snapshot_list"),
             (f"{v3}/log/<sid>", ["GET"], "log"),
-        ]
+        ] + self.dca_routes()
 
     def authenticate(self, request: Request, endpoint: str) -> Response | None:
         header = request.headers.get("Authorization", "")
@@ -214,7 +221,7 @@ class BrightDataEmulator(EmulatorApp):
         return {"token": self.token}
 
     def describe(self) -> dict[str, Any]:
-        return {"datasets": {d.id: d.name for d in self.datasets.values()}}
+        return {"datasets": {d.id: d.name for d in self.datasets.values()}, **self.dca_describe()}
 
     # -- state helpers ------------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -229,7 +236,7 @@ class BrightDataEmulator(EmulatorApp):
     def records(self, snapshot_id: str) -> list[dict[str, Any]]:
         """The snapshot's records exactly as the JSON formats serve them (tests compare)."""
         snap = self.snapshots[snapshot_id]
-        return self._select(snap, snap.source.table()).to_pylist()
+        return [r for piece in snap.source.pieces() for r in self._select(snap, piece).to_pylist()]
 
     def _seed_history(self, dataset: DatasetInfo, k: int) -> None:
         sid = f"s_hist{dataset.id[-6:]}{k:03d}"
@@ -356,7 +363,8 @@ class BrightDataEmulator(EmulatorApp):
         if self.total_records is not None:
             slots = self.total_records
         echo = [{k: v for k, v in i.items() if not k.startswith("emulator_")} for i in inputs]
-        return RecordSource(dataset.kind, _seed_of(sid), slots, echo, include_errors=_flag(q.get("include_errors")))
+        seed = _seed_of(sid) if self.fixed_seed is None else self.fixed_seed
+        return RecordSource(dataset.kind, seed, slots, echo, include_errors=_flag(q.get("include_errors")))
 
     # -- progress / download ---------------------------------------------------------------------
     def progress(self, request: Request, sid: str) -> Response:
@@ -436,10 +444,10 @@ class BrightDataEmulator(EmulatorApp):
         fmt, compress, batch, part = params["format"], params["compress"], params["batch"], params["part"]
         start = 0 if batch is None else (part - 1) * batch
         count = None if batch is None else batch
-        name = f"{sid}/{fmt}-b{batch or 0}-p{part}{'.gz' if compress else ''}"
+        name = f"{_content_key(snap)}/{fmt}-b{batch or 0}-p{part}{'.gz' if compress else ''}"
 
         def build() -> bytes:
-            data = encode(self._select(snap, snap.source.table(start, count)), fmt)
+            data = encode([self._select(snap, piece) for piece in snap.source.pieces(start, count)], fmt)
             return gzip_bytes(data) if compress else data
 
         path = self.files.get(name, build)
@@ -643,6 +651,14 @@ class BrightDataEmulator(EmulatorApp):
                          "dataset_size": len(s.source) if st == "ready" else 0,
                          "trigger": {"type": s.trigger_type}})
         return self.json(rows[skip:skip + limit])
+
+
+def _content_key(snap: Snapshot) -> str:
+    """A name for the snapshot's data: equal data, equal name (files are shared)."""
+    src = snap.source
+    ident = json.dumps([src.kind, src.seed, src.slots, src.inputs, src.include_errors, snap.output_fields],
+                       sort_keys=True, default=str)
+    return hashlib.sha256(ident.encode()).hexdigest()[:24]
 
 
 def _seed_of(text: str) -> int:

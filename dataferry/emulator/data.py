@@ -129,12 +129,15 @@ class RecordSource:
         tail = rest if kept == BLOCK else sum(1 for x in range(rest) if x % ERROR_EVERY != 7)
         return full * kept + tail
 
-    def table(self, start: int = 0, count: int | None = None) -> pa.Table:
-        """Records ``start`` … ``start + count`` (all by default) as an Arrow table."""
+    def pieces(self, start: int = 0, count: int | None = None) -> list[pa.Table]:
+        """Records ``start`` … ``start + count`` (all by default) as one table per block.
+
+        Blocks of the ``drift`` kind disagree on types, so they are kept apart.
+        """
         total = len(self)
         count = total - start if count is None else min(count, total - start)
         if count <= 0:
-            return self._finish(_block(self.kind, self.seed, 0, self.inputs).slice(0, 0))
+            return [self._finish(_block(self.kind, self.seed, 0, self.inputs).slice(0, 0))]
         kept = self._kept_per_block()
         first, last = start // kept, (start + count - 1) // kept
         pieces = []
@@ -143,10 +146,15 @@ class RecordSource:
             t = t.slice(0, max(0, min(BLOCK, self.slots - b * BLOCK)))
             if not (self.include_errors or self.kind == "drift"):
                 t = t.filter(pc.invert(t.column("_failed")))
-            pieces.append(t)
-        table = pa.concat_tables(pieces, promote_options="permissive")
-        offset = start - first * kept
-        return self._finish(table.slice(offset, count))
+            lo = start - b * kept if b == first else 0
+            hi = min(t.num_rows, start + count - b * kept)
+            pieces.append(self._finish(t.slice(lo, max(0, hi - lo))))
+        return pieces
+
+    def table(self, start: int = 0, count: int | None = None) -> pa.Table:
+        """Records ``start`` … ``start + count`` as one Arrow table (types that disagree
+        between blocks become text)."""
+        return concat_pieces(self.pieces(start, count))
 
     def _finish(self, table: pa.Table) -> pa.Table:
         table = table.drop_columns(["_failed"])
@@ -156,7 +164,23 @@ class RecordSource:
 
     def records(self, start: int = 0, count: int | None = None) -> list[dict[str, Any]]:
         """The records as JSON-ready dicts (what the JSON formats serve)."""
-        return self.table(start, count).to_pylist()
+        return [r for piece in self.pieces(start, count) for r in piece.to_pylist()]
+
+
+def concat_pieces(pieces: Sequence[pa.Table]) -> pa.Table:
+    """Blocks as one table; a column whose types disagree becomes text."""
+    try:
+        return pa.concat_tables(pieces, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        names: dict[str, None] = {}
+        for p in pieces:
+            names.update(dict.fromkeys(p.column_names))
+        fixed = []
+        for p in pieces:
+            cols = {n: (p.column(n).cast(pa.string()) if n in p.column_names and pa.types.is_integer(p.schema.field(n).type)
+                        else p.column(n) if n in p.column_names else pa.nulls(p.num_rows)) for n in names}
+            fixed.append(pa.table(cols))
+        return pa.concat_tables(fixed, promote_options="permissive")
 
 
 def _jsonify_nested(table: pa.Table) -> pa.Table:
@@ -168,19 +192,22 @@ def _jsonify_nested(table: pa.Table) -> pa.Table:
     return out
 
 
-def encode(table: pa.Table, fmt: str) -> bytes:
+def encode(data: pa.Table | Sequence[pa.Table], fmt: str) -> bytes:
     """Serialise records as ``csv`` (nested values as JSON text), ``json`` (an array) or
-    ``ndjson``/``jsonl`` (one object per line)."""
+    ``ndjson``/``jsonl`` (one object per line). ``data`` is a table or a list of pieces
+    (JSON formats keep each piece's own types)."""
     fmt = fmt.lower()
+    pieces = [data] if isinstance(data, pa.Table) else list(data)
     if fmt == "csv":
         import io
 
+        table = concat_pieces(pieces)
         sink = io.BytesIO()
         if table.num_columns:
             pacsv.write_csv(_jsonify_nested(table), sink,
                             write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
         return sink.getvalue()
-    rows = table.to_pylist()
+    rows = [r for piece in pieces for r in piece.to_pylist()]
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False).encode()
     if fmt in ("ndjson", "jsonl"):

@@ -178,7 +178,7 @@ class HttpClient:
                 failure = classify(exc)
                 shown = self._shown_url(url, params)
                 if should_retry(idempotent=idempotent, failure=failure) and self._may_retry(attempt, waited, limits):
-                    delay = backoff_delay(attempt, rng=self.rng)
+                    delay = min(backoff_delay(attempt, rng=self.rng), limits[1] - waited)  # never past the budget
                     waited += delay
                     notice(f"{self.vendor}: {_short(exc)}; retrying in {delay:.0f} s ({method} {shown})")
                     self.clock.sleep(delay)
@@ -193,7 +193,7 @@ class HttpClient:
             hint = self._hint(response, body)
             response.close()
             if retry and self._may_retry(attempt, waited, limits):
-                delay = backoff_delay(attempt, hint=hint, rng=self.rng)
+                delay = min(backoff_delay(attempt, hint=hint, rng=self.rng), limits[1] - waited)  # never past the budget
                 waited += delay
                 what = "rate limited" if status == 429 else f"HTTP {status}"
                 notice(f"{self.vendor}: {what}; retrying in {delay:.0f} s ({method} {self._shown_url(url, params)})")
@@ -203,7 +203,7 @@ class HttpClient:
                 status,
                 body,
                 method=method,
-                url=self._shown_url(url, params),
+                url=self.redactor.url(response.request.url or self._shown_url(url, params)),
                 redactor=self.redactor,
                 job_id=job_id,
                 retry_after=hint,

@@ -1,4 +1,7 @@
-"""Text renderers: tqdm for terminals, plain log lines for CI and scripts, and nothing."""
+"""Text renderers: tqdm for terminals, plain log lines for CI and scripts, and nothing.
+
+The notebook renderers are in :mod:`dataferry.progress.widget` and :mod:`dataferry.progress.html`.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +10,10 @@ import time
 from typing import IO, Any
 
 from dataferry.constants import LOG_PROGRESS_INTERVAL
+from dataferry.progress.formatting import detail_line, header, human_bytes, human_seconds
 from dataferry.progress.reporter import ProgressState, Stage
 
-
-def human_bytes(n: float | None) -> str:
-    """``1536`` → ``'1.5 KiB'``."""
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
-
-
-def human_seconds(seconds: float) -> str:
-    """``75`` → ``'1m15s'``."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, s = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{s:02d}s"
-    hours, m = divmod(minutes, 60)
-    return f"{hours}h{m:02d}m"
-
-
-def detail_line(state: ProgressState) -> str:
-    """The one-line summary every text renderer shares.
-
-    Example: ``running 40% · parts 2/6 · 12.0 MiB · 50,000 rows · 14s · building``
-    """
-    bits = [state.status] if state.status and state.status != state.stage.value else []
-    if bits and state.fraction is not None and state.stage in (Stage.QUEUED, Stage.RUNNING):
-        bits[0] += f" {state.fraction:.0%}"
-    if state.parts_total is not None or state.parts_done:
-        total = "?" if state.parts_total is None else str(state.parts_total)
-        bits.append(f"parts {state.parts_done}/{total}")
-    if state.bytes_done:
-        bits.append(human_bytes(state.bytes_done))
-    if state.rows:
-        bits.append(f"{state.rows:,} rows")
-    bits.append(human_seconds(state.elapsed))
-    if state.message:
-        bits.append(state.message)
-    if state.output and state.stage is Stage.DONE:
-        bits.append(f"→ {state.output}")
-    return " · ".join(bits)
-
-
-def header(state: ProgressState) -> str:
-    """``brightdata s_m4x7…`` (or the title when there is one)."""
-    return state.title or " ".join(x for x in (state.vendor, state.job_id) if x)
+__all__ = ["LogRenderer", "NullRenderer", "TqdmRenderer", "detail_line", "header", "human_bytes", "human_seconds"]
 
 
 class NullRenderer:
@@ -104,15 +58,13 @@ class LogRenderer:
 
 
 class TqdmRenderer:
-    """A tqdm bar: the server's percentage while waiting, parts while downloading.
+    """A terminal tqdm bar: the server's percentage while waiting, parts while downloading.
 
     Args:
-        notebook: use ``tqdm.auto`` (a notebook bar inside a kernel).
-        file: the stream for the terminal bar.
+        file: the stream for the bar (standard error by default).
     """
 
-    def __init__(self, notebook: bool = False, file: IO[str] | None = None) -> None:
-        self.notebook = notebook
+    def __init__(self, file: IO[str] | None = None) -> None:
         self.file = file
         self._bar: Any = None
         self._mode: str | None = None
@@ -123,10 +75,8 @@ class TqdmRenderer:
             self._bar.close()
             self._bar = None
         if self._bar is None:
-            if self.notebook:
-                from tqdm.auto import tqdm
-            else:
-                from tqdm import tqdm
+            from tqdm import tqdm
+
             self._bar = tqdm(total=total, desc=header(state), file=self.file, leave=True, dynamic_ncols=True)
             self._mode = mode
         elif total is not None and self._bar.total != total:

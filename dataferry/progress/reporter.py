@@ -9,12 +9,20 @@ change and at the end.
 from __future__ import annotations
 
 import enum
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import PROGRESS_MIN_INTERVAL, QUIET_SECONDS
+
+log = logging.getLogger("dataferry")
+
+REDACTED_FIELDS = ("title", "status", "message", "output")
+"""Text fields of :class:`ProgressState` passed through the reporter's ``redact`` before any
+renderer sees them."""
 
 
 class Stage(str, enum.Enum):
@@ -39,7 +47,8 @@ class ProgressState:
     """Everything a renderer may show.
 
     Attributes:
-        vendor, job_id, title: what is being waited for.
+        vendor, kind, job_id, title: what is being waited for (``kind``: ``"snapshot"``,
+            ``"export"``...).
         stage: the current :class:`Stage`.
         status: the vendor's own status text (``"running"``, ``"In progress"``).
         fraction: server-side completion in ``[0, 1]`` or ``None`` when unknown.
@@ -52,6 +61,7 @@ class ProgressState:
     vendor: str = ""
     job_id: str = ""
     title: str = ""
+    kind: str = ""
     stage: Stage = Stage.SUBMITTED
     status: str = ""
     fraction: float | None = None
@@ -87,11 +97,16 @@ class Reporter:
 
     Args:
         renderer: where to draw.
-        vendor, job_id, title: what the display is about.
+        vendor, job_id, title, kind: what the display is about.
         clock: time source.
         min_interval: seconds between two throttled redraws.
         quiet_seconds: nothing is drawn until the operation has run this long; an operation
             that ends sooner leaves no trace.
+        redact: applied to every text a renderer may show (title, status, message, output),
+            e.g. the vendor client's ``Redactor.text``, so that no secret reaches a display.
+
+    A renderer that raises is replaced by one that draws nothing (a warning is logged): a
+    broken display never stops a download.
 
     Example:
         >>> from dataferry.progress.renderers import NullRenderer
@@ -111,13 +126,17 @@ class Reporter:
         clock: Clock = SYSTEM_CLOCK,
         min_interval: float = PROGRESS_MIN_INTERVAL,
         quiet_seconds: float = QUIET_SECONDS,
+        kind: str = "",
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.renderer = renderer
         self.clock = clock
         self.min_interval = min_interval
         self.quiet_seconds = quiet_seconds
+        self.redact = redact
         now = clock.monotonic()
-        self.state = ProgressState(vendor=vendor, job_id=job_id, title=title, started=now, now=now)
+        self.state = ProgressState(vendor=vendor, job_id=job_id, kind=kind, started=now, now=now)
+        self._set(title=title)
         self._lock = threading.RLock()
         self._last_draw: float | None = None
         self._drawn = False
@@ -157,7 +176,7 @@ class Reporter:
             self._set(stage=stage, **({"message": message} if message is not None else {}), **fields)
             if self._drawn or self.state.elapsed >= self.quiet_seconds:
                 self._drawn = True
-                self.renderer.close(replace(self.state))
+                self._call("close")
 
     @property
     def closed(self) -> bool:
@@ -167,8 +186,18 @@ class Reporter:
     # -- internals ----------------------------------------------------------------------
     def _set(self, **fields: object) -> None:
         for key, value in fields.items():
+            if self.redact is not None and key in REDACTED_FIELDS and isinstance(value, str) and value:
+                value = self.redact(value)
             setattr(self.state, key, value)
         self.state.now = self.clock.monotonic()
+
+    def _call(self, method: str) -> None:
+        try:
+            getattr(self.renderer, method)(replace(self.state))
+        except Exception as exc:  # a display problem must not stop the work it reports on
+            log.warning("dataferry: the %s progress display failed (%s: %s); progress is off for this operation",
+                        type(self.renderer).__name__, type(exc).__name__, exc)
+            self.renderer = _Silent()
 
     def _draw(self, *, force: bool) -> None:
         if self._closed:
@@ -180,4 +209,14 @@ class Reporter:
             return
         self._last_draw = now
         self._drawn = True
-        self.renderer.draw(replace(self.state))
+        self._call("draw")
+
+
+class _Silent:
+    """Stands in for a renderer that failed."""
+
+    def draw(self, state: ProgressState) -> None:
+        pass
+
+    def close(self, state: ProgressState) -> None:
+        pass

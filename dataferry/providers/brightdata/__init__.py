@@ -1,4 +1,4 @@
-"""Bright Data: Datasets API v3 snapshots and deliveries.
+"""Bright Data: Datasets API v3 snapshots and deliveries, and collector (DCA) batches.
 
 Example:
     >>> from dataferry import brightdata
@@ -8,6 +8,7 @@ Example:
 """
 
 from dataferry.providers.brightdata.client import DEFAULT_BASE_URL, TOKEN_ENV, Client
+from dataferry.providers.brightdata.collection import Collection
 from dataferry.providers.brightdata.delivery import (
     GCS,
     S3,
@@ -33,6 +34,6 @@ from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
     "DEFAULT_BASE_URL", "GCS", "S3", "SFTP", "TARGETS", "TOKEN_ENV", "AliOSS", "AliOSSCredentials", "Azure",
-    "AzureCredentials", "Build", "Client", "Delivery", "Email", "GCSPubSub", "GoogleCredentials", "S3AccessKey",
-    "S3Role", "SFTPCredentials", "Snapshot", "Snowflake", "SnowflakeCredentials", "Webhook",
+    "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email", "GCSPubSub", "GoogleCredentials",
+    "S3AccessKey", "S3Role", "SFTPCredentials", "Snapshot", "Snowflake", "SnowflakeCredentials", "Webhook",
 ]

@@ -29,6 +29,7 @@ def register(sub: Any) -> None:
     trig.add_argument("--discover-by", help="trigger a discovery collection (type=discover_new)")
     add_common(trig, DEFAULT_BASE_URL)
     trig.set_defaults(func=_trigger)
+    _register_collect(commands)
     add_job_commands(commands, _client, lambda c, i: c.snapshot(i), default_base_url=DEFAULT_BASE_URL,
                      noun="snapshot")
 
@@ -49,4 +50,36 @@ def _trigger(args: argparse.Namespace) -> int:
     print(f"snapshot {snap.id}")
     if args.out:
         print(f"written to {snap.to_parquet(args.out, timeout=None)}")
+    return 0
+
+
+def _register_collect(commands: Any) -> None:
+    """``dataferry brightdata collect``: trigger a collector (DCA) batch."""
+    coll = commands.add_parser("collect", help="trigger a collector (DCA) batch, wait, and save it as Parquet")
+    coll.add_argument("collector_id", help="the collector id (c_…)")
+    coll.add_argument("inputs", help="a CSV file (uploaded as is) or a JSON file with a list of objects")
+    coll.add_argument("-o", "--out", help="Parquet path; without it, only the collection id is printed")
+    coll.add_argument("--name", help="a human-readable name for the batch")
+    coll.add_argument("--dev", action="store_true", help="run the collector's development version (version=dev)")
+    coll.add_argument("--deadline", help="terminate the batch after this long: 1h, 30m, 45s")
+    coll.add_argument("--no-downloads", action="store_true", help="do not download media files")
+    behaviour = coll.add_mutually_exclusive_group()
+    behaviour.add_argument("--queue-next", action="store_true",
+                           help="wait behind a running batch (the default)")
+    behaviour.add_argument("--queue", metavar="LABEL", help="start after the last queued batch (queue=LABEL)")
+    behaviour.add_argument("--confirm-cancel", action="store_true",
+                           help="cancel the running batch and run this one instead")
+    add_common(coll, DEFAULT_BASE_URL)
+    coll.set_defaults(func=_collect)
+
+
+def _collect(args: argparse.Namespace) -> int:
+    bd = _client(args)
+    col = bd.collect(args.collector_id, Path(args.inputs), name=args.name, version="dev" if args.dev else None,
+                     queue_next=True if args.queue_next else None, queue=args.queue,
+                     confirm_cancel=args.confirm_cancel, no_downloads=args.no_downloads, deadline=args.deadline)
+    eta = f" (start ETA {col.start_eta})" if col.start_eta else ""
+    print(f"collection {col.id}{eta}")
+    if args.out:
+        print(f"written to {col.to_parquet(args.out, timeout=None)}")
     return 0

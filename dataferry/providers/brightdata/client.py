@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,9 @@ from dataferry.errors import (
 )
 from dataferry.http import BearerAuth, ErrorMap, HttpClient, Rule
 from dataferry.listing import Listing, skip_limit_pages
+from dataferry.providers.brightdata.collection import Collection
 from dataferry.providers.brightdata.delivery import Delivery
-from dataferry.providers.brightdata.snapshot import DOWNLOAD_FORMATS, Snapshot
+from dataferry.providers.brightdata.snapshot import DOWNLOAD_FORMATS, MIN_BATCH_SIZE, Snapshot
 from dataferry.wait import PollPolicy
 
 DEFAULT_BASE_URL = "https://api.brightdata.com"
@@ -159,6 +162,11 @@ class Client(VendorClient):
             raise InvalidArgument(f"format={format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
         if endpoint is not None and not str(endpoint).startswith(("http://", "https://")):
             raise InvalidArgument("endpoint must be an http(s) URL (the webhook)")
+        # the download options are checked now: once the trigger is sent, a collection is paid for
+        if download_format not in DOWNLOAD_FORMATS:
+            raise InvalidArgument(f"download_format={download_format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
+        if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
+            raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
         if auth_header:
             self.http.redactor.add(auth_header)
 
@@ -206,6 +214,61 @@ class Client(VendorClient):
             raise InvalidArgument("delivery_id is required")
         return Delivery(self, delivery_id)
 
+    # -- collectors (DCA) -------------------------------------------------------------------------
+    def collect(self, collector_id: str, inputs: Any, *, name: str | None = None, version: str | None = None,
+                queue_next: bool | None = None, queue: str | None = None, confirm_cancel: bool = False,
+                no_downloads: bool = False, deadline: str | timedelta | None = None, body_format: str | None = None,
+                busy_wait: float = BUSY_WAIT) -> Collection:
+        """Trigger a collector for a batch collection (``POST /dca/trigger``); sent once, never re-sent.
+
+        Args:
+            collector_id: ``c_…``.
+            inputs: a list of dicts, a DataFrame, or a ``.csv`` / ``.json`` file path.
+            name: a human-readable name for the batch.
+            version: ``"dev"`` to run the collector's development version.
+            queue_next: wait in the queue behind a running batch (the default behaviour).
+            queue: start after the last queued batch (the string is sent as ``queue=``).
+            confirm_cancel: cancel the running batch and run this one instead.
+            no_downloads: do not download media files.
+            deadline: terminate the batch after ``"1h"`` / ``"30m"`` / ``"45s"`` (or a timedelta).
+            body_format: ``"json"``, ``"csv"`` or ``"multipart"`` (see
+                :func:`~dataferry.providers.brightdata.collection.trigger_body`).
+            busy_wait: seconds to keep retrying a 429 (it created nothing).
+
+        Returns:
+            The :class:`Collection` (not yet waited for); its ``start_eta`` is Bright Data's.
+
+        Raises:
+            InvalidArgument: bad inputs, a malformed deadline or behaviours that cannot be
+                combined (only one of queue_next / queue / confirm_cancel), before anything is sent.
+            UnprocessableEntity: the inputs do not match the collector's input schema (422).
+            NotFound: no such collector (404).
+            AuthenticationError: the token was refused (401).
+
+        Example:
+            >>> bd = Client(token="example-token")
+            >>> bd.collect("c_lq3x1ab2", [{"url": "https://example.com"}], deadline="1 day")
+            Traceback (most recent call last):
+            ...
+            dataferry.errors.InvalidArgument: deadline='1 day' is not a deadline
+              hint: give a whole number and a unit: '1h' (hours), '30m' (minutes), '45s' (seconds), or a timedelta
+            >>> col = bd.collect("c_lq3x1ab2", [{"url": "https://example.com"}], deadline="1h")  # doctest: +SKIP
+            >>> df = col.wait().to_pandas()                                                    # doctest: +SKIP
+        """
+        return Collection.trigger(self, collector_id, inputs, name=name, version=version, queue_next=queue_next,
+                                  queue=queue, confirm_cancel=confirm_cancel, no_downloads=no_downloads,
+                                  deadline=deadline, body_format=body_format, busy_wait=busy_wait)
+
+    def collection(self, collection_id: str) -> Collection:
+        """Re-attach to a collector batch by id (e.g. after a kernel restart); nothing is sent yet.
+
+        Args:
+            collection_id: ``j_…``, as :meth:`collect` returned it.
+        """
+        if not collection_id or not isinstance(collection_id, str):
+            raise InvalidArgument("collection_id is required (e.g. 'j_lq3x9z0a1b2c3')")
+        return Collection(self, collection_id)
+
     def snapshots(self, dataset_id: str, *, status: str | None = None, from_date: str | None = None,
                   to_date: str | None = None, trigger_type: str | None = None, page_size: int = LIST_PAGE) -> Listing:
         """The snapshots of a dataset (``GET /datasets/v3/snapshots``), every page.
@@ -228,6 +291,9 @@ class Client(VendorClient):
             raise InvalidArgument(f"trigger_type={trigger_type!r} is not one of ALL, CP, API")
         if not 1 <= page_size <= 5000:
             raise InvalidArgument(f"page_size must be 1–5000, got {page_size}")
+        for name, value in (("from_date", from_date), ("to_date", to_date)):
+            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+                raise InvalidArgument(f"{name}={value!r} is not a date in the form YYYY-MM-DD")
         base = {"dataset_id": dataset_id, "status": status, "from_date": from_date, "to_date": to_date,
                 "trigger_type": trigger_type}
         base = {k: v for k, v in base.items() if v is not None}
@@ -259,7 +325,9 @@ def _body(inputs: Any) -> dict[str, Any]:
         import pandas as pd
 
         frame = inputs.astype(object).where(pd.notna(inputs), None)
-        inputs = frame.to_dict(orient="records")
+        # dates and timestamps go as ISO text (JSON has no date type)
+        inputs = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+                  for row in frame.to_dict(orient="records")]
     if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, dict) for x in inputs):
         raise InvalidArgument("inputs must be a list of dicts (e.g. [{'url': ...}]), a DataFrame or a CSV file path")
     if not inputs:

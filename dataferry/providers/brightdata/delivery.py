@@ -55,8 +55,9 @@ class Target:
         return found
 
 
-def _secret(**kw: Any) -> Any:
-    return field(repr=False, metadata={"secret": True, **kw})
+def _secret(*, wire: str | None = None, **kw: Any) -> Any:
+    meta = {"secret": True} if wire is None else {"secret": True, "wire": wire}
+    return field(repr=False, metadata=meta, **kw)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,10 @@ class Snapshot(DataJob):
 
         response = self.client.http.request("GET", f"/datasets/v3/snapshot/{self.id}/input", family="control",
                                             job_id=self.id)
-        return pd.read_csv(io.StringIO(response.text))
+        # text/csv without a charset would be read as Latin-1 by requests; Bright Data sends UTF-8
+        declared = "charset=" in response.headers.get("Content-Type", "").lower()
+        text = response.text if declared else response.content.decode("utf-8-sig")
+        return pd.read_csv(io.StringIO(text))
 
     def log(self) -> dict[str, Any]:
         """The run's metadata (``GET /datasets/v3/log/{id}``): size, duration, trigger..."""
@@ -146,6 +149,8 @@ class Snapshot(DataJob):
             raise InvalidArgument("filename (a template) is required")
         if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
             raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
+        if notify is not None and not str(notify).startswith(("http://", "https://")):
+            raise InvalidArgument(f"notify must be an http(s) URL, got {notify!r}")
         for secret in target.secrets():
             self.client.http.redactor.add(secret)
         body: dict[str, Any] = {"deliver": {**target.to_wire(), "filename": {"template": filename, "extension": extension}},

@@ -310,10 +310,43 @@ class DataJob(Job):
             yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout)
             reporter.finish(Stage.DONE)
 
-    def iter_batches(self, **kw: Any) -> Iterator[pa.RecordBatch]:
-        """Arrow record batches, part after part (see :meth:`iter_tables` for the arguments)."""
-        for table in self.iter_tables(**kw):
-            yield from table.to_batches()
+    def iter_batches(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
+                     timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
+                     **decode: Any) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches, part after part, in flat memory whatever the part size.
+
+        Every row comes exactly once, in order. Batches share a schema until a part turns out
+        to need a wider one (a column that was empty becomes text, integers become decimals):
+        from there on the batches carry the wider types. Takes the same arguments as
+        :meth:`iter_tables`.
+
+        Example:
+            >>> for batch in snap.iter_batches():          # doctest: +SKIP
+            ...     handle(batch.to_pandas())
+        """
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            known: list[pa.Schema] = []
+            streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                         hint=lambda: unify(known) if known else None)
+            for _, stream in streams:
+                sent = 0  # rows of this part already handed to the caller
+                skip = 0
+                for item in stream:
+                    if item is RESTART:
+                        skip = sent  # the part starts over: pass over what was already sent
+                        continue
+                    if skip:
+                        if item.num_rows <= skip:
+                            skip -= item.num_rows
+                            continue
+                        item = item.slice(skip)
+                        skip = 0
+                    sent += item.num_rows
+                    known.append(item.schema)
+                    reporter.add(rows=item.num_rows)
+                    yield item
+            reporter.finish(Stage.DONE)
 
     def to_arrow(self, **kw: Any) -> pa.Table:
         """Every part as one Arrow table with one unified schema.

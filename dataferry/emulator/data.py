@@ -168,19 +168,24 @@ class RecordSource:
 
 
 def concat_pieces(pieces: Sequence[pa.Table]) -> pa.Table:
-    """Blocks as one table; a column whose types disagree becomes text."""
+    """Blocks as one table; a column whose types disagree between blocks becomes text."""
     try:
         return pa.concat_tables(pieces, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        names: dict[str, None] = {}
-        for p in pieces:
-            names.update(dict.fromkeys(p.column_names))
-        fixed = []
-        for p in pieces:
-            cols = {n: (p.column(n).cast(pa.string()) if n in p.column_names and pa.types.is_integer(p.schema.field(n).type)
-                        else p.column(n) if n in p.column_names else pa.nulls(p.num_rows)) for n in names}
-            fixed.append(pa.table(cols))
-        return pa.concat_tables(fixed, promote_options="permissive")
+        pass
+    types: dict[str, list[pa.DataType]] = {}
+    for p in pieces:
+        for f in p.schema:
+            types.setdefault(f.name, []).append(f.type)
+    target = {}
+    for name, ts in types.items():
+        try:
+            target[name] = pa.unify_schemas([pa.schema([(name, t)]) for t in ts], promote_options="permissive").field(0).type
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            target[name] = pa.string()
+    fixed = [pa.table({n: (p.column(n).cast(t) if n in p.column_names else pa.nulls(p.num_rows, t))
+                       for n, t in target.items()}) for p in pieces]
+    return pa.concat_tables(fixed)
 
 
 def _jsonify_nested(table: pa.Table) -> pa.Table:

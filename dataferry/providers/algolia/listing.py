@@ -118,8 +118,8 @@ def paged(fetch_page: FetchPage, key: str, *, title: str, transform: Callable[[d
 
     Example:
         >>> answers = {n: {"tasks": [{"taskID": f"t{n}"}], "pagination": {"nbPages": 2}} for n in (1, 2)}
-        >>> [t["taskID"] for t in paged(answers.__getitem__, "tasks", title="tasks")]
-        ['t1', 't2']
+        >>> " ".join(t["taskID"] for t in paged(answers.__getitem__, "tasks", title="tasks"))
+        't1 t2'
     """
     holder: list[AlgoliaListing] = []
 

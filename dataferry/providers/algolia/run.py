@@ -2,17 +2,14 @@
 
 Statuses map onto the engine's states:
 
-=================================  =============================================================
-``created``, ``started``, ``idled``  running; progress = ``receivedNbOfEvents / expectedNbOfEvents``
-``finished`` + outcome ``success``   done (:attr:`Run.outcome` is :attr:`Outcome.SUCCESS`)
-``finished`` + outcome ``failure``   :class:`RunFailed` with ``reason``, ``reasonCode`` and the
-                                     failed / critical events
-``finished`` + anything else         running (``processing``: the outcome is being decided)
-``skipped``                          finished without running: ``wait()`` returns,
-                                     :attr:`Run.outcome` is :attr:`Outcome.SKIPPED` and
-                                     :attr:`Run.done` is ``False``
-any other status                     running (the set of statuses is open)
-=================================  =============================================================
+| status | state |
+|---|---|
+| ``created``, ``started``, ``idled`` | running; progress = ``receivedNbOfEvents / expectedNbOfEvents`` |
+| ``finished`` + outcome ``success`` | done (:attr:`Run.outcome` is :attr:`Outcome.SUCCESS`) |
+| ``finished`` + outcome ``failure`` | :class:`RunFailed` with ``reason``, ``reasonCode`` and the failed / critical events |
+| ``finished`` + anything else | running (``processing``: the outcome is being decided) |
+| ``skipped`` | finished without running: ``wait()`` returns, :attr:`Run.outcome` is :attr:`Outcome.SKIPPED` and :attr:`Run.done` is ``False`` |
+| any other status | running (the set of statuses is open) |
 """
 
 from __future__ import annotations

@@ -89,6 +89,9 @@ class Export(DataJob):
     Attributes:
         attempts: the export ids created for this request so far, oldest first; ``id`` is the last.
 
+    A status check (``status()``, and so ``wait()``) that finds "Error occurred" creates the
+    export again at once, while attempts remain; ``id`` then names the new export.
+
     Example::
 
         export = mt.create_export(event="installs", selectors=["idApp", "tsEvent"],

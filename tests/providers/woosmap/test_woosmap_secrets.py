@@ -17,7 +17,8 @@ UNKNOWN = "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0"
 def test_the_key_never_shows_in_errors_reprs_logs_or_progress(start_emulator: Callable[..., Any],
                                                                  caplog: pytest.LogCaptureFixture,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    emu = start_emulator("woosmap", queue_seconds=0.02, fetch_seconds=0.05, import_seconds=0.05, rate_scale=0.005)
+    # an import longer than the progress display's quiet second, so that progress lines are drawn
+    emu = start_emulator("woosmap", queue_seconds=0.02, fetch_seconds=0.7, import_seconds=0.7, rate_scale=0.005)
     key = emu.credentials["private_key"]
     caplog.set_level(logging.DEBUG)
     wm = Client(**emu.client_kwargs(), rate_limits=0.005, progress="log")

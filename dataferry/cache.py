@@ -6,11 +6,19 @@ A file under its final name is complete and verified; anything still being writt
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from dataferry.parts import Part
 
@@ -21,6 +29,10 @@ PARTIAL_SUFFIX = ".partial"
 """Suffix of a part file that is still being written."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def default_cache_dir() -> Path:
@@ -80,6 +92,24 @@ class PartCache:
         if part.size is not None and p.stat().st_size != part.size:
             return None
         return p
+
+    @contextlib.contextmanager
+    def locked(self, part: Part) -> Iterator[None]:
+        """Hold ``part`` exclusively (across threads and processes) while it is downloaded,
+        so that two runs of the same job never write the same file at once."""
+        lock_path = self.dir / (_safe(part.filename) + ".lock")
+        with _THREAD_LOCKS_GUARD:
+            local = _THREAD_LOCKS.setdefault(str(lock_path), threading.Lock())
+        with local:
+            if fcntl is None:  # pragma: no cover
+                yield
+                return
+            with open(lock_path, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def discard(self, part: Part) -> None:
         """Forget ``part`` (complete or not), e.g. after it failed to decode."""

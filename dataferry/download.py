@@ -11,13 +11,13 @@ from pathlib import Path
 import requests
 import urllib3.exceptions
 
+from dataferry.cache import PartCache
 from dataferry.clock import Clock
 from dataferry.constants import CHUNK_SIZE, DOWNLOAD_RESUMES, DOWNLOAD_WORKERS
-from dataferry.errors import LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied, ApiError
+from dataferry.errors import ApiError, LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied
 from dataferry.events import notice
 from dataferry.http.retry import backoff_delay, parse_retry_after, parse_try_again
 from dataferry.http.session import HttpClient
-from dataferry.cache import PartCache
 from dataferry.parts import Part
 from dataferry.pool import ordered_map
 
@@ -103,10 +103,14 @@ class Downloader:
             LinkExpired: the link is dead and no fresh one could be had.
             ApiError: the vendor refused the download.
         """
-        done = self.cache.complete(part)
-        if done is not None:
-            self.on_bytes(done.stat().st_size)
-            return Fetched(part, done, cached=True)
+        with self.cache.locked(part):
+            done = self.cache.complete(part)
+            if done is not None:
+                self.on_bytes(done.stat().st_size)
+                return Fetched(part, done, cached=True)
+            return self._download(part)
+
+    def _download(self, part: Part) -> Fetched:
         tmp = self.cache.partial(part)
         have = tmp.stat().st_size if tmp.exists() else 0
         drops = 0

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,13 +30,13 @@ from dataferry.decode import RESTART, DecodeOptions, Restart, stream_part
 from dataferry.download import Downloader
 from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
 from dataferry.output import concat, open_parquet_sink, to_pandas
-from dataferry.schema import unify
 from dataferry.parts import Part
 from dataferry.pool import ordered_streams
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
 from dataferry.redact import scrub_auth_text
+from dataferry.schema import unify
 from dataferry.status import JobState, JobStatus
 from dataferry.wait import PollPolicy, wait_until_finished
 
@@ -92,9 +93,19 @@ class Job:
         Returns:
             The :class:`~dataferry.status.JobStatus`; also kept as :attr:`last_status`.
         """
-        status = self._fetch_status()
+        status = self._masked(self._fetch_status())
         self.last_status = status
         return status
+
+    def _masked(self, status: JobStatus) -> JobStatus:
+        """``status`` with the client's secrets masked in its texts (a vendor may echo them)."""
+        redactor = getattr(getattr(self.client, "http", None), "redactor", None)
+        return replace(
+            status,
+            raw=self._redact(status.raw),
+            message=None if status.message is None else self._redact(status.message),
+            detail=redactor.data(status.detail) if redactor is not None else status.detail,
+        )
 
     def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = _SENTINEL,
              cancel_on_interrupt: bool = False) -> Job:
@@ -168,8 +179,6 @@ class Job:
         floor = self.client.http.limiter.min_interval(self.status_family)
         policy = self.client.poll or self.poll_policy
         if floor > policy.floor:
-            from dataclasses import replace
-
             policy = replace(policy, floor=floor, initial=max(policy.initial, floor))
         return policy
 
@@ -320,32 +329,35 @@ class DataJob(Job):
         from there on the batches carry the wider types. Takes the same arguments as
         :meth:`iter_tables`.
 
-        Example:
-            >>> for batch in snap.iter_batches():          # doctest: +SKIP
-            ...     handle(batch.to_pandas())
+        Example::
+
+            for batch in snap.iter_batches():
+                handle(batch.to_pandas())
         """
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
             known: list[pa.Schema] = []
             streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
                                          hint=lambda: unify(known) if known else None)
-            for _, stream in streams:
-                sent = 0  # rows of this part already handed to the caller
-                skip = 0
-                for item in stream:
-                    if item is RESTART:
-                        skip = sent  # the part starts over: pass over what was already sent
-                        continue
-                    if skip:
-                        if item.num_rows <= skip:
-                            skip -= item.num_rows
+            with contextlib.closing(streams):
+                for _, stream in streams:
+                    sent = 0  # rows of this part already handed to the caller
+                    skip = 0
+                    for item in stream:
+                        if item is RESTART:
+                            skip = sent  # the part starts over: pass over what was already sent
                             continue
-                        item = item.slice(skip)
-                        skip = 0
-                    sent += item.num_rows
-                    known.append(item.schema)
-                    reporter.add(rows=item.num_rows)
-                    yield item
+                        if skip:
+                            if item.num_rows <= skip:
+                                skip -= item.num_rows
+                                continue
+                            item = item.slice(skip)
+                            skip = 0
+                        sent += item.num_rows
+                        if not known or not known[-1].equals(item.schema):
+                            known.append(item.schema)
+                        reporter.add(rows=item.num_rows)
+                        yield item
             reporter.finish(Stage.DONE)
 
     def to_arrow(self, **kw: Any) -> pa.Table:
@@ -362,9 +374,10 @@ class DataJob(Job):
             dtype_backend: ``None``, ``"numpy_nullable"`` or ``"pyarrow"`` (as in pandas).
             **kw: see :meth:`iter_tables`.
 
-        Example:
-            >>> df = snap.to_pandas()                          # doctest: +SKIP
-            >>> df = snap.to_pandas(dtype_backend="pyarrow")   # doctest: +SKIP
+        Example::
+
+            df = snap.to_pandas()
+            df = snap.to_pandas(dtype_backend="pyarrow")
         """
         return to_pandas(self.to_arrow(**kw), dtype_backend, consume=True)
 
@@ -393,14 +406,15 @@ class DataJob(Job):
             with sink:
                 streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
                                              hint=lambda: sink.schema)
-                for part, stream in streams:
-                    sink.begin_part(part.index)
-                    for item in self._counted(stream, reporter):
-                        if item is RESTART:
-                            sink.rollback_part()
-                        else:
-                            sink.write(item)
-                    sink.end_part()
+                with contextlib.closing(streams):
+                    for part, stream in streams:
+                        sink.begin_part(part.index)
+                        for item in self._counted(stream, reporter):
+                            if item is RESTART:
+                                sink.rollback_part()
+                            else:
+                                sink.write(item)
+                        sink.end_part()
                 reporter.stage(Stage.WRITING)
             reporter.finish(Stage.DONE, output=str(sink.path))
         return sink.path
@@ -452,10 +466,11 @@ class DataJob(Job):
                 fetched.path.unlink(missing_ok=True)
 
         try:
-            for part, stream in ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
-                                                name="dataferry-part"):
-                yield part, stream
-                reporter.add(parts=1)
+            with contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
+                                                    name="dataferry-part")) as streams:
+                for part, stream in streams:
+                    yield part, stream
+                    reporter.add(parts=1)
         finally:
             store.cleanup()
 
@@ -477,17 +492,18 @@ class DataJob(Job):
         known: list[pa.Schema] = []
         streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
                                      hint=lambda: unify(known) if known else None)
-        for _, stream in streams:
-            batches: list[pa.RecordBatch] = []
-            for item in self._counted(stream, reporter):
-                if item is RESTART:
-                    batches.clear()
-                else:
-                    batches.append(item)
-            table = _batches_to_table(batches)
-            if table.num_columns:
-                known.append(table.schema)
-            yield table
+        with contextlib.closing(streams):
+            for _, stream in streams:
+                batches: list[pa.RecordBatch] = []
+                for item in self._counted(stream, reporter):
+                    if item is RESTART:
+                        batches.clear()
+                    else:
+                        batches.append(item)
+                table = _batches_to_table(batches)
+                if table.num_columns:
+                    known.append(table.schema)
+                yield table
 
 
 def _batches_to_table(batches: list[pa.RecordBatch]) -> pa.Table:

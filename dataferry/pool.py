@@ -127,4 +127,6 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
             start_next()
     finally:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # never wait here: an abandoned generator may be finalised by the garbage collector in
+        # any thread (even one the producers depend on); they notice ``stop`` and end by themselves
+        pool.shutdown(wait=False, cancel_futures=True)

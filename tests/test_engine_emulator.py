@@ -187,3 +187,15 @@ def test_iter_batches_streams_every_row_once_across_a_restart(emu: Emulator, mon
     assert table.column("id").to_pylist() == list(range(2000))
     out = snap.to_parquet(Path(emu.app.data_dir) / "restart.parquet", progress="off")
     assert pq.read_table(out).column("id").to_pylist() == list(range(2000))
+
+
+def test_a_failure_message_echoing_the_token_is_masked(emu: Emulator) -> None:
+    from dataferry.errors import JobFailed
+
+    token = emu.credentials["token"]
+    bd = client(emu)
+    snap = bd.trigger(PRODUCTS, [{"url": "https://example.com/p/1", "emulator_fail": f"Bad auth {token} for input"}])
+    with pytest.raises(JobFailed) as info:
+        snap.wait(progress="off")
+    shown = str(info.value) + info.value.vendor_message + repr(snap) + snap._repr_html_() + repr(snap.last_status)
+    assert token not in shown and "Bad auth *** for input" in info.value.vendor_message

@@ -32,9 +32,10 @@ class ServerThread:
         host: the interface (loopback by default).
         port: ``0`` picks a free port.
 
-    Example:
-        >>> s = ServerThread(lambda env, start: []).start()   # doctest: +SKIP
-        >>> s.url                                            # doctest: +SKIP
+    Example::
+
+        s = ServerThread(lambda env, start: []).start()
+        s.url
         'http://127.0.0.1:54321'
     """
 

@@ -15,7 +15,6 @@ from urllib.parse import urljoin
 import requests
 import urllib3.exceptions
 
-from dataferry.version import __version__
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import (
     CONNECT_TIMEOUT,
@@ -31,6 +30,7 @@ from dataferry.http.errormap import ErrorMap, decode_body
 from dataferry.http.ratelimit import RateLimiter
 from dataferry.http.retry import Failure, backoff_delay, parse_retry_after, parse_try_again, should_retry
 from dataferry.redact import Redactor, scrub_auth_text
+from dataferry.version import __version__
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods that are safe to re-send unless a call says otherwise."""

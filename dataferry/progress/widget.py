@@ -45,8 +45,10 @@ class WidgetRenderer:
 
     Example:
         >>> snap.wait(progress="widget")                                    # doctest: +SKIP
-        >>> from dataferry.progress import Progress
+        >>> from dataferry.progress import Progress, make_renderer
         >>> snap.wait(progress=Progress("widget", keep_widget=True))        # doctest: +SKIP
+        >>> make_renderer(Progress("widget", keep_widget=True), kernel=True, widgets=True).keep_widget
+        True
     """
 
     def __init__(self, *, keep_widget: bool = False, display: Display | None = None) -> None:
@@ -79,7 +81,9 @@ class WidgetRenderer:
         else:
             self._handle.update(panel_bundle(state, final=True), raw=True)
             for widget in (self._header, self._bar, self._label, self._detail, self._row, self._box):
-                widget.close()
+                for model in (getattr(widget, "style", None), getattr(widget, "layout", None), widget):
+                    if model is not None:
+                        model.close()  # release the kernel side; the summary replaced the view
         self._box = None
         self._handle = None
 

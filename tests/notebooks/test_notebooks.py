@@ -1,7 +1,7 @@
 """Every teaching notebook runs top to bottom in a real kernel and leaves a notebook worth saving.
 
 Parametrized over ``notebooks/*.ipynb``: a notebook added by anyone is checked with no change
-here. What each notebook must do (see docs/contributing-notebooks in docs/notebooks.md):
+here. What each notebook must do (also in docs/notebooks.md):
 
 * be stored without outputs or execution counts;
 * run cleanly offline against the emulator it starts itself: no error output, no traceback

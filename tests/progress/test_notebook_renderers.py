@@ -77,6 +77,7 @@ def test_widget_panel_follows_the_stages_and_is_swapped_for_the_summary() -> Non
     assert "dataferry-summary" in summary["text/html"] and "data-state='done'" in summary["text/html"]
     assert summary["text/plain"] == "brightdata snapshot s_1: done · parts 4/4 · 40 rows · 3s → out.parquet"
     assert w["box"].comm is None and w["bar"].comm is None
+    assert w["bar"].style.comm is None and w["box"].layout.comm is None
     assert r.widgets == {}
 
 

@@ -10,7 +10,15 @@ from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import AUTH_SECRET_FIELDS, AUTHENTICATION_TYPES, PLATFORM_FILTERS, PLATFORMS
 from dataferry.providers.algolia.inputs import fits_any, pick
 from dataferry.providers.algolia.listing import AlgoliaListing
-from dataferry.providers.algolia.params import PAGE_SIZE, array_filter, choice, id_list, list_query, non_empty, resource_id
+from dataferry.providers.algolia.params import (
+    PAGE_SIZE,
+    array_filter,
+    choice,
+    id_list,
+    list_query,
+    non_empty,
+    resource_id,
+)
 from dataferry.redact import MASK
 
 SECRET_COLUMNS = tuple(f"input.{name}" for name in AUTH_SECRET_FIELDS)

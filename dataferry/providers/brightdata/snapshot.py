@@ -44,9 +44,10 @@ class Snapshot(DataJob):
         batch_size: records per part (≥ 1000); ``None`` for one part.
         triggered: created by this process (a 404 right after is forgiven briefly).
 
-    Example:
-        >>> snap = bd.snapshot("s_m4x7enmven8djfqak")   # doctest: +SKIP
-        >>> snap.wait().to_parquet("out/products.parquet")   # doctest: +SKIP
+    Example::
+
+        snap = bd.snapshot("s_m4x7enmven8djfqak")
+        snap.wait().to_parquet("out/products.parquet")
     """
 
     kind = "snapshot"

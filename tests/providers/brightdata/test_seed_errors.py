@@ -30,7 +30,7 @@ from dataferry.errors import (
     SnapshotNotReady,
     SnapshotTooBig,
 )
-from dataferry.providers.brightdata import Client, S3, S3AccessKey, Webhook
+from dataferry.providers.brightdata import S3, Client, S3AccessKey, Webhook
 from dataferry.wait import PollPolicy
 
 DATASET = "gd_l1viktl72bvl7bjuj0"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dataferry.errors import Conflict, NotFound, PaymentRequired, PermissionDenied, UnprocessableEntity
 from dataferry.emulator.woosmap import NO_QUOTA_KEY, READ_ONLY_KEY
+from dataferry.errors import Conflict, NotFound, PaymentRequired, PermissionDenied, UnprocessableEntity
 from dataferry.http import Rate
 from dataferry.providers.woosmap import Client, Dataset, ImportFailed, NoImportRun
 

@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole journey on the embedded Bright Data emulator")
     demo.add_argument("--rows", type=int, default=20_000, help="records to collect (default 20000)")
     demo.add_argument("--out", default="dataferry-demo/products.parquet", help="Parquet file to write")
-    demo.add_argument("--progress", default=None, help="auto, tqdm, log or off")
+    demo.add_argument("--progress", default=None, help="auto, widget, html, tqdm, log or off")
     demo.set_defaults(func=_demo)
 
     emulate = sub.add_parser("emulate", help="serve a vendor emulator on 127.0.0.1 until stopped")
@@ -83,7 +83,7 @@ def _emulate(args: argparse.Namespace) -> int:
         options["rate_limits"] = False
     try:
         emu = emulator.start(args.vendor, port=args.port, host=args.host, **options)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         raise DataferryError(str(exc)) from exc
     print(f"{args.vendor} emulator listening on {emu.base_url}")
     print(f"  base_url: {emu.base_url}")

@@ -17,7 +17,7 @@ GetJob = Callable[[Any, str], Job]
 def add_common(parser: argparse.ArgumentParser, default_base_url: str) -> None:
     """``--base-url`` and ``--progress`` on a vendor command."""
     parser.add_argument("--base-url", default=default_base_url, help=f"API root (default {default_base_url})")
-    parser.add_argument("--progress", default=None, help="auto, tqdm, log or off")
+    parser.add_argument("--progress", default=None, help="auto, widget, html, tqdm, log or off")
 
 
 def add_job_commands(vendor_parsers: Any, make_client: MakeClient, get_job: GetJob, *, default_base_url: str,

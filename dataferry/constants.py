@@ -62,14 +62,20 @@ QUIET_SECONDS = 1.0
 PARQUET_COMPRESSION = "zstd"
 """Parquet codec used unless ``compression=`` says otherwise."""
 
-PARQUET_ROW_GROUP_ROWS = 128 * 1024
+PARQUET_ROW_GROUP_ROWS = 64 * 1024
 """Rows per Parquet row group (a row group is buffered in memory before it is written)."""
 
-PARQUET_ROW_GROUP_BYTES = 64 << 20
+PARQUET_ROW_GROUP_BYTES = 32 << 20
 """A row group is also written once its buffered Arrow data reaches this many bytes."""
 
-STREAM_DEPTH = 4
-"""Record batches a decoding worker may hold ready before it waits for the writer."""
+PARQUET_DICTIONARY_RATIO = 0.5
+"""A flat column is dictionary-encoded in Parquet when its first row group has at most this
+share of distinct values (categories, currencies...); unique-ish columns (ids, URLs) are not,
+which makes writing faster and files smaller."""
+
+STREAM_DEPTH = 16
+"""Record batches (about 1 MiB of text each) a decoding worker may hold ready before it waits
+for the consumer: enough slack for the writer and the parsers to overlap, in flat memory."""
 
 USER_AGENT = "dataferry"
 """Product token sent in ``User-Agent`` (the version is appended)."""

@@ -9,7 +9,6 @@ short table.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,25 +24,19 @@ from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
 from dataferry.parts import FORMATS, normalize_format
 
 try:  # pragma: no cover - exercised when isal is installed (a dependency)
-    from isal import igzip_threaded as _igzip_threaded
+    from isal import igzip as _igzip
 
     HAVE_ISAL = True
 except ImportError:  # pragma: no cover
-    _igzip_threaded = None
+    _igzip = None
     HAVE_ISAL = False
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip stream."""
 
-CSV_BLOCK_SIZE = 8 << 20
-"""Bytes per block when a whole part is parsed at once (``read_table``)."""
-
-STREAM_BLOCK_SIZE = 1 << 20
-"""Bytes per record batch when a part is streamed (``stream_part``): small blocks keep memory
-flat whatever the part's size, at no cost in speed."""
-
-INFLATE_BLOCK = 4 << 20
-"""Bytes the background gunzip thread hands over at once."""
+BLOCK_SIZE = 1 << 20
+"""Bytes of text parsed per block (per record batch when streaming): small blocks keep memory
+flat whatever the part's size and cost nothing in speed."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +87,10 @@ def is_gzip(path: Path) -> bool:
 def open_bytes(path: Path) -> IO[bytes]:
     """A binary stream of the part's content, gunzipped when it is gzip."""
     if is_gzip(path):
-        if _igzip_threaded is not None:
-            return _igzip_threaded.open(path, "rb", threads=1, block_size=INFLATE_BLOCK)
+        if _igzip is not None:
+            # inflating in the reading thread (ISA-L releases the GIL) beats handing blocks over
+            # from a helper thread: parts are decoded two at a time anyway
+            return _igzip.open(path, "rb")
         return gzip.open(path, "rb")
     return open(path, "rb")
 
@@ -104,7 +99,7 @@ _CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
 
 
 def read_table(path: Path, fmt: str, options: DecodeOptions | None = None, *, label: str = "") -> pa.Table:
-    """Decode one part file into an Arrow table.
+    """Decode one whole part file into an Arrow table.
 
     Args:
         path: the complete part file.
@@ -116,34 +111,15 @@ def read_table(path: Path, fmt: str, options: DecodeOptions | None = None, *, la
         PartCorrupt: the gzip stream is truncated or damaged.
         DecodeError: the content is not valid for ``fmt``.
     """
-    options = options or DecodeOptions()
-    fmt = normalize_format(fmt)
-    if fmt not in FORMATS:
-        raise InvalidArgument(f"format {fmt!r} is not one of {', '.join(FORMATS)} (or jsonl)")
-    label = label or path.name
-    try:
-        with open_bytes(path) as stream:
-            if fmt == "csv":
-                table = _read_csv(stream, options)
-            elif fmt == "ndjson":
-                table = _read_ndjson(stream, options)
-            else:
-                table = _read_json_array(stream)
-    except pa.ArrowInvalid as exc:
-        raise DecodeError(f"{label}: not valid {fmt}: {_first_line(exc)}") from exc
-    except json.JSONDecodeError as exc:
-        raise DecodeError(f"{label}: not valid {fmt}: {exc}") from exc
-    except _CORRUPT as exc:
-        raise PartCorrupt(
-            f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
-            hint="the cached copy was discarded; run the same call again to download it anew",
-        ) from exc
-    return _select(_apply_types(table, options), options)
+    batches = [b for b in stream_part(path, fmt, options, label=label, whole=True) if not isinstance(b, Restart)]
+    if not batches:
+        return pa.table({})
+    return pa.Table.from_batches(batches)
 
 
 class Restart:
     """Marker in a part's batch stream: forget this part's batches so far, the part follows
-    again from its first row (its types only became clear further down)."""
+    again from its first row (its types or its line structure only became clear further down)."""
 
     def __repr__(self) -> str:
         return "RESTART"
@@ -153,15 +129,36 @@ RESTART = Restart()
 """The one :class:`Restart` marker."""
 
 
-def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, hint: pa.Schema | None = None,
-                label: str = "") -> Iterator[pa.RecordBatch | Restart]:
-    """Decode one part as a stream of record batches, in flat memory.
+@dataclass(frozen=True)
+class _Plan:
+    """One way of reading a part: streamed or whole, and whether CSV values may span lines."""
 
-    CSV and NDJSON are streamed block by block, with the types of columns already known from
-    earlier parts (``hint``) fixed up front. A streaming reader settles each column's type on
-    its first block; when a later block disagrees (a column empty at first and text later,
-    integers then decimals) the stream yields :data:`RESTART` and then the whole part again,
-    decoded at once with full type inference. JSON arrays are decoded whole.
+    whole: bool
+    multiline: bool = False
+
+
+_CSV_STREAM = (_Plan(False), _Plan(False, True), _Plan(True), _Plan(True, True))
+_CSV_WHOLE = (_Plan(True), _Plan(True, True))
+_NDJSON_STREAM = (_Plan(False), _Plan(True))
+_NDJSON_WHOLE = (_Plan(True),)
+
+
+def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, hint: pa.Schema | None = None,
+                label: str = "", whole: bool = False) -> Iterator[pa.RecordBatch | Restart]:
+    """Decode one part as record batches: streamed in flat memory, or whole at once.
+
+    The fast way is tried first and a safer one only when the data asks for it:
+
+    - CSV is first read assuming no value spans lines (much faster); a quoted value with a
+      line break makes pyarrow stop, and the part is read again allowing them;
+    - when streamed, each column's type settles on the first block, with the types already
+      known from earlier parts (``hint``) fixed up front; if a later block disagrees (a column
+      empty at first and text later, integers then decimals) the whole part is read again at
+      once, with full type inference;
+    - NDJSON whose values change type between rows is read row by row; JSON arrays are
+      always read whole.
+
+    Whenever batches were already given out, a :data:`RESTART` precedes the new reading.
 
     Args:
         path: the complete part file.
@@ -169,9 +166,10 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
         options: decode options.
         hint: the schema unified over the parts decoded so far, or ``None``.
         label: names the part in errors.
+        whole: read the part at once (faster when the result is kept in memory anyway).
 
     Yields:
-        Record batches, and at most one :data:`RESTART`.
+        Record batches and, after a change of plan, :data:`RESTART`.
 
     Raises:
         PartCorrupt: the gzip stream is truncated or damaged.
@@ -179,32 +177,109 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
     """
     options = options or DecodeOptions()
     fmt = normalize_format(fmt)
+    if fmt not in FORMATS:
+        raise InvalidArgument(f"format {fmt!r} is not one of {', '.join(FORMATS)} (or jsonl)")
     label = label or path.name
     if fmt == "json":
-        yield from read_table(path, fmt, options, label=label).to_batches()
-        return
-    emitted = False
+        plans: tuple[_Plan, ...] = (_Plan(True),)
+    elif fmt == "csv":
+        plans = _CSV_WHOLE if whole else _CSV_STREAM
+    else:
+        plans = _NDJSON_WHOLE if whole else _NDJSON_STREAM
+    dirty = False  # batches of this part were given out since the last RESTART
+    n = 0
+    while True:
+        plan = plans[n]
+        fresh = True
+        try:
+            for batch in _read(path, fmt, options, hint, plan):
+                if fresh and dirty:
+                    yield RESTART
+                fresh, dirty = False, True
+                yield _select_batch(_apply_types_batch(_in_hint_order(batch, hint), options), options)
+            if fresh and dirty:
+                yield RESTART  # the new reading found no rows: withdraw the earlier ones
+            return
+        except pa.ArrowInvalid as exc:
+            n += 1
+            if n == len(plans):
+                raise DecodeError(f"{label}: not valid {fmt}: {_first_line(exc)}") from exc
+            if not _line_structure(exc) and not plans[n].whole and n + 1 < len(plans):
+                n += 1  # a type problem: reading lines differently will not help, read it whole
+        except json.JSONDecodeError as exc:
+            raise DecodeError(f"{label}: not valid {fmt}: {exc}") from exc
+        except _CORRUPT as exc:
+            raise PartCorrupt(
+                f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
+                hint="the cached copy was discarded; run the same call again to download it anew",
+            ) from exc
+
+
+def _line_structure(exc: BaseException) -> bool:
+    """Whether pyarrow stopped because values span lines (as opposed to a type problem)."""
+    text = str(exc)
+    return "out of sync" in text or "Expected" in text and "columns" in text
+
+
+def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:
+    with open_bytes(path) as stream:
+        if not stream.peek(1):
+            return
+        if fmt == "json":
+            yield from _read_json_array(stream).to_batches()
+        elif fmt == "csv":
+            yield from _read_csv(stream, options, hint, plan)
+        else:
+            yield from _read_ndjson(stream, hint, plan, path)
+
+
+def _read_csv(stream: IO[bytes], options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:
+    types = _hinted_types(None if plan.whole else hint, options)
+    convert = pacsv.ConvertOptions(
+        column_types=types or None,
+        null_values=list(options.null_values),
+        strings_can_be_null=True,
+        timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
+    )
+    read = pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=True)
+    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=plan.multiline)
     try:
-        with open_bytes(path) as stream:
-            reader = _open_csv(stream, options, hint) if fmt == "csv" else _open_ndjson(stream, hint)
-            if reader is None:
-                return
-            for batch in reader:
-                batch = _select_batch(_apply_types_batch(_in_hint_order(batch, hint), options), options)
-                emitted = True
-                yield batch
+        if plan.whole:
+            yield from pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert).to_batches()
+        else:
+            yield from pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" not in str(exc):
+            raise
+
+
+def _read_ndjson(stream: IO[bytes], hint: pa.Schema | None, plan: _Plan, path: Path) -> Iterator[pa.RecordBatch]:
+    read = pajson.ReadOptions(block_size=BLOCK_SIZE)
+    if not plan.whole:
+        # nested hints are left out: an explicit struct type would drop fields a later part adds
+        fields = [f for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)]
+        parse = pajson.ParseOptions(explicit_schema=pa.schema(fields) if fields else None,
+                                    unexpected_field_behavior="infer", newlines_in_values=False)
+        yield from pajson.open_json(stream, read_options=read, parse_options=parse)
         return
-    except pa.ArrowInvalid:
-        pass  # a type settled too early, or a genuinely bad line: decide with a whole read
-    except _CORRUPT as exc:
-        raise PartCorrupt(
-            f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
-            hint="the cached copy was discarded; run the same call again to download it anew",
-        ) from exc
-    table = read_table(path, fmt, options, label=label)
-    if emitted:
-        yield RESTART
+    try:
+        table = pajson.read_json(stream, read_options=read)
+    except pa.ArrowInvalid as exc:
+        # pyarrow refuses a column whose type changes between rows; read such parts row by row
+        if "changed from" not in str(exc) and "unexpected" not in str(exc).lower():
+            raise
+        with open_bytes(path) as again:
+            table = rows_to_table([json.loads(line) for line in again if line.strip()])
     yield from table.to_batches()
+
+
+def _read_json_array(stream: IO[bytes]) -> pa.Table:
+    value = json.loads(stream.read() or b"[]")
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise DecodeError(f"expected a JSON array of objects, got {type(value).__name__}")
+    return rows_to_table(value)
 
 
 def _in_hint_order(batch: pa.RecordBatch, hint: pa.Schema | None) -> pa.RecordBatch:
@@ -223,99 +298,21 @@ def _hinted_types(hint: pa.Schema | None, options: DecodeOptions) -> dict[str, p
     return types
 
 
-def _open_csv(stream: IO[bytes], options: DecodeOptions, hint: pa.Schema | None) -> Any:
-    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
-    if not head:
-        return None
-    convert = pacsv.ConvertOptions(
-        column_types=_hinted_types(hint, options) or None,
-        null_values=list(options.null_values),
-        strings_can_be_null=True,
-        timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
-    )
-    read = pacsv.ReadOptions(block_size=STREAM_BLOCK_SIZE, use_threads=True)
-    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True)
-    try:
-        return pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            return None
-        raise
-
-
-def _open_ndjson(stream: IO[bytes], hint: pa.Schema | None) -> Any:
-    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
-    if not head:
-        return None
-    # nested hints are left out: an explicit struct type would drop fields a later part adds
-    fields = [f for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)]
-    parse = pajson.ParseOptions(explicit_schema=pa.schema(fields) if fields else None,
-                                unexpected_field_behavior="infer", newlines_in_values=False)
-    return pajson.open_json(stream, read_options=pajson.ReadOptions(block_size=STREAM_BLOCK_SIZE), parse_options=parse)
-
-
 def _apply_types_batch(batch: pa.RecordBatch, options: DecodeOptions) -> pa.RecordBatch:
     if not options.column_types:
         return batch
-    table = _apply_types(pa.Table.from_batches([batch]), options)
-    return table.combine_chunks().to_batches()[0] if table.num_rows else batch
+    return _one_batch(_apply_types(pa.Table.from_batches([batch]), options))
 
 
 def _select_batch(batch: pa.RecordBatch, options: DecodeOptions) -> pa.RecordBatch:
     if not options.columns:
         return batch
-    table = _select(pa.Table.from_batches([batch]), options)
-    return table.combine_chunks().to_batches()[0] if table.num_rows else pa.RecordBatch.from_pylist([], schema=table.schema)
+    return _one_batch(_select(pa.Table.from_batches([batch]), options))
 
 
-def _read_csv(stream: IO[bytes], options: DecodeOptions) -> pa.Table:
-    head = stream.peek(1) if hasattr(stream, "peek") else b"x"
-    if not head:
-        return pa.table({})
-    convert = pacsv.ConvertOptions(
-        column_types=options.arrow_types() or None,
-        null_values=list(options.null_values),
-        strings_can_be_null=True,
-        timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
-    )
-    read = pacsv.ReadOptions(block_size=CSV_BLOCK_SIZE, use_threads=True)
-    parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=True)
-    try:
-        return pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
-            return pa.table({})
-        raise
-
-
-def _read_ndjson(stream: IO[bytes], options: DecodeOptions) -> pa.Table:
-    data = stream.read()
-    if not data.strip():
-        return pa.table({})
-    try:
-        return pajson.read_json(
-            io.BytesIO(data),
-            read_options=pajson.ReadOptions(block_size=max(1 << 20, min(len(data) + 1, 64 << 20))),
-            parse_options=pajson.ParseOptions(newlines_in_values=False),
-        )
-    except pa.ArrowInvalid as exc:
-        # pyarrow refuses a column whose type changes between rows; read such parts row by row
-        if "changed from" not in str(exc) and "unexpected" not in str(exc).lower():
-            raise
-        rows = [json.loads(line) for line in data.splitlines() if line.strip()]
-        return rows_to_table(rows)
-
-
-def _read_json_array(stream: IO[bytes]) -> pa.Table:
-    data = stream.read()
-    if not data.strip():
-        return pa.table({})
-    value = json.loads(data)
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list):
-        raise DecodeError(f"expected a JSON array of objects, got {type(value).__name__}")
-    return rows_to_table(value)
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    batches = table.combine_chunks().to_batches()
+    return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
 
 
 def rows_to_table(rows: list[Any]) -> pa.Table:

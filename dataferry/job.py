@@ -440,7 +440,7 @@ class DataJob(Job):
         )
 
     def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                      timeout: float | None, hint: Callable[[], pa.Schema | None]
+                      timeout: float | None, hint: Callable[[], pa.Schema | None], whole: bool = False
                       ) -> Iterator[tuple[Part, Iterator[pa.RecordBatch | Restart]]]:
         """Each part as a stream of record batches, in part order.
 
@@ -448,6 +448,7 @@ class DataJob(Job):
         ahead of the consumer at most, so the network, gunzip (ISA-L, off the GIL), the
         multi-threaded parser and the consumer (a Parquet writer, say) overlap in flat memory.
         ``hint()`` gives the schema known so far, so that later parts keep the same types.
+        ``whole=True`` reads each part at once (faster, when the result is kept in memory).
         """
         parts = self._ready_parts(reporter, timeout)
         store = self._cache(cache)
@@ -458,7 +459,7 @@ class DataJob(Job):
             fetched = downloader.fetch(part)
             try:
                 yield from stream_part(fetched.path, fetched.part.format, options, hint=hint(),
-                                       label=f"part {part.index} of {label}")
+                                       label=f"part {part.index} of {label}", whole=whole)
             except PartCorrupt:
                 store.discard(fetched.part)
                 raise
@@ -491,7 +492,7 @@ class DataJob(Job):
                      timeout: float | None) -> Iterator[pa.Table]:
         known: list[pa.Schema] = []
         streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     hint=lambda: unify(known) if known else None)
+                                     hint=lambda: unify(known) if known else None, whole=True)
         with contextlib.closing(streams):
             for _, stream in streams:
                 batches: list[pa.RecordBatch] = []

@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dataferry.constants import PARQUET_COMPRESSION, PARQUET_ROW_GROUP_BYTES, PARQUET_ROW_GROUP_ROWS
+from dataferry.constants import (
+    PARQUET_COMPRESSION,
+    PARQUET_DICTIONARY_RATIO,
+    PARQUET_ROW_GROUP_BYTES,
+    PARQUET_ROW_GROUP_ROWS,
+)
 from dataferry.errors import InvalidArgument
 from dataferry.schema import conform, needs_widening, unify
 
@@ -89,6 +95,19 @@ def replace_path(src: Path, dst: Path) -> None:
         os.replace(src, dst)
 
 
+def dictionary_columns(sample: pa.Table, ratio: float = PARQUET_DICTIONARY_RATIO) -> list[str]:
+    """The flat columns of ``sample`` worth dictionary-encoding (few distinct values).
+
+    Example:
+        >>> dictionary_columns(pa.table({"id": [1, 2, 3, 4], "cur": ["EUR", "EUR", "USD", "EUR"]}))
+        ['cur']
+    """
+    rows = max(1, sample.num_rows)
+    return [f.name for f in sample.schema
+            if not pa.types.is_nested(f.type) and not pa.types.is_null(f.type)
+            and pc.count_distinct(sample.column(f.name)).as_py() <= ratio * rows]
+
+
 def _copy_rows(source: Path, writer: pq.ParquetWriter, schema: pa.Schema, limit: int | None, batch_rows: int) -> None:
     left = limit
     with pq.ParquetFile(source) as f:
@@ -134,6 +153,8 @@ class ParquetFileSink:
         self._buffered_bytes = 0
         self._flushed_rows = 0
         self._checkpoint = 0
+        self._fits: pa.Schema | None = None
+        self._dictionary: list[str] = []
 
     # -- writing --------------------------------------------------------------------------
     def write(self, data: Data) -> None:
@@ -141,11 +162,14 @@ class ParquetFileSink:
         table = as_table(data)
         if self.schema is None:
             self.schema = unify([table.schema])
-        elif needs_widening(self.schema, table.schema):
-            wider = unify([self.schema, table.schema])
-            if self._writer is not None:
-                self._rewrite(wider, limit=None)
-            self.schema = wider
+            self._fits = table.schema
+        elif not (table.schema is self._fits or table.schema.equals(self._fits)):
+            if needs_widening(self.schema, table.schema):
+                wider = unify([self.schema, table.schema])
+                if self._writer is not None:
+                    self._rewrite(wider, limit=None)
+                self.schema = wider
+            self._fits = table.schema  # batches of one part share it: checked once, not per batch
         if not table.num_rows:
             return
         self._buffer.append(table)
@@ -162,7 +186,8 @@ class ParquetFileSink:
         assert self.schema is not None
         table = pa.concat_tables([conform(t, self.schema) for t in self._buffer])
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.tmp, self.schema, compression=self.compression)
+            self._dictionary = dictionary_columns(table)
+            self._writer = self._open(self.tmp, self.schema)
         self._writer.write_table(table, row_group_size=max(1, table.num_rows))
         self._flushed_rows += table.num_rows
         self._buffer.clear()
@@ -193,7 +218,7 @@ class ParquetFileSink:
         """Finish the file and move it to its name."""
         self.flush()
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.tmp, self.schema or pa.schema([]), compression=self.compression)
+            self._writer = self._open(self.tmp, self.schema or pa.schema([]))
         self._writer.close()
         self._writer = None
         replace_path(self.tmp, self.path)
@@ -220,6 +245,11 @@ class ParquetFileSink:
             self.abort()
 
     # -- internals ----------------------------------------------------------------------------
+    def _open(self, path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+        names = set(schema.names)
+        return pq.ParquetWriter(path, schema, compression=self.compression,
+                                use_dictionary=[c for c in self._dictionary if c in names])
+
     def _trim_buffer(self, rows: int) -> None:
         kept: list[pa.Table] = []
         left = rows
@@ -238,7 +268,7 @@ class ParquetFileSink:
         self._writer.close()
         old = self.tmp
         self.tmp = temp_sibling(self.path)
-        writer = pq.ParquetWriter(self.tmp, schema, compression=self.compression)
+        writer = self._open(self.tmp, schema)
         _copy_rows(old, writer, schema, limit, self.row_group_size)
         old.unlink(missing_ok=True)
         self._writer = writer

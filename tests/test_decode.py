@@ -116,3 +116,17 @@ def test_ndjson_with_a_type_change_between_rows(tmp_path: Path) -> None:
     t = read_table(write(tmp_path, "mixed.ndjson", text, True), "ndjson")
     assert t.num_rows == 4
     assert t.column("sku").to_pylist()[-1] == "SKU-3"
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_values_spanning_lines_are_read_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool) -> None:
+    import dataferry.decode
+
+    monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 16 * 1024)  # many block boundaries inside values
+    lines = ["id,desc,n"] + [f'{i},"first line {i}\nsecond, line\nthird",{i}' for i in range(5000)]
+    path = write(tmp_path, "multi.csv", "\n".join(lines) + "\n", True)
+    items = list(stream_part(path, "csv", whole=whole))
+    batches = items[items.index(RESTART) + 1:] if RESTART in items else items
+    table = pa.Table.from_batches(batches)
+    assert table.column("n").to_pylist() == list(range(5000))
+    assert table.column("desc")[3].as_py() == "first line 3\nsecond, line\nthird"

@@ -166,7 +166,7 @@ def test_iter_batches_streams_every_row_once_across_a_restart(emu: Emulator, mon
     import dataferry.decode
     import dataferry.job
 
-    monkeypatch.setattr(dataferry.decode, "STREAM_BLOCK_SIZE", 8192)
+    monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 8192)
     seen: list[object] = []
 
     def spy(*args: Any, **kw: Any) -> Any:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+_SECRET_QUERY = re.compile(r"(?i)((?:auth_header|private_key|api_?key|token|key|secret)=)[^&\s]+")
+
+
+def _masked(line: str) -> str:
+    """A request line with secret query values hidden (the log may be shared)."""
+    return _SECRET_QUERY.sub(r"\1***", line)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -15,7 +24,7 @@ class _QuietHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        logging.getLogger("dataferry.emulator").debug("%s %s", self.requestline, code)
+        logging.getLogger("dataferry.emulator").debug("%s %s", _masked(self.requestline), code)
 
     def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
         logging.getLogger("dataferry.emulator").debug(format, *args)
@@ -42,7 +51,10 @@ class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        except SystemExit as exc:  # werkzeug exits when the port is taken; say so instead
+            raise OSError(f"cannot listen on {host}:{port}: the port is in use (pass port=0 for a free one)") from exc
         self._server.daemon_threads = True
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None

@@ -160,6 +160,7 @@ class ErrorMap:
         message = self.message(safe_body) or reason or f"HTTP {status}"
         errors = find_errors(safe_body) if status in (400, 422) else []
         cls = next((r.error for r in self.rules if r.matches(status, message)), None)
+        from_rule = cls is not None
         if cls is None:
             cls = STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
         kwargs: dict[str, Any] = dict(
@@ -171,7 +172,9 @@ class ErrorMap:
             job_id=job_id,
             errors=[e for e in errors if _one_str(e) != message],
         )
-        if status in self.hints and cls.hint is None:
+        # a vendor's own hint for a status beats the generic one of its class; a class picked
+        # by a specific rule (SnapshotExpired...) keeps its own, more precise hint
+        if status in self.hints and (not from_rule or cls.hint is None):
             kwargs["hint"] = self.hints[status]
         if issubclass(cls, RateLimited):
             kwargs["retry_after"] = retry_after if retry_after is not None else self.retry_after(body)

@@ -7,7 +7,7 @@ takes a token from its family's buckets first, so a notebook loop cannot get a k
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
@@ -71,8 +71,12 @@ class RateLimiter:
         self._buckets = {family: [_Bucket(r, now) for r in rates] for family, rates in self._rates.items()}
         self.enabled = True
 
-    def acquire(self, family: str) -> float:
+    def acquire(self, family: str, on_wait: Callable[[float], object] | None = None) -> float:
         """Take one token from ``family``'s buckets, sleeping first if needed.
+
+        Args:
+            family: the endpoint family.
+            on_wait: told how long the call is about to wait, before it sleeps (to say so).
 
         Returns:
             The seconds this call waited.
@@ -86,6 +90,8 @@ class RateLimiter:
             for b in buckets:
                 # reserve the token now; the balance goes negative while we sleep
                 b.tokens -= 1.0
+        if wait > 0 and on_wait is not None:
+            on_wait(wait)
         self._clock.sleep(wait)
         return wait
 

@@ -32,6 +32,9 @@ from dataferry.http.retry import Failure, backoff_delay, parse_retry_after, pars
 from dataferry.redact import Redactor, scrub_auth_text
 from dataferry.version import __version__
 
+RATE_WAIT_NOTICE = 2.0
+"""Client-side rate-limit waits at least this long are announced (progress display, log)."""
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods that are safe to re-send unless a call says otherwise."""
 
@@ -159,7 +162,7 @@ class HttpClient:
         waited = 0.0
         while True:
             attempt += 1
-            self.limiter.acquire(family)
+            self.limiter.acquire(family, on_wait=lambda s: self._say_waiting(s, family))
             try:
                 response = self.session.request(
                     method,
@@ -228,6 +231,10 @@ class HttpClient:
     def close(self) -> None:
         """Close pooled connections."""
         self.session.close()
+
+    def _say_waiting(self, seconds: float, family: str) -> None:
+        if seconds >= RATE_WAIT_NOTICE:
+            notice(f"{self.vendor}: waiting {seconds:.0f} s to stay within the {family!r} rate limit")
 
     @staticmethod
     def _may_retry(attempt: int, waited: float, limits: tuple[int, float]) -> bool:

@@ -13,6 +13,7 @@ from dataferry.client import VendorClient, credential
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
 from dataferry.errors import (
+    ApiError,
     InvalidArgument,
     SnapshotEmpty,
     SnapshotExpired,
@@ -48,7 +49,7 @@ ERRORS = ErrorMap(
     ),
     hints={
         401: "check the API token (BRIGHTDATA_API_TOKEN); it is sent as 'Authorization: Bearer …'",
-        404: "check the id; snapshots are kept for 16 days",
+        404: "check the id; Bright Data keeps snapshots and collections for 16 days",
         429: "too many running jobs for this dataset: wait for some to finish, or combine inputs into one trigger",
     },
 )
@@ -191,7 +192,9 @@ class Client(VendorClient):
         answer = self.http.json_of(response)
         snapshot_id = answer.get("snapshot_id")
         if not snapshot_id:
-            raise InvalidArgument(f"Bright Data answered the trigger without a snapshot_id: {answer}")
+            raise ApiError(f"the trigger was accepted but the answer has no snapshot_id: {str(answer)[:200]}",
+                           vendor=self.vendor, status=response.status_code, method="POST", url=self.http.redactor.url(response.url),
+                           hint="look for the new snapshot with bd.snapshots(dataset_id=...) before triggering again")
         return Snapshot(self, str(snapshot_id), format=download_format, compress=compress, batch_size=batch_size,
                         triggered=True, dataset_id=dataset_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dataferry.errors import InvalidArgument
+from dataferry.errors import ApiError, InvalidArgument
 from dataferry.job import DataJob
 from dataferry.parts import Part, normalize_format
 from dataferry.providers.brightdata.delivery import EXTENSIONS, Delivery, Target
@@ -164,5 +164,7 @@ class Snapshot(DataJob):
         answer = self.client.http.json_of(response)
         delivery_id = answer.get("delivery_id") or answer.get("id")
         if not delivery_id:
-            raise InvalidArgument(f"Bright Data accepted the delivery but returned no id: {answer}")
+            raise ApiError(f"the delivery was accepted but the answer has no delivery_id or id: {str(answer)[:200]}",
+                           vendor=self.vendor, status=response.status_code, method="POST",
+                           url=self.client.http.redactor.url(response.url), job_id=self.id)
         return Delivery(self.client, str(delivery_id), snapshot_id=self.id, triggered=True)

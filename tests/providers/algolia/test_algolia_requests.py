@@ -320,7 +320,7 @@ def test_client_side_rate_limits_follow_the_documentation(unit: Ingestion, clock
 def test_runs_and_events_use_the_observability_budget(wire: responses.RequestsMock, unit: Ingestion) -> None:
     families: list[str] = []
     original = unit.http.limiter.acquire
-    unit.http.limiter.acquire = lambda family: families.append(family) or original(family)  # type: ignore[method-assign]
+    unit.http.limiter.acquire = lambda family, **kw: families.append(family) or original(family, **kw)  # type: ignore[method-assign]
     answer(wire, "GET", "/1/runs", {"runs": [], "pagination": PAGE, "window": WINDOW})
     answer(wire, "GET", f"/1/runs/{RUN_ID}/events", {"events": [], "pagination": PAGE, "window": WINDOW})
     answer(wire, "GET", f"/1/tasks/{TASK_ID}", {"taskID": TASK_ID})

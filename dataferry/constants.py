@@ -73,9 +73,14 @@ PARQUET_DICTIONARY_RATIO = 0.5
 share of distinct values (categories, currencies...); unique-ish columns (ids, URLs) are not,
 which makes writing faster and files smaller."""
 
-STREAM_DEPTH = 16
-"""Record batches (about 1 MiB of text each) a decoding worker may hold ready before it waits
-for the consumer: enough slack for the writer and the parsers to overlap, in flat memory."""
+HANDOFF_BYTES = 8 << 20
+"""Decoded batches are handed from a worker to the consumer in groups of about this many bytes
+(fewer thread hand-offs; each one can cost a GIL switch)."""
+
+STREAM_DEPTH = 2
+"""Groups a decoding worker may hold ready before it waits for the consumer: enough slack for
+the writer and the parsers to overlap, in flat memory (``STREAM_DEPTH * HANDOFF_BYTES`` per
+worker)."""
 
 USER_AGENT = "dataferry"
 """Product token sent in ``User-Agent`` (the version is appended)."""

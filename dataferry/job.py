@@ -22,6 +22,7 @@ from dataferry.cache import PartCache
 from dataferry.constants import (
     DOWNLOAD_WORKERS,
     PARQUET_COMPRESSION,
+    HANDOFF_BYTES,
     PARQUET_ROW_GROUP_ROWS,
     STREAM_DEPTH,
     WAIT_TIMEOUT,
@@ -31,7 +32,7 @@ from dataferry.download import Downloader
 from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
 from dataferry.output import concat, open_parquet_sink, to_pandas
 from dataferry.parts import Part
-from dataferry.pool import ordered_streams
+from dataferry.pool import Prefetch, ordered_streams
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
@@ -357,7 +358,7 @@ class DataJob(Job):
                         if not known or not known[-1].equals(item.schema):
                             known.append(item.schema)
                         reporter.add(rows=item.num_rows)
-                        yield item
+                        yield from item.to_batches()
             reporter.finish(Stage.DONE)
 
     def to_arrow(self, **kw: Any) -> pa.Table:
@@ -441,11 +442,11 @@ class DataJob(Job):
 
     def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
                       timeout: float | None, hint: Callable[[], pa.Schema | None], whole: bool = False
-                      ) -> Iterator[tuple[Part, Iterator[pa.RecordBatch | Restart]]]:
-        """Each part as a stream of record batches, in part order.
+                      ) -> Iterator[tuple[Part, Iterator[pa.Table | Restart]]]:
+        """Each part as a stream of Arrow tables (groups of batches), in part order.
 
-        ``workers`` parts are downloaded and decoded at the same time, each a few batches
-        ahead of the consumer at most, so the network, gunzip (ISA-L, off the GIL), the
+        Downloads start at once, ``workers`` at a time, and run ahead; ``workers`` parts are
+        decoded at the same time, each a few groups ahead of the consumer at most, so the network, gunzip (ISA-L, off the GIL), the
         multi-threaded parser and the consumer (a Parquet writer, say) overlap in flat memory.
         ``hint()`` gives the schema known so far, so that later parts keep the same types.
         ``whole=True`` reads each part at once (faster, when the result is kept in memory).
@@ -455,20 +456,37 @@ class DataJob(Job):
         downloader = self._downloader(store, reporter)
         label = f"{self.vendor} {self.kind} {self.id}"
 
-        def produce(part: Part) -> Iterator[pa.RecordBatch | Restart]:
-            fetched = downloader.fetch(part)
+        position = {id(p): k for k, p in enumerate(parts)}
+
+        def produce(part: Part) -> Iterator[pa.Table | Restart]:
+            fetched = downloads.result(position[id(part)])
+            group: list[pa.RecordBatch] = []
+            size = 0
             try:
-                yield from stream_part(fetched.path, fetched.part.format, options, hint=hint(),
-                                       label=f"part {part.index} of {label}", whole=whole)
+                for item in stream_part(fetched.path, fetched.part.format, options, hint=hint(),
+                                        label=f"part {part.index} of {label}", whole=whole):
+                    if item is RESTART:
+                        group, size = [], 0  # never sent: nothing to withdraw for these
+                        yield RESTART
+                        continue
+                    group.append(item)
+                    size += item.nbytes
+                    if size >= HANDOFF_BYTES:
+                        yield _batches_to_table(group)
+                        group, size = [], 0
+                if group:
+                    yield _batches_to_table(group)
             except PartCorrupt:
                 store.discard(fetched.part)
                 raise
             if not store.persistent:
                 fetched.path.unlink(missing_ok=True)
 
+        # downloads run ahead of decoding as far as they can (they cost disk, not memory)
+        downloads = Prefetch(downloader.fetch, parts, workers=workers, name="dataferry-dl")
         try:
-            with contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
-                                                    name="dataferry-part")) as streams:
+            with downloads, contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
+                                                               name="dataferry-part")) as streams:
                 for part, stream in streams:
                     yield part, stream
                     reporter.add(parts=1)
@@ -476,7 +494,7 @@ class DataJob(Job):
             store.cleanup()
 
     @staticmethod
-    def _counted(stream: Iterator[pa.RecordBatch | Restart], reporter: Reporter) -> Iterator[pa.RecordBatch | Restart]:
+    def _counted(stream: Iterator[pa.Table | Restart], reporter: Reporter) -> Iterator[pa.Table | Restart]:
         """Pass a part's stream through, keeping the row count on screen right."""
         rows = 0
         for item in stream:
@@ -495,26 +513,34 @@ class DataJob(Job):
                                      hint=lambda: unify(known) if known else None, whole=True)
         with contextlib.closing(streams):
             for _, stream in streams:
-                batches: list[pa.RecordBatch] = []
+                pieces: list[pa.Table] = []
                 for item in self._counted(stream, reporter):
                     if item is RESTART:
-                        batches.clear()
+                        pieces.clear()
                     else:
-                        batches.append(item)
-                table = _batches_to_table(batches)
+                        pieces.append(item)
+                table = _tables_to_table(pieces)
                 if table.num_columns:
                     known.append(table.schema)
                 yield table
 
 
 def _batches_to_table(batches: list[pa.RecordBatch]) -> pa.Table:
-    """One part's batches as a table (they share a schema unless a column was widened)."""
-    if not batches:
-        return pa.table({})
+    """Batches of one reading as a table (zero-copy; they share a schema)."""
     first = batches[0].schema
     if all(b.schema.equals(first) for b in batches):
         return pa.Table.from_batches(batches, first)
     return concat([pa.Table.from_batches([b]) for b in batches])
+
+
+def _tables_to_table(tables: list[pa.Table]) -> pa.Table:
+    """One part's tables as one table (zero-copy when they share a schema)."""
+    if not tables:
+        return pa.table({})
+    first = tables[0].schema
+    if all(t.schema.equals(first) for t in tables):
+        return pa.concat_tables(tables)
+    return concat(tables)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -130,3 +130,35 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
         # never wait here: an abandoned generator may be finalised by the garbage collector in
         # any thread (even one the producers depend on); they notice ``stop`` and end by themselves
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+class Prefetch:
+    """Start ``fn(item)`` for every item at once on ``workers`` threads; ask for results later.
+
+    For work whose results cost no memory (downloads spooled to disk): it runs ahead of the
+    consumer as far as it can. Use as a context manager; leaving it cancels what has not
+    started and does not wait for what has.
+
+    Example:
+        >>> with Prefetch(lambda x: x + 1, [1, 2, 3], workers=2) as ahead:
+        ...     [ahead.result(i) for i in range(3)]
+        [2, 3, 4]
+    """
+
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry-prefetch") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
+        self._futures: list[Future[R]] = [self._pool.submit(contextvars.copy_context().run, fn, item) for item in items]
+
+    def result(self, position: int) -> R:
+        """The result for the item at ``position`` (waits for it; raises its exception)."""
+        return self._futures[position].result()
+
+    def close(self) -> None:
+        """Cancel what has not started; never wait (see :func:`ordered_streams`)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -167,6 +167,7 @@ def test_iter_batches_streams_every_row_once_across_a_restart(emu: Emulator, mon
     import dataferry.job
 
     monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 8192)
+    monkeypatch.setattr(dataferry.job, "HANDOFF_BYTES", 1)  # every batch reaches the consumer at once
     seen: list[object] = []
 
     def spy(*args: Any, **kw: Any) -> Any:

@@ -567,13 +567,20 @@ class WoosmapEmulator(EmulatorApp):
                         problems.append(_problem([*loc, "data_key"], "Input should be a valid string", "string_type"))
         return problems
 
-    def get_dataset(self, request: Request, dataset_id: str) -> Response:
+    def _existing(self, dataset_id: str) -> tuple[Any, Response | None]:
+        """The dataset for a path id, or the 422 (not a UUID) / 404 answer."""
         problems = _uuid_problem(dataset_id, "dataset_id")
         if problems:
-            return self.invalid(problems)
+            return None, self.invalid(problems)
         dataset = self._dataset(dataset_id)
         if dataset is None:
-            return self.error(404, MESSAGES[404])
+            return None, self.error(404, MESSAGES[404])
+        return dataset, None
+
+    def get_dataset(self, request: Request, dataset_id: str) -> Response:
+        dataset, refusal = self._existing(dataset_id)
+        if refusal is not None:
+            return refusal
         return self.json(dataset.response())
 
     def update_dataset(self, request: Request, dataset_id: str) -> Response:
@@ -602,12 +609,9 @@ class WoosmapEmulator(EmulatorApp):
         return self.json(dataset.response())
 
     def delete_dataset(self, request: Request, dataset_id: str) -> Response:
-        problems = _uuid_problem(dataset_id, "dataset_id")
-        if problems:
-            return self.invalid(problems)
-        dataset = self._dataset(dataset_id)
-        if dataset is None:
-            return self.error(404, MESSAGES[404])
+        dataset, refusal = self._existing(dataset_id)
+        if refusal is not None:
+            return refusal
         with self.lock:
             if dataset.deletion_date is not None:
                 return self.error(409, MESSAGES[409])
@@ -617,12 +621,9 @@ class WoosmapEmulator(EmulatorApp):
 
     # -- imports -------------------------------------------------------------------------------
     def dataset_status(self, request: Request, dataset_id: str) -> Response:
-        problems = _uuid_problem(dataset_id, "dataset_id")
-        if problems:
-            return self.invalid(problems)
-        dataset = self._dataset(dataset_id)
-        if dataset is None:
-            return self.error(404, MESSAGES[404])
+        dataset, refusal = self._existing(dataset_id)
+        if refusal is not None:
+            return refusal
         now = self.now()
         run = dataset.current_run(now)
         if run is None:
@@ -630,12 +631,9 @@ class WoosmapEmulator(EmulatorApp):
         return self.json(run.view(now))
 
     def trigger_import(self, request: Request, dataset_id: str) -> Response:
-        problems = _uuid_problem(dataset_id, "dataset_id")
-        if problems:
-            return self.invalid(problems)
-        dataset = self._dataset(dataset_id)
-        if dataset is None:
-            return self.error(404, MESSAGES[404])
+        dataset, refusal = self._existing(dataset_id)
+        if refusal is not None:
+            return refusal
         return self._start_import(dataset)
 
     def reimport_hook(self, request: Request, reimport_key: str) -> Response:

@@ -33,6 +33,9 @@
 
     WaitInterrupted (a KeyboardInterrupt)   Ctrl-C / "interrupt kernel" while waiting
 
+Vendors add subclasses where their failures differ (``woosmap.ImportFailed``,
+``algolia.RunFailed``, ``mytracker.ExportInterrupted`` … all ``JobFailed``).
+
 ``WaitInterrupted`` is deliberately a ``KeyboardInterrupt`` and not a ``DataferryError``: an
 ``except Exception`` in user code must not swallow an interrupt.
 

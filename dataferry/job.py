@@ -279,7 +279,7 @@ class DataJob(Job):
         """
         with self._operation(progress) as reporter:
             parts = self._ready_parts(reporter, timeout)
-            store = self._cache(cache if directory is None or cache else False)
+            store = self._cache(cache)
             downloader = self._downloader(store, reporter)
             paths = []
             for fetched in downloader.fetch_all(parts, workers=workers):

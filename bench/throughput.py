@@ -4,8 +4,10 @@
 
 Starts the Bright Data emulator (its generated parts are cached on disk under --data-dir, so
 the server side costs almost nothing), builds a snapshot of about --size of CSV in 6 gzip
-parts, and measures every method in its own child process: wall time (median of --rounds)
-→ MB/s of uncompressed CSV, and peak RSS. Peers:
+parts, and measures every method in its own child process: wall time (median of --rounds; each round
+runs every method once, so a slow spell of the shared machine falls on all of them alike)
+→ MB/s of uncompressed CSV, and peak RSS. Each child imports what its method uses before the
+clock starts, and nothing else. Peers:
 
 - naive pandas: ``pd.read_csv(url)`` per part + ``concat`` (+ ``to_parquet``);
 - naive requests: ``requests.get(url).content`` → ``pd.read_csv(BytesIO)`` (+ ``to_parquet``);
@@ -147,16 +149,18 @@ def m_ceiling(ctx: dict[str, Any]) -> int:
     return sum(t.num_rows for t in tables)
 
 
-DF = ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.json", "pyarrow.parquet", "requests", "isal.igzip",
-      "dataferry.providers.brightdata", "dataferry.job")
+DF_ARROW = ("pyarrow", "pyarrow.csv", "pyarrow.json", "pyarrow.parquet", "requests", "isal.igzip",
+            "dataferry.providers.brightdata", "dataferry.job")
+"""What dataferry's Arrow and Parquet paths load (they never import pandas)."""
+DF = ("pandas", *DF_ARROW)
 PD = ("pandas", "pyarrow", "pyarrow.parquet", "requests")
 PL = ("polars", "requests")
 CEIL = ("pyarrow", "pyarrow.csv", "isal.igzip")
 
 METHODS = {
-    "dataferry_to_arrow": (m_dataferry, ("arrow",), DF),
+    "dataferry_to_arrow": (m_dataferry, ("arrow",), DF_ARROW),
     "dataferry_to_pandas": (m_dataferry, ("pandas",), DF),
-    "dataferry_to_parquet": (m_dataferry, ("parquet",), DF),
+    "dataferry_to_parquet": (m_dataferry, ("parquet",), DF_ARROW),
     "naive_pandas_read_csv_url": (m_naive_pandas, (False,), PD),
     "naive_requests_content": (m_naive_requests, (False,), PD),
     "naive_pandas_to_parquet": (m_naive_pandas, (True,), PD),
@@ -206,18 +210,19 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
 
 
-def measure(name: str, ctx: dict[str, Any], rounds: int) -> dict[str, Any]:
+def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """One round of one method, in a fresh child process."""
     spawn = mp.get_context("spawn")
-    runs = []
-    for _ in range(rounds):
-        queue = spawn.Queue()
-        proc = spawn.Process(target=_child, args=(name, ctx, queue))
-        proc.start()
-        result = queue.get()
-        proc.join()
-        if "error" in result:
-            return result
-        runs.append(result)
+    queue = spawn.Queue()
+    proc = spawn.Process(target=_child, args=(name, ctx, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def summarize(name: str, ctx: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median seconds → MB/s of uncompressed data, median peak RSS."""
     seconds = statistics.median(r["seconds"] for r in runs)
     return {
         "seconds": seconds,
@@ -226,6 +231,24 @@ def measure(name: str, ctx: dict[str, Any], rounds: int) -> dict[str, Any]:
         "rows": runs[0]["rows"],
         "rounds": [round(r["seconds"], 3) for r in runs],
     }
+
+
+def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any) -> dict[str, Any]:
+    """Every method once per round, the rounds one after another: a slow spell of the machine
+    then falls on all the methods alike, not on whichever happened to be running."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    errors: dict[str, dict[str, Any]] = {}
+    for k in range(rounds):
+        log(f"  round {k + 1}/{rounds} ...")
+        for name in names:
+            if name in errors:
+                continue
+            result = run_once(name, ctx)
+            if "error" in result:
+                errors[name] = result  # a peer that cannot run is reported, not retried
+            else:
+                runs[name].append(result)
+    return {name: errors.get(name) or summarize(name, ctx, runs[name]) for name in names}
 
 
 # -- parent side -------------------------------------------------------------------------------
@@ -303,16 +326,14 @@ def main(argv: list[str] | None = None) -> int:
         results["csv_mb"] = round(ctx["csv_bytes"] / 1e6, 1)
         results["ndjson_mb"] = round(ctx["ndjson_bytes"] / 1e6, 1)
         results["rows"] = ctx["rows"]
-        methods: dict[str, Any] = {}
-        for name in METHODS:
-            log(f"  {name} ...")
-            methods[name] = measure(name, ctx, args.rounds)
+        methods = measure_all(list(METHODS), ctx, args.rounds, log)
         if not args.skip_4x:
             log(f"preparing 4N = ~{4 * size / 1e6:.0f} MB for the memory check ...")
             ctx4 = prepare(emu, 4 * size)
             ctx4["out"] = out
+            results["rows_4x"] = ctx4["rows"]
             log("  dataferry_to_parquet at 4N ...")
-            methods["dataferry_to_parquet_4x"] = measure("dataferry_to_parquet", ctx4, 1)
+            methods["dataferry_to_parquet_4x"] = measure_all(["dataferry_to_parquet"], ctx4, 1, log)["dataferry_to_parquet"]
     results["methods"] = methods
     m = methods
     results["ratios"] = {

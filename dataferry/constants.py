@@ -73,6 +73,10 @@ PARQUET_DICTIONARY_RATIO = 0.5
 share of distinct values (categories, currencies...); unique-ish columns (ids, URLs) are not,
 which makes writing faster and files smaller."""
 
+PARQUET_DICTIONARY_SAMPLE_ROWS = 16 * 1024
+"""Rows of the first row group looked at for that choice (counting distinct values in a whole
+row group costs as much as encoding a few columns)."""
+
 HANDOFF_BYTES = 8 << 20
 """Decoded batches are handed from a worker to the consumer in groups of about this many bytes
 (fewer thread hand-offs; each one can cost a GIL switch)."""

@@ -470,7 +470,7 @@ class DataJob(Job):
                         yield RESTART
                         continue
                     group.append(item)
-                    size += item.nbytes
+                    size += item.get_total_buffer_size()  # cheap, unlike nbytes
                     if size >= HANDOFF_BYTES:
                         yield _batches_to_table(group)
                         group, size = [], 0

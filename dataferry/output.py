@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from dataferry.constants import (
     PARQUET_COMPRESSION,
     PARQUET_DICTIONARY_RATIO,
+    PARQUET_DICTIONARY_SAMPLE_ROWS,
     PARQUET_ROW_GROUP_BYTES,
     PARQUET_ROW_GROUP_ROWS,
 )
@@ -102,6 +103,7 @@ def dictionary_columns(sample: pa.Table, ratio: float = PARQUET_DICTIONARY_RATIO
         >>> dictionary_columns(pa.table({"id": [1, 2, 3, 4], "cur": ["EUR", "EUR", "USD", "EUR"]}))
         ['cur']
     """
+    sample = sample.slice(0, PARQUET_DICTIONARY_SAMPLE_ROWS)
     rows = max(1, sample.num_rows)
     return [f.name for f in sample.schema
             if not pa.types.is_nested(f.type) and not pa.types.is_null(f.type)
@@ -174,7 +176,7 @@ class ParquetFileSink:
             return
         self._buffer.append(table)
         self._buffered_rows += table.num_rows
-        self._buffered_bytes += table.nbytes
+        self._buffered_bytes += table.get_total_buffer_size()
         self.rows += table.num_rows
         if self._buffered_rows >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
             self.flush()
@@ -260,7 +262,7 @@ class ParquetFileSink:
             left -= min(left, t.num_rows)
         self._buffer = kept
         self._buffered_rows = sum(t.num_rows for t in kept)
-        self._buffered_bytes = sum(t.nbytes for t in kept)
+        self._buffered_bytes = sum(t.get_total_buffer_size() for t in kept)
 
     def _rewrite(self, schema: pa.Schema, limit: int | None) -> None:
         """Copy the rows flushed so far (the first ``limit``) into a new file with ``schema``."""
@@ -339,7 +341,7 @@ class ParquetDatasetSink:
             return
         if table.num_rows:
             self._buffer.append(table)
-            self._buffered_bytes += table.nbytes
+            self._buffered_bytes += table.get_total_buffer_size()
             if sum(t.num_rows for t in self._buffer) >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
                 self._flush_partitions()
 

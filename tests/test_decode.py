@@ -130,3 +130,34 @@ def test_values_spanning_lines_are_read_right(tmp_path: Path, monkeypatch: pytes
     table = pa.Table.from_batches(batches)
     assert table.column("n").to_pylist() == list(range(5000))
     assert table.column("desc")[3].as_py() == "first line 3\nsecond, line\nthird"
+
+
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_a_record_longer_than_a_block_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool,
+                                              fmt: str) -> None:
+    import dataferry.decode
+
+    monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 16 * 1024)
+    long_text = "word " * 40_000  # 200 kB in one field: twelve blocks
+    rows = [{"id": i, "body": long_text if i == 700 else f"short {i}"} for i in range(2000)]
+    if fmt == "csv":
+        text = "id,body\n" + "".join(f"{r['id']},{r['body']}\n" for r in rows)
+    else:
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    items = list(stream_part(write(tmp_path, f"long.{fmt}", text, True), fmt, whole=whole))
+    batches = items[len(items) - items[::-1].index(RESTART):] if RESTART in items else items
+    table = pa.Table.from_batches(batches)
+    assert table.column("id").to_pylist() == list(range(2000))
+    assert table.column("body")[700].as_py() == long_text
+    assert table.column("body")[701].as_py() == "short 701"
+
+
+def test_streamed_csv_matches_a_whole_read(tmp_path: Path) -> None:
+    # types come from the first block and stay fixed: the rows and types equal a whole read
+    lines = ["id,price,flag,at,name"] + [f"{i},{i}.25,{'true' if i % 2 else 'false'},2026-11-01T00:00:{i % 60:02d}Z,n{i}"
+                                         for i in range(120_000)]
+    path = write(tmp_path, "big.csv", "\n".join(lines) + "\n", True)
+    items = list(stream_part(path, "csv"))
+    assert RESTART not in items and len(items) > 1
+    assert pa.Table.from_batches(items).equals(read_table(path, "csv"))

@@ -235,8 +235,8 @@ def _line_structure(exc: BaseException) -> bool:
 
 
 def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:
-    if fmt == "csv" and not plan.whole and hint is None:
-        hint = _first_block_schema(path, options, plan)
+    if fmt == "csv" and not plan.whole:
+        hint = _streaming_types(path, options, plan, hint)
     with open_bytes(path) as stream:
         if not stream.peek(1):
             return
@@ -261,11 +261,12 @@ def _csv_options(options: DecodeOptions, types: dict[str, pa.DataType], plan: _P
     return read, parse, convert
 
 
-def _first_block_schema(path: Path, options: DecodeOptions, plan: _Plan) -> pa.Schema | None:
-    """The column types pyarrow infers from the part's first block.
+def _streaming_types(path: Path, options: DecodeOptions, plan: _Plan, hint: pa.Schema | None) -> pa.Schema | None:
+    """The types to stream a CSV part with: those of earlier parts (``hint``) where known,
+    else those pyarrow infers from this part's first block.
 
     A streaming reader left to infer types does so again on every block (about half its
-    work); given these types up front it only converts, and stops at the same block when a
+    work); given the types up front it only converts, and stops at the same block when a
     value does not fit.
     """
     read, parse, convert = _csv_options(options, _hinted_types(None, options), plan)
@@ -273,11 +274,14 @@ def _first_block_schema(path: Path, options: DecodeOptions, plan: _Plan) -> pa.S
         try:
             with contextlib.closing(pacsv.open_csv(stream, read_options=read, parse_options=parse,
                                                    convert_options=convert)) as reader:
-                return reader.schema
+                first = reader.schema
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc):
-                return None
+                return hint
             raise
+    known = _hinted_types(hint, options)
+    fields = [pa.field(f.name, known.get(f.name, f.type)) for f in first]
+    return pa.schema(fields + [f for f in hint or () if f.name not in first.names])
 
 
 def _read_csv(stream: IO[bytes], options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:

@@ -161,3 +161,14 @@ def test_streamed_csv_matches_a_whole_read(tmp_path: Path) -> None:
     items = list(stream_part(path, "csv"))
     assert RESTART not in items and len(items) > 1
     assert pa.Table.from_batches(items).equals(read_table(path, "csv"))
+
+
+def test_arrow_reads_fill_arrow_buffers_to_the_end() -> None:
+    import io
+
+    from dataferry.decode import ArrowReads
+
+    reads = ArrowReads(io.BufferedReader(io.BytesIO(b"abcdefghij")))
+    first, second, end = reads.read_buffer(4), reads.read_buffer(100), reads.read_buffer(4)
+    assert isinstance(first, pa.Buffer)
+    assert (first.to_pybytes(), second.to_pybytes(), end.to_pybytes()) == (b"abcd", b"efghij", b"")

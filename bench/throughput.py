@@ -4,10 +4,10 @@
 
 Starts the Bright Data emulator (its generated parts are cached on disk under --data-dir, so
 the server side costs almost nothing), builds a snapshot of about --size of CSV in 6 gzip
-parts, and measures every method in its own child process: wall time (median of --rounds; each round
-runs every method once, starting one method further down the list each time, so a slow spell
-of the shared machine or a heavy predecessor falls on all of them alike)
-→ MB/s of uncompressed CSV, and peak RSS. Each child imports what its method uses before the
+parts, and measures every method in its own child process: wall time (median of --rounds;
+each round runs every method once, starting one method further down the list each time, so
+a slow spell of the shared machine or a heavy predecessor falls on all of them alike) → MB/s
+of uncompressed CSV, and peak RSS. Each child imports what its method uses before the
 clock starts, and nothing else. Peers:
 
 - naive pandas: ``pd.read_csv(url)`` per part + ``concat`` (+ ``to_parquet``);

@@ -5,8 +5,8 @@
 Starts the Bright Data emulator (its generated parts are cached on disk under --data-dir, so
 the server side costs almost nothing), builds a snapshot of about --size of CSV in 6 gzip
 parts, and measures every method in its own child process: wall time (median of --rounds;
-each round runs every method once, starting one method further down the list each time, so
-a slow spell of the shared machine or a heavy predecessor falls on all of them alike) → MB/s
+each round runs every method once, in a new random order each time, so a slow spell of the
+shared machine or a heavy predecessor falls on all of them alike) → MB/s
 of uncompressed CSV, and peak RSS. Each child imports what its method uses before the
 clock starts, and nothing else. Peers:
 
@@ -31,6 +31,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import random
 import resource
 import statistics
 import sys
@@ -207,7 +208,7 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
         seconds = time.perf_counter() - started
         rss = _peak_rss()
         queue.put({"seconds": seconds, "rss": rss, "rows": rows})
-    except Exception as exc:  # a peer that cannot run is reported, not fatal
+    except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, not fatal
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
 
 
@@ -223,7 +224,8 @@ def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(name: str, ctx: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median seconds → MB/s of uncompressed data, median peak RSS."""
+    """Median seconds → MB/s of uncompressed data, median peak RSS; each round's seconds and
+    the method that ran just before it."""
     seconds = statistics.median(r["seconds"] for r in runs)
     return {
         "seconds": seconds,
@@ -231,24 +233,29 @@ def summarize(name: str, ctx: dict[str, Any], runs: list[dict[str, Any]]) -> dic
         "peak_rss_mb": statistics.median(r["rss"] for r in runs) / 2**20,
         "rows": runs[0]["rows"],
         "rounds": [round(r["seconds"], 3) for r in runs],
+        "after": [r.get("after") for r in runs],
     }
 
 
-def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any) -> dict[str, Any]:
+def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any, seed: int = 0) -> dict[str, Any]:
     """Every method once per round, the rounds one after another: a slow spell of the machine
-    then falls on all the methods alike, not on whichever happened to be running. Each round
-    starts one method further down the list: the child that follows a large one (the NDJSON
-    peers hold up to 2.8 GB) was measured ~25 % slower, and with a fixed order that was always
-    the same method."""
+    then falls on all the methods alike, not on whichever happened to be running.
+
+    Each round runs the methods in a new random order (seeded): a child that starts right
+    after one that held GBs of memory runs up to 40 % slower on this VM (the kernel hands the
+    freed memory back to the hypervisor meanwhile), so no method may always follow the same
+    one. Rotating a fixed list is not enough: it keeps every method's predecessor."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     errors: dict[str, dict[str, Any]] = {}
+    rng = random.Random(seed)
+    previous = None
     for k in range(rounds):
         log(f"  round {k + 1}/{rounds} ...")
-        shift = k % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in rng.sample(names, len(names)):
             if name in errors:
                 continue
-            result = run_once(name, ctx)
+            result = {**run_once(name, ctx), "after": previous}
+            previous = name
             if "error" in result:
                 errors[name] = result  # a peer that cannot run is reported, not retried
             else:
@@ -314,13 +321,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data-dir", default=os.environ.get("DATAFERRY_BENCH_DATA",
                                                            str(Path(tempfile.gettempdir()) / "dataferry-bench-data")))
+    parser.add_argument("--seed", type=int, default=0, help="seed of the order of the methods in each round")
     parser.add_argument("--skip-4x", action="store_true", help="skip the memory run at 4N")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from dataferry import emulator
 
     size = parse_size(args.size)
-    results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "cpus": os.cpu_count()}
+    results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "seed": args.seed, "cpus": os.cpu_count()}
     with emulator.serve("brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir,
                         rate_limits=False) as emu:
         log = (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -331,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         results["csv_mb"] = round(ctx["csv_bytes"] / 1e6, 1)
         results["ndjson_mb"] = round(ctx["ndjson_bytes"] / 1e6, 1)
         results["rows"] = ctx["rows"]
-        methods = measure_all(list(METHODS), ctx, args.rounds, log)
+        methods = measure_all(list(METHODS), ctx, args.rounds, log, args.seed)
         if not args.skip_4x:
             log(f"preparing 4N = ~{4 * size / 1e6:.0f} MB for the memory check ...")
             ctx4 = prepare(emu, 4 * size)

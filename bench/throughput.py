@@ -264,6 +264,19 @@ def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any, se
 
 
 # -- parent side -------------------------------------------------------------------------------
+def cpu_times() -> dict[str, float]:
+    """Seconds the machine's CPUs spent busy, idle and stolen by the hypervisor so far (Linux;
+    empty elsewhere): a run with much steal time measured a busy host, not the methods."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (x / tick for x in fields)
+    return {"busy": user + nice + system + irq + softirq, "idle": idle + iowait, "steal": steal}
+
+
 def parse_size(text: str) -> int:
     text = text.strip().upper()
     for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
@@ -339,7 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         results["csv_mb"] = round(ctx["csv_bytes"] / 1e6, 1)
         results["ndjson_mb"] = round(ctx["ndjson_bytes"] / 1e6, 1)
         results["rows"] = ctx["rows"]
+        before = cpu_times()
         methods = measure_all(list(METHODS), ctx, args.rounds, log, args.seed)
+        after = cpu_times()
+        results["cpu_seconds"] = {k: round(after[k] - before[k], 1) for k in after}
         if not args.skip_4x:
             log(f"preparing 4N = ~{4 * size / 1e6:.0f} MB for the memory check ...")
             ctx4 = prepare(emu, 4 * size)
@@ -374,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:34} {'error: ' + r['error']}")
             else:
                 print(f"{name:34} {r['mb_per_s']:8.1f} {r['seconds']:8.2f} {r['peak_rss_mb']:12.0f}")
+        if results.get("cpu_seconds"):
+            print("CPU seconds of the whole machine while measuring: " +
+                  ", ".join(f"{k} {v}" for k, v in results["cpu_seconds"].items()))
         print()
         for key, value in results["ratios"].items():
             print(f"{key:32} {value}")

@@ -233,7 +233,7 @@ def summarize(name: str, ctx: dict[str, Any], runs: list[dict[str, Any]]) -> dic
         "peak_rss_mb": statistics.median(r["rss"] for r in runs) / 2**20,
         "rows": runs[0]["rows"],
         "rounds": [round(r["seconds"], 3) for r in runs],
-        "after": [r.get("after") for r in runs],
+        "after": [r["after"] for r in runs],
     }
 
 
@@ -241,10 +241,10 @@ def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any, se
     """Every method once per round, the rounds one after another: a slow spell of the machine
     then falls on all the methods alike, not on whichever happened to be running.
 
-    Each round runs the methods in a new random order (seeded): a child that starts right
-    after one that held GBs of memory runs up to 40 % slower on this VM (the kernel hands the
-    freed memory back to the hypervisor meanwhile), so no method may always follow the same
-    one. Rotating a fixed list is not enough: it keeps every method's predecessor."""
+    Each round runs the methods in a new random order (seeded): on the project's VM an
+    Arrow-based child runs 15-40 % slower after a child that was not Arrow-based (freed memory
+    goes back to the hypervisor; docs/performance.md), so no method may always follow the
+    same one. Rotating a fixed list is not enough: it keeps every method's predecessor."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     errors: dict[str, dict[str, Any]] = {}
     rng = random.Random(seed)

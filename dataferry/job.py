@@ -441,15 +441,19 @@ class DataJob(Job):
         )
 
     def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                      timeout: float | None, hint: Callable[[], pa.Schema | None], whole: bool = False
+                      timeout: float | None, hint: Callable[[], pa.Schema | None]
                       ) -> Iterator[tuple[Part, Iterator[pa.Table | Restart]]]:
         """Each part as a stream of Arrow tables (groups of batches), in part order.
 
         Downloads start at once, ``workers`` at a time, and run ahead; ``workers`` parts are
-        decoded at the same time, each a few groups ahead of the consumer at most, so the network, gunzip (ISA-L, off the GIL), the
-        multi-threaded parser and the consumer (a Parquet writer, say) overlap in flat memory.
-        ``hint()`` gives the schema known so far, so that later parts keep the same types.
-        ``whole=True`` reads each part at once (faster, when the result is kept in memory).
+        decoded at the same time, each a few groups ahead of the consumer at most, so the network,
+        gunzip (ISA-L, off the GIL), the multi-threaded parser and the consumer (a Parquet
+        writer, say) overlap in flat memory. ``hint()`` gives the schema known so far, so that
+        later parts keep the same types.
+
+        Parts are streamed even when the result is kept whole (``to_arrow``, ``to_pandas``):
+        reading a part at once holds about twice its table at the peak and was measured slower
+        on the benchmark (docs/performance.md).
         """
         parts = self._ready_parts(reporter, timeout)
         store = self._cache(cache)
@@ -464,7 +468,7 @@ class DataJob(Job):
             size = 0
             try:
                 for item in stream_part(fetched.path, fetched.part.format, options, hint=hint(),
-                                        label=f"part {part.index} of {label}", whole=whole):
+                                        label=f"part {part.index} of {label}"):
                     if item is RESTART:
                         group, size = [], 0  # never sent: nothing to withdraw for these
                         yield RESTART
@@ -510,7 +514,7 @@ class DataJob(Job):
                      timeout: float | None) -> Iterator[pa.Table]:
         known: list[pa.Schema] = []
         streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     hint=lambda: unify(known) if known else None, whole=True)
+                                     hint=lambda: unify(known) if known else None)
         with contextlib.closing(streams):
             for _, stream in streams:
                 pieces: list[pa.Table] = []

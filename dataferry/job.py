@@ -452,8 +452,8 @@ class DataJob(Job):
         later parts keep the same types.
 
         Parts are streamed even when the result is kept whole (``to_arrow``, ``to_pandas``):
-        reading a part at once holds about twice its table at the peak and was measured slower
-        on the benchmark (docs/performance.md).
+        reading a part at once holds about twice its table at the peak, and was no faster on
+        the benchmark (docs/performance.md).
         """
         parts = self._ready_parts(reporter, timeout)
         store = self._cache(cache)

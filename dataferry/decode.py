@@ -177,6 +177,7 @@ class _Plan:
     whole: bool
     multiline: bool = False
     block: int = BLOCK_SIZE
+    threads: bool = True
 
 
 _CSV_STREAM = (_Plan(False), _Plan(False, True), _Plan(True), _Plan(True, True))
@@ -186,7 +187,7 @@ _NDJSON_WHOLE = (_Plan(True),)
 
 
 def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, hint: pa.Schema | None = None,
-                label: str = "", whole: bool = False) -> Iterator[pa.RecordBatch | Restart]:
+                label: str = "", whole: bool = False, threads: bool = True) -> Iterator[pa.RecordBatch | Restart]:
     """Decode one part as record batches: streamed in flat memory, or whole at once.
 
     The fast way is tried first and a safer one only when the data asks for it:
@@ -211,6 +212,8 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
         hint: the schema unified over the parts decoded so far, or ``None``.
         label: names the part in errors.
         whole: read the part at once (faster when the result is kept in memory anyway).
+        threads: let pyarrow parse the part on several threads; ``False`` when other parts
+            are decoded alongside it on every core anyway.
 
     Yields:
         Record batches and, after a change of plan, :data:`RESTART`.
@@ -234,7 +237,7 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
     n = 0
     block = BLOCK_SIZE
     while True:
-        plan = replace(plans[n], block=block)
+        plan = replace(plans[n], block=block, threads=threads)
         fresh = True
         try:
             for batch in _read(path, fmt, options, hint, plan):
@@ -291,7 +294,7 @@ def _csv_options(options: DecodeOptions, types: dict[str, pa.DataType], plan: _P
         strings_can_be_null=True,
         timestamp_parsers=list(options.timestamp_parsers) if options.timestamp_parsers else None,
     )
-    read = pacsv.ReadOptions(block_size=plan.block, use_threads=True)
+    read = pacsv.ReadOptions(block_size=plan.block, use_threads=plan.threads)
     parse = pacsv.ParseOptions(delimiter=options.delimiter, newlines_in_values=plan.multiline)
     return read, parse, convert
 
@@ -304,7 +307,8 @@ def _streaming_types(path: Path, options: DecodeOptions, plan: _Plan, hint: pa.S
     work); given the types up front it only converts, and stops at the same block when a
     value does not fit.
     """
-    read, parse, convert = _csv_options(options, _hinted_types(None, options), plan)
+    # one block is all that is read: a threaded reader would parse several ahead for nothing
+    read, parse, convert = _csv_options(options, _hinted_types(None, options), replace(plan, threads=False))
     with open_bytes(path) as stream:
         try:
             with contextlib.closing(pacsv.open_csv(ArrowReads(stream), read_options=read, parse_options=parse,
@@ -332,7 +336,7 @@ def _read_csv(stream: ArrowReads, options: DecodeOptions, hint: pa.Schema | None
 
 
 def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: Path) -> Iterator[pa.RecordBatch]:
-    read = pajson.ReadOptions(block_size=plan.block)
+    read = pajson.ReadOptions(block_size=plan.block, use_threads=plan.threads)
     if not plan.whole:
         # nested hints are left out: an explicit struct type would drop fields a later part adds
         fields = [f for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)]

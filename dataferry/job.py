@@ -32,7 +32,7 @@ from dataferry.download import Downloader
 from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
 from dataferry.output import concat, open_parquet_sink, to_pandas
 from dataferry.parts import Part
-from dataferry.pool import Prefetch, ordered_streams
+from dataferry.pool import Prefetch, ordered_streams, usable_cpus
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
@@ -315,10 +315,8 @@ class DataJob(Job):
             **decode: :class:`~dataferry.decode.DecodeOptions` fields (``column_types``,
                 ``delimiter``, ``timestamp_parsers``, ``null_values``, ``columns``).
         """
-        options = DecodeOptions(**decode)
-        with self._operation(progress) as reporter:
-            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout)
-            reporter.finish(Stage.DONE)
+        return self._tables(STREAM_DEPTH, cache=cache, workers=workers, timeout=timeout, progress=progress,
+                            **decode)
 
     def iter_batches(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
                      timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
@@ -366,7 +364,9 @@ class DataJob(Job):
 
         Takes the same arguments as :meth:`iter_tables`.
         """
-        return concat(list(self.iter_tables(**kw)))
+        # every part is kept, so nothing is gained by holding a part's decoding back until the
+        # previous one is consumed: all ``workers`` parts decode at full speed side by side
+        return concat(list(self._tables(None, **kw)))
 
     def to_pandas(self, *, dtype_backend: str | None = None, **kw: Any) -> Any:
         """Every part as one pandas DataFrame.
@@ -441,7 +441,7 @@ class DataJob(Job):
         )
 
     def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                      timeout: float | None, hint: Callable[[], pa.Schema | None]
+                      timeout: float | None, hint: Callable[[], pa.Schema | None], depth: int | None = STREAM_DEPTH
                       ) -> Iterator[tuple[Part, Iterator[pa.Table | Restart]]]:
         """Each part as a stream of Arrow tables (groups of batches), in part order.
 
@@ -461,14 +461,19 @@ class DataJob(Job):
         label = f"{self.vendor} {self.kind} {self.id}"
 
         position = {id(p): k for k, p in enumerate(parts)}
+        cores = usable_cpus()
 
         def produce(part: Part) -> Iterator[pa.Table | Restart]:
-            fetched = downloads.result(position[id(part)])
+            k = position[id(part)]
+            fetched = downloads.result(k)
+            # parts decoded side by side on every core each parse on one thread (fewer hand-offs,
+            # less memory touched); one with cores to spare (the last, or few workers) gets more
+            threads = workers < cores or len(parts) - k < workers
             group: list[pa.RecordBatch] = []
             size = 0
             try:
                 for item in stream_part(fetched.path, fetched.part.format, options, hint=hint(),
-                                        label=f"part {part.index} of {label}"):
+                                        label=f"part {part.index} of {label}", threads=threads):
                     if item is RESTART:
                         group, size = [], 0  # never sent: nothing to withdraw for these
                         yield RESTART
@@ -489,7 +494,7 @@ class DataJob(Job):
         # downloads run ahead of decoding as far as they can (they cost disk, not memory)
         downloads = Prefetch(downloader.fetch, parts, workers=workers, name="dataferry-dl")
         try:
-            with downloads, contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=STREAM_DEPTH,
+            with downloads, contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=depth,
                                                                name="dataferry-part")) as streams:
                 for part, stream in streams:
                     yield part, stream
@@ -510,11 +515,18 @@ class DataJob(Job):
                 reporter.add(rows=item.num_rows)
             yield item
 
+    def _tables(self, depth: int | None, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
+                timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL, **decode: Any) -> Iterator[pa.Table]:
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout, depth=depth)
+            reporter.finish(Stage.DONE)
+
     def _part_tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                     timeout: float | None) -> Iterator[pa.Table]:
+                     timeout: float | None, depth: int | None = STREAM_DEPTH) -> Iterator[pa.Table]:
         known: list[pa.Schema] = []
         streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     hint=lambda: unify(known) if known else None)
+                                     hint=lambda: unify(known) if known else None, depth=depth)
         with contextlib.closing(streams):
             for _, stream in streams:
                 pieces: list[pa.Table] = []

@@ -4,6 +4,7 @@ results in input order, and never hold more than a fixed number of results at on
 from __future__ import annotations
 
 import contextvars
+import os
 import queue
 import threading
 from collections import deque
@@ -13,6 +14,14 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry") -> Iterator[R]:
@@ -57,12 +66,13 @@ class _Stop(Exception):
     """The consumer went away; the producer stops quietly."""
 
 
-def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, workers: int, depth: int,
+def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, workers: int, depth: int | None,
                     name: str = "dataferry") -> Iterator[tuple[T, Iterator[R]]]:
     """Run the iterators ``fn(item)`` on ``workers`` threads; hand them over in input order.
 
     Each producer fills a queue of at most ``depth`` results and then waits, so memory is
-    bounded by ``workers * depth`` results whatever the size of an item. The consumer must
+    bounded by ``workers * depth`` results whatever the size of an item (``depth=None``: no
+    bound, for a consumer that keeps every result anyway). The consumer must
     finish (or drop) one item's iterator before asking for the next pair. An exception in a
     producer is raised from its iterator; leaving early stops every producer.
 
@@ -104,7 +114,7 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
             item = next(source)
         except StopIteration:
             return False
-        q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=max(1, depth))
+        q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=0 if depth is None else max(1, depth))
         active.append((item, q, pool.submit(contextvars.copy_context().run, produce, item, q)))
         return True
 

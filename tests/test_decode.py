@@ -163,6 +163,22 @@ def test_streamed_csv_matches_a_whole_read(tmp_path: Path) -> None:
     assert pa.Table.from_batches(items).equals(read_table(path, "csv"))
 
 
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+def test_a_single_threaded_parse_reads_the_same_rows(tmp_path: Path, fmt: str) -> None:
+    # parts decoded side by side parse on one thread each: same batches' content, same types
+    rows = [{"id": i, "price": i + 0.25, "at": f"2026-11-01T00:00:{i % 60:02d}Z", "name": f"n{i}"} for i in range(60_000)]
+    if fmt == "csv":
+        text = "id,price,at,name\n" + "".join(f"{r['id']},{r['price']},{r['at']},{r['name']}\n" for r in rows)
+    else:
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    path = write(tmp_path, f"big.{fmt}", text, True)
+    one = list(stream_part(path, fmt, threads=False))
+    many = list(stream_part(path, fmt, threads=True))
+    assert len(one) > 1 and RESTART not in one
+    assert pa.Table.from_batches(one).equals(pa.Table.from_batches(many))
+    assert pa.Table.from_batches(one).column("id").to_pylist() == list(range(60_000))
+
+
 def test_arrow_reads_fill_arrow_buffers_to_the_end() -> None:
     import io
 

@@ -153,6 +153,31 @@ def test_many_parts_in_order_whatever_the_workers(emu: Emulator, workers: int, t
     assert pq.read_table(out).column("product_id").to_pylist() == ids
 
 
+@pytest.mark.parametrize(("cores", "workers", "expected"), [
+    (2, 2, [False, False, False, False, False, True]),  # every core busy with a part; the last has room
+    (8, 2, [True] * 6),  # cores to spare: each part parses on several threads
+    (2, 1, [True] * 6),
+])
+def test_parts_decoded_side_by_side_parse_on_one_thread_each(emu: Emulator, monkeypatch: pytest.MonkeyPatch,
+                                                            cores: int, workers: int, expected: list[bool]) -> None:
+    import dataferry.decode
+    import dataferry.job
+
+    flags: dict[str, bool] = {}
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        flags[kw["label"]] = kw["threads"]
+        return dataferry.decode.stream_part(*args, **kw)
+
+    monkeypatch.setattr(dataferry.job, "stream_part", spy)
+    monkeypatch.setattr(dataferry.job, "usable_cpus", lambda: cores)
+    snap = snapshot(emu, records=6000, batch_size=1000)
+    table = snap.to_arrow(workers=workers, progress="off")
+    assert table.column("product_id").to_pylist() == [r["product_id"] for r in emu.app.records(snap.id)]
+    parts = snap.parts(progress="off")
+    assert [flags[f"part {p.index} of brightdata snapshot {snap.id}"] for p in parts] == expected
+
+
 def test_download_copies_verified_parts(emu: Emulator, tmp_path: Path) -> None:
     snap = snapshot(emu, records=2500, batch_size=1000)
     paths = snap.download(tmp_path / "parts", progress="off")

@@ -57,6 +57,21 @@ def test_ordered_streams_producers_wait_for_the_consumer() -> None:
     assert rest == [(1, list(range(100))), (2, list(range(100)))]
 
 
+def test_ordered_streams_without_depth_run_every_producer_to_the_end() -> None:
+    # depth=None is for a consumer that keeps everything: no producer waits for it
+    finished = {0: threading.Event(), 1: threading.Event()}
+
+    def gen(k: int) -> Iterator[int]:
+        yield from range(50)
+        finished[k].set()
+
+    streams = ordered_streams(gen, [0, 1], workers=2, depth=None)
+    _, first = next(streams)
+    assert finished[0].wait(5) and finished[1].wait(5)  # nothing was read yet
+    assert list(first) == list(range(50))
+    assert [(k, list(s)) for k, s in streams] == [(1, list(range(50)))]
+
+
 def test_ordered_streams_raise_the_producer_error_in_order() -> None:
     def gen(k: int) -> Iterator[int]:
         yield k

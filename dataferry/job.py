@@ -30,7 +30,7 @@ from dataferry.constants import (
 from dataferry.decode import RESTART, DecodeOptions, Restart, stream_part
 from dataferry.download import Downloader
 from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
-from dataferry.output import concat, open_parquet_sink, to_pandas
+from dataferry.output import concat, open_parquet_sink, pandas_pieces, to_pandas
 from dataferry.parts import Part
 from dataferry.pool import Prefetch, ordered_streams, usable_cpus
 from dataferry.progress import Reporter, Stage, make_renderer
@@ -380,7 +380,8 @@ class DataJob(Job):
             df = snap.to_pandas()
             df = snap.to_pandas(dtype_backend="pyarrow")
         """
-        return to_pandas(self.to_arrow(**kw), dtype_backend, consume=True)
+        pieces = pandas_pieces(dtype_backend)  # a bad dtype_backend fails before any download
+        return to_pandas(concat(list(self._tables(None, finish=pieces, **kw))), dtype_backend, consume=True)
 
     def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
                    dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
@@ -441,15 +442,20 @@ class DataJob(Job):
         )
 
     def _part_streams(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                      timeout: float | None, hint: Callable[[], pa.Schema | None], depth: int | None = STREAM_DEPTH
+                      timeout: float | None, hint: Callable[[], pa.Schema | None], depth: int | None = STREAM_DEPTH,
+                      finish: Callable[[pa.Table], pa.Table] | None = None
                       ) -> Iterator[tuple[Part, Iterator[pa.Table | Restart]]]:
         """Each part as a stream of Arrow tables (groups of batches), in part order.
 
         Downloads start at once, ``workers`` at a time, and run ahead; ``workers`` parts are
-        decoded at the same time, each a few groups ahead of the consumer at most, so the network,
-        gunzip (ISA-L, off the GIL), the multi-threaded parser and the consumer (a Parquet
-        writer, say) overlap in flat memory. ``hint()`` gives the schema known so far, so that
-        later parts keep the same types.
+        decoded at the same time, each at most ``depth`` groups ahead of the consumer (``None``:
+        no limit, for a consumer that keeps everything anyway), so the network, gunzip (ISA-L,
+        off the GIL), the parser and the consumer (a Parquet writer, say) overlap in flat
+        memory. When the parts decoded side by side fill every core, each parses on one thread;
+        a part with cores to spare (the last one, or when cores outnumber ``workers``) on
+        several. ``hint()`` gives the schema known so far, so that later parts keep the same
+        types. ``finish`` is applied to every group on the decoding thread (the consumer's own
+        preparation, off its thread).
 
         Parts are streamed even when the result is kept whole (``to_arrow``, ``to_pandas``):
         reading a part at once holds about twice its table at the peak, and was no faster on
@@ -462,12 +468,12 @@ class DataJob(Job):
 
         position = {id(p): k for k, p in enumerate(parts)}
         cores = usable_cpus()
+        finished = finish or (lambda table: table)
 
         def produce(part: Part) -> Iterator[pa.Table | Restart]:
             k = position[id(part)]
             fetched = downloads.result(k)
-            # parts decoded side by side on every core each parse on one thread (fewer hand-offs,
-            # less memory touched); one with cores to spare (the last, or few workers) gets more
+            # one thread each when parts fill every core: fewer hand-offs, less fresh memory
             threads = workers < cores or len(parts) - k < workers
             group: list[pa.RecordBatch] = []
             size = 0
@@ -481,10 +487,10 @@ class DataJob(Job):
                     group.append(item)
                     size += item.get_total_buffer_size()  # cheap, unlike nbytes
                     if size >= HANDOFF_BYTES:
-                        yield _batches_to_table(group)
+                        yield finished(_batches_to_table(group))
                         group, size = [], 0
                 if group:
-                    yield _batches_to_table(group)
+                    yield finished(_batches_to_table(group))
             except PartCorrupt:
                 store.discard(fetched.part)
                 raise
@@ -515,18 +521,21 @@ class DataJob(Job):
                 reporter.add(rows=item.num_rows)
             yield item
 
-    def _tables(self, depth: int | None, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
-                timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL, **decode: Any) -> Iterator[pa.Table]:
+    def _tables(self, depth: int | None, *, finish: Callable[[pa.Table], pa.Table] | None = None, cache: bool = True,
+                workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
+                **decode: Any) -> Iterator[pa.Table]:
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
-            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout, depth=depth)
+            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout, depth=depth,
+                                         finish=finish)
             reporter.finish(Stage.DONE)
 
     def _part_tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                     timeout: float | None, depth: int | None = STREAM_DEPTH) -> Iterator[pa.Table]:
+                     timeout: float | None, depth: int | None = STREAM_DEPTH,
+                     finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[pa.Table]:
         known: list[pa.Schema] = []
         streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     hint=lambda: unify(known) if known else None, depth=depth)
+                                     hint=lambda: unify(known) if known else None, depth=depth, finish=finish)
         with contextlib.closing(streams):
             for _, stream in streams:
                 pieces: list[pa.Table] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,38 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
     return pa.concat_tables([conform(t, schema) for t in tables])
 
 
+def check_dtype_backend(dtype_backend: str | None) -> None:
+    """Raise :class:`InvalidArgument` unless ``dtype_backend`` is one pandas accepts."""
+    if dtype_backend not in DTYPE_BACKENDS:
+        raise InvalidArgument(f"dtype_backend={dtype_backend!r} is not one of {DTYPE_BACKENDS}")
+
+
+def pandas_pieces(dtype_backend: str | None = None) -> Callable[[pa.Table], pa.Table] | None:
+    """What to do to each piece of a table on its way to :func:`to_pandas`, on the threads that
+    decode it, or ``None``.
+
+    pandas 3 keeps text as Arrow ``large_string`` (64-bit offsets) and casts every other text
+    column when it converts: serially, into fresh memory, after the last part. Casting each
+    piece as it is decoded leaves it nothing to do (about 0.1 s less for 319 MB of CSV).
+    """
+    check_dtype_backend(dtype_backend)
+    if dtype_backend == "pyarrow":
+        return None  # ArrowDtype keeps the Arrow type as it is
+    import pandas as pd
+
+    dtype = pd.StringDtype() if dtype_backend == "numpy_nullable" else pa.array(["a"]).to_pandas().dtype
+    return large_strings if getattr(dtype, "storage", None) == "pyarrow" else None
+
+
+def large_strings(table: pa.Table) -> pa.Table:
+    """``table`` with its text columns as ``large_string`` (the text itself is not copied)."""
+    if not any(pa.types.is_string(f.type) for f in table.schema):
+        return table
+    fields = [pa.field(f.name, pa.large_string(), f.nullable, f.metadata) if pa.types.is_string(f.type) else f
+              for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
 def to_pandas(table: pa.Table, dtype_backend: str | None = None, *, consume: bool = False) -> Any:
     """An Arrow table as a DataFrame.
 
@@ -63,8 +95,7 @@ def to_pandas(table: pa.Table, dtype_backend: str | None = None, *, consume: boo
     import pandas as pd
 
     kw = {"self_destruct": True, "split_blocks": True} if consume else {}
-    if dtype_backend not in DTYPE_BACKENDS:
-        raise InvalidArgument(f"dtype_backend={dtype_backend!r} is not one of {DTYPE_BACKENDS}")
+    check_dtype_backend(dtype_backend)
     if dtype_backend == "pyarrow":
         return table.to_pandas(types_mapper=pd.ArrowDtype, **kw)
     if dtype_backend == "numpy_nullable":

@@ -40,7 +40,7 @@ def common_type(types: Iterable[pa.DataType]) -> pa.DataType:
         merged = pa.unify_schemas([pa.schema([pa.field("x", t)]) for t in distinct], promote_options="permissive")
         return merged.field("x").type
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return pa.string()
+        return pa.large_string() if any(pa.types.is_large_string(t) for t in distinct) else pa.string()
 
 
 def unify(schemas: Iterable[pa.Schema]) -> pa.Schema:

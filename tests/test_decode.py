@@ -188,3 +188,17 @@ def test_arrow_reads_fill_arrow_buffers_to_the_end() -> None:
     first, second, end = reads.read_buffer(4), reads.read_buffer(100), reads.read_buffer(4)
     assert isinstance(first, pa.Buffer)
     assert (first.to_pybytes(), second.to_pybytes(), end.to_pybytes()) == (b"abcd", b"efghij", b"")
+
+
+def test_text_is_read_as_string_whatever_the_hint_says(tmp_path: Path) -> None:
+    # earlier parts prepared for pandas carry large_string; the reader still parses string
+    # (much faster) unless the user asked for large_string
+    path = write(tmp_path, "p.csv", csv_text(), True)
+    hint = pa.schema([pa.field("id", pa.int64()), pa.field("name", pa.large_string())])
+    table = pa.Table.from_batches(list(stream_part(path, "csv", hint=hint)))
+    assert table.schema.field("name").type == pa.string() and table.schema.field("id").type == pa.int64()
+    forced = pa.Table.from_batches(list(stream_part(path, "csv", DecodeOptions(column_types={"name": "large_string"}),
+                                                    hint=hint)))
+    assert forced.schema.field("name").type == pa.large_string()
+    ndjson = write(tmp_path, "p.ndjson", "".join(json.dumps(r) + "\n" for r in ROWS), True)
+    assert pa.Table.from_batches(list(stream_part(ndjson, "ndjson", hint=hint))).schema.field("name").type == pa.string()

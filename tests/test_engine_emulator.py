@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataferry.emulator import Emulator
-from dataferry.errors import PartCorrupt, PartIncomplete
+from dataferry.errors import InvalidArgument, PartCorrupt, PartIncomplete
+from dataferry.output import to_pandas
 from dataferry.providers.brightdata import Client
 from tests.conftest import FAST, QUICK_POLLS, ScaledClock
 
@@ -55,6 +56,12 @@ def test_schema_drift_across_parts_in_every_output(emu: Emulator, tmp_path: Path
     assert table.column("id").to_pylist() == [r["id"] for r in source]
     assert table.column("sku").to_pylist()[:2] == ["0", "1"] and table.column("sku")[1500].as_py() == "SKU-1500"
     assert table.column("extra").null_count == 1000
+
+    # to_pandas prepares text for pandas on the decoding threads: the same frame as converting to_arrow
+    for backend in (None, "numpy_nullable", "pyarrow"):
+        frame = snap.to_pandas(dtype_backend=backend, progress="off")
+        pd.testing.assert_frame_equal(frame, to_pandas(table, backend))
+    assert frame["sku"].tolist()[:2] == ["0", "1"]
 
     out = snap.to_parquet(tmp_path / "drift.parquet", progress="off")
     written = pq.read_table(out)
@@ -176,6 +183,13 @@ def test_parts_decoded_side_by_side_parse_on_one_thread_each(emu: Emulator, monk
     assert table.column("product_id").to_pylist() == [r["product_id"] for r in emu.app.records(snap.id)]
     parts = snap.parts(progress="off")
     assert [flags[f"part {p.index} of brightdata snapshot {snap.id}"] for p in parts] == expected
+
+
+def test_a_bad_dtype_backend_fails_before_any_download(emu: Emulator) -> None:
+    snap = snapshot(emu, records=2000, batch_size=1000)
+    with pytest.raises(InvalidArgument, match="dtype_backend='numpy'"):
+        snap.to_pandas(dtype_backend="numpy", progress="off")
+    assert download_requests(emu, snap.id) == []
 
 
 def test_download_copies_verified_parts(emu: Emulator, tmp_path: Path) -> None:

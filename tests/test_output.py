@@ -10,7 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataferry.errors import InvalidArgument
-from dataferry.output import ParquetDatasetSink, ParquetFileSink, concat, open_parquet_sink, to_pandas
+from dataferry.output import (
+    ParquetDatasetSink,
+    ParquetFileSink,
+    concat,
+    large_strings,
+    open_parquet_sink,
+    pandas_pieces,
+    to_pandas,
+)
 
 
 def batch(ids: range, **cols: object) -> pa.Table:
@@ -126,3 +134,22 @@ def test_concat_and_dtype_backends() -> None:
     assert to_pandas(t)["n"].dtype == "float64"
     with pytest.raises(InvalidArgument):
         to_pandas(t, "arrow")
+
+
+def test_pandas_pieces_match_what_pandas_keeps() -> None:
+    # pandas 3 stores text as large_string: pieces are cast ahead; ArrowDtype keeps string as is
+    t = pa.table({"s": pa.array(["a", None, "ü"]), "n": [1, 2, 3], "l": pa.array([["x"], [], None])})
+    assert pandas_pieces("pyarrow") is None
+    for backend in (None, "numpy_nullable"):
+        prepare = pandas_pieces(backend)
+        stored = to_pandas(t, backend)["s"].array
+        if getattr(stored.dtype, "storage", None) == "pyarrow":
+            assert prepare is large_strings
+            prepared = prepare(t)
+            assert prepared.schema.field("s").type == pa.large_string()
+            assert prepared.schema.field("l").type == t.schema.field("l").type  # nested columns untouched
+            pd.testing.assert_frame_equal(to_pandas(prepared, backend), to_pandas(t, backend))
+        else:
+            assert prepare is None
+    with pytest.raises(InvalidArgument, match="dtype_backend='arrow'"):
+        pandas_pieces("arrow")

@@ -19,6 +19,9 @@ def test_int_and_float_widen_to_float() -> None:
 def test_numbers_and_text_become_text() -> None:
     assert common_type([pa.int64(), pa.string()]) == pa.string()
     assert common_type([pa.timestamp("s", "UTC"), pa.string()]) == pa.string()
+    # text already prepared for pandas (64-bit offsets) stays so
+    assert common_type([pa.int64(), pa.large_string()]) == pa.large_string()
+    assert common_type([pa.string(), pa.large_string()]) == pa.large_string()
 
 
 def test_unify_keeps_first_appearance_order_and_adds_late_columns() -> None:

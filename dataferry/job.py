@@ -524,30 +524,25 @@ class DataJob(Job):
     def _tables(self, depth: int | None, *, finish: Callable[[pa.Table], pa.Table] | None = None, cache: bool = True,
                 workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT, progress: Any = _SENTINEL,
                 **decode: Any) -> Iterator[pa.Table]:
+        """One table per part, in part order (``depth`` and ``finish``: see :meth:`_part_streams`)."""
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
-            yield from self._part_tables(reporter, options, cache=cache, workers=workers, timeout=timeout, depth=depth,
-                                         finish=finish)
+            known: list[pa.Schema] = []
+            streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                         hint=lambda: unify(known) if known else None, depth=depth, finish=finish)
+            with contextlib.closing(streams):
+                for _, stream in streams:
+                    pieces: list[pa.Table] = []
+                    for item in self._counted(stream, reporter):
+                        if item is RESTART:
+                            pieces.clear()
+                        else:
+                            pieces.append(item)
+                    table = _tables_to_table(pieces)
+                    if table.num_columns:
+                        known.append(table.schema)
+                    yield table
             reporter.finish(Stage.DONE)
-
-    def _part_tables(self, reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                     timeout: float | None, depth: int | None = STREAM_DEPTH,
-                     finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[pa.Table]:
-        known: list[pa.Schema] = []
-        streams = self._part_streams(reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     hint=lambda: unify(known) if known else None, depth=depth, finish=finish)
-        with contextlib.closing(streams):
-            for _, stream in streams:
-                pieces: list[pa.Table] = []
-                for item in self._counted(stream, reporter):
-                    if item is RESTART:
-                        pieces.clear()
-                    else:
-                        pieces.append(item)
-                table = _tables_to_table(pieces)
-                if table.num_columns:
-                    known.append(table.schema)
-                yield table
 
 
 def _batches_to_table(batches: list[pa.RecordBatch]) -> pa.Table:

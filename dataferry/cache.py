@@ -7,6 +7,7 @@ A file under its final name is complete and verified; anything still being writt
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -29,6 +30,7 @@ PARTIAL_SUFFIX = ".partial"
 """Suffix of a part file that is still being written."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+_SAFE = re.compile(r"[A-Za-z0-9_=-][A-Za-z0-9._=-]{0,119}")
 
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -45,8 +47,20 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("dataferry", appauthor=False))
 
 
-def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name)[:120] or "_"
+def safe_name(name: str) -> str:
+    """``name`` (a job id, a part name: often chosen by the server) as one file name that stays
+    inside its directory. A name that is already safe is kept; any other (``..``, ``a/b``, a
+    leading dot, over 120 characters) is cleaned and given a short hash of the original, so
+    two different names never share a file.
+
+    Example:
+        >>> safe_name("s_m4x7enmven8djfqak"), safe_name("..")[:2]
+        ('s_m4x7enmven8djfqak', '_-')
+    """
+    if _SAFE.fullmatch(name):
+        return name
+    cleaned = _UNSAFE.sub("_", name).strip(".")[:100] or "_"
+    return f"{cleaned}-{hashlib.sha1(name.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 class PartCache:
@@ -69,20 +83,20 @@ class PartCache:
         self.persistent = persistent
         if persistent:
             base = Path(root).expanduser() if root is not None else default_cache_dir()
-            self.dir = base / _safe(vendor) / _safe(job_id)
+            self.dir = base / safe_name(vendor) / safe_name(job_id)
         else:
             if root is not None:
                 Path(root).expanduser().mkdir(parents=True, exist_ok=True)
-            self.dir = Path(tempfile.mkdtemp(prefix=f"dataferry-{_safe(job_id)}-", dir=root))
+            self.dir = Path(tempfile.mkdtemp(prefix=f"dataferry-{safe_name(job_id)}-", dir=root))
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def path(self, part: Part) -> Path:
         """Where ``part`` lives once complete."""
-        return self.dir / _safe(part.filename)
+        return self.dir / safe_name(part.filename)
 
     def partial(self, part: Part) -> Path:
         """Where ``part`` is written while incomplete."""
-        return self.dir / (_safe(part.filename) + PARTIAL_SUFFIX)
+        return self.dir / (safe_name(part.filename) + PARTIAL_SUFFIX)
 
     def complete(self, part: Part) -> Path | None:
         """The verified file for ``part`` when a previous run completed it."""
@@ -97,7 +111,7 @@ class PartCache:
     def locked(self, part: Part) -> Iterator[None]:
         """Hold ``part`` exclusively (across threads and processes) while it is downloaded,
         so that two runs of the same job never write the same file at once."""
-        lock_path = self.dir / (_safe(part.filename) + ".lock")
+        lock_path = self.dir / (safe_name(part.filename) + ".lock")
         with _THREAD_LOCKS_GUARD:
             local = _THREAD_LOCKS.setdefault(str(lock_path), threading.Lock())
         with local:

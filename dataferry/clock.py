@@ -36,6 +36,14 @@ class SystemClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        """Block for ``seconds``, or until ``stop`` is set (a subclass that sleeps its own way
+        keeps doing so)."""
+        if type(self).sleep is not SystemClock.sleep:
+            self.sleep(seconds)
+        elif seconds > 0:
+            stop.wait(seconds)
+
     def __repr__(self) -> str:
         return "SystemClock()"
 
@@ -74,7 +82,22 @@ class FakeClock:
             self.sleeps.append(seconds)
             self._now += max(0.0, seconds)
 
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        """Like :meth:`sleep` (time moves at once), unless ``stop`` is already set."""
+        if not stop.is_set():
+            self.sleep(seconds)
+
     def advance(self, seconds: float) -> None:
         """Move time forward without recording a sleep."""
         with self._lock:
             self._now += seconds
+
+
+def sleep_unless(clock: Clock, seconds: float, stop: threading.Event | None) -> None:
+    """Sleep ``seconds`` on ``clock``, waking up early when ``stop`` is set (on a clock with a
+    ``wait`` method, as :class:`SystemClock` and :class:`FakeClock` have)."""
+    wait = getattr(clock, "wait", None)
+    if stop is None or wait is None:
+        clock.sleep(seconds)
+    else:
+        wait(seconds, stop)

@@ -50,6 +50,20 @@ CHUNK_SIZE = 1 << 20
 DOWNLOAD_RESUMES = 5
 """Times a dropped part download is resumed (HTTP Range) before it fails."""
 
+STALL_WINDOW = 60.0
+"""Seconds over which a download must receive at least :data:`STALL_BYTES`; a body that
+trickles slower is dropped and resumed from the byte reached."""
+
+STALL_BYTES = 64 << 10
+"""Bytes a download must receive within :data:`STALL_WINDOW` (about 1 KiB/s)."""
+
+PART_DEADLINE = 6 * 3600.0
+"""Seconds one part's download may take in all, resumes included, before it fails."""
+
+STOP_SECONDS = 1.0
+"""How long an interrupted or failed operation waits for its download and decode threads to
+end (they are told to stop; a blocked read is cut)."""
+
 PROGRESS_MIN_INTERVAL = 0.25
 """Minimum seconds between two redraws of a progress display."""
 

@@ -1,14 +1,14 @@
 """Bytes on disk → Arrow tables, with pyarrow's native readers.
 
 gzip is recognised by its magic bytes (whatever the part claims) and inflated with ISA-L
-when it is installed (several times faster than zlib, and it releases the GIL), otherwise
-with the standard library. A truncated or corrupt stream is a :class:`PartCorrupt`, never a
-short table.
+when it is installed (:mod:`dataferry.reads`). A truncated or corrupt stream is a
+:class:`PartCorrupt`, never a short table; content that is not the data asked for (an HTML
+page, an error object, NUL bytes, invalid UTF-8) is a :class:`DecodeError`
+(:mod:`dataferry.content`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import zlib
@@ -21,28 +21,24 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from dataferry.content import ENCODING_ERRORS, SNIFF_BYTES, check_text, refuse_non_data, report_replaced
 from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
 from dataferry.parts import FORMATS, normalize_format
-
-try:  # pragma: no cover - exercised when isal is installed (a dependency)
-    from isal import igzip as _igzip
-
-    HAVE_ISAL = True
-except ImportError:  # pragma: no cover
-    _igzip = None
-    HAVE_ISAL = False
-
-GZIP_MAGIC = b"\x1f\x8b"
-"""The first two bytes of every gzip stream."""
+from dataferry.reads import ArrowReads, has_text, open_bytes
 
 BLOCK_SIZE = 512 << 10
 """Bytes of text parsed per block (per record batch when streaming): small blocks keep memory
 flat whatever the part's size (512 KiB measured as fast as 1 MiB, with ~40 MB less peak RSS
 for a Parquet export; 2 MiB was slower). A part with a longer record is read again with
-blocks 16 times larger, up to :data:`MAX_BLOCK_SIZE`."""
+blocks 16 times larger, up to :data:`MAX_RECORD_BYTES`."""
 
-MAX_BLOCK_SIZE = 1 << 30
-"""The largest block tried: one record (one CSV row, one NDJSON line) may be up to this long."""
+MAX_RECORD_BYTES = 256 << 20
+"""The longest record (one CSV row, one NDJSON line, the CSV header) read by default; a longer
+one is a :class:`DecodeError` (``max_record_bytes=`` raises the limit)."""
+
+MAX_PART_BYTES = 64 << 30
+"""The most bytes one part may inflate to by default (a guard against gzip bombs;
+``max_part_bytes=`` raises or removes it)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,11 @@ class DecodeOptions:
             (ISO 8601 is always tried); ``None`` for pyarrow's default.
         null_values: CSV strings read as null.
         columns: only keep these columns (in this order).
+        encoding_errors: ``"strict"`` (default): text that is not valid UTF-8 is an error;
+            ``"replace"``: it is replaced with U+FFFD and the number of values changed is
+            reported (a :class:`~dataferry.errors.DecodeWarning` and a progress notice).
+        max_part_bytes: the most bytes one part may inflate to (``None``: no limit).
+        max_record_bytes: the longest record (row, line, CSV header) accepted.
 
     Example:
         >>> DecodeOptions(column_types={"id": "string"}).arrow_types()["id"]
@@ -68,7 +69,18 @@ class DecodeOptions:
     timestamp_parsers: Sequence[str] | None = None
     null_values: Sequence[str] = ("", "NULL", "null", "NaN", "N/A", "n/a")
     columns: Sequence[str] | None = None
+    encoding_errors: str = "strict"
+    max_part_bytes: int | None = MAX_PART_BYTES
+    max_record_bytes: int = MAX_RECORD_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.encoding_errors not in ENCODING_ERRORS:
+            raise InvalidArgument(f"encoding_errors={self.encoding_errors!r} is not one of {ENCODING_ERRORS}")
+        if self.max_part_bytes is not None and int(self.max_part_bytes) < 1:
+            raise InvalidArgument(f"max_part_bytes must be a positive number of bytes or None, got {self.max_part_bytes!r}")
+        if int(self.max_record_bytes) < BLOCK_SIZE:
+            raise InvalidArgument(f"max_record_bytes must be at least {BLOCK_SIZE:,}, got {self.max_record_bytes!r}")
 
     def arrow_types(self) -> dict[str, pa.DataType]:
         """``column_types`` with every value as a ``pyarrow.DataType``."""
@@ -82,58 +94,6 @@ class DecodeOptions:
             except (ValueError, KeyError) as exc:
                 raise InvalidArgument(f"column_types[{name!r}] = {t!r} is not an Arrow type name") from exc
         return out
-
-
-def is_gzip(path: Path) -> bool:
-    """Whether the file starts with the gzip magic bytes."""
-    with open(path, "rb") as f:
-        return f.read(2) == GZIP_MAGIC
-
-
-def open_bytes(path: Path) -> IO[bytes]:
-    """A binary stream of the part's content, gunzipped when it is gzip."""
-    if is_gzip(path):
-        if _igzip is not None:
-            # inflating in the reading thread (ISA-L releases the GIL) beats handing blocks over
-            # from a helper thread: parts are decoded two at a time anyway
-            return _igzip.open(path, "rb")
-        return gzip.open(path, "rb")
-    return open(path, "rb")
-
-
-class ArrowReads:
-    """A binary stream as pyarrow's readers like it: every block they ask for is inflated (or
-    read) straight into a buffer from Arrow's memory pool.
-
-    Handing them the stream itself makes each block a new Python ``bytes`` object (a large
-    ``malloc``/``free`` per block); this was measured about 8 % faster end to end. The stream
-    stays its owner's to close.
-    """
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-        self.closed = False
-
-    def read_buffer(self, nbytes: int) -> pa.Buffer:
-        buffer = pa.allocate_buffer(max(0, nbytes), resizable=True)
-        got = self._stream.readinto(memoryview(buffer)) if nbytes > 0 else 0  # type: ignore[attr-defined]
-        buffer.resize(got or 0)
-        return buffer
-
-    def read(self, nbytes: int = -1) -> bytes:
-        return self._stream.read(nbytes)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def tell(self) -> int:
-        return self._stream.tell()
-
-    def close(self) -> None:
-        self.closed = True
 
 
 _CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
@@ -201,9 +161,11 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
     - NDJSON whose values change type between rows is read row by row; JSON arrays are
       always read whole;
     - a record longer than a block (a huge text field) makes pyarrow stop: the part is read
-      again with larger blocks.
+      again with larger blocks, up to ``max_record_bytes``.
 
-    Whenever batches were already given out, a :data:`RESTART` precedes the new reading.
+    Whenever batches were already given out, a :data:`RESTART` precedes the new reading. A
+    part with bytes in it always yields at least one batch (a CSV with only a header gives an
+    empty batch with its columns); content that is not ``fmt`` data is refused.
 
     Args:
         path: the complete part file.
@@ -220,7 +182,9 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
 
     Raises:
         PartCorrupt: the gzip stream is truncated or damaged.
-        DecodeError: the content is not valid for ``fmt``.
+        DecodeError: the content is not valid ``fmt`` data (an HTML page, an error object,
+            NUL bytes, invalid UTF-8, a record longer than ``max_record_bytes``, more than
+            ``max_part_bytes`` in all).
     """
     options = options or DecodeOptions()
     fmt = normalize_format(fmt)
@@ -233,24 +197,43 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
         plans = _CSV_WHOLE if whole else _CSV_STREAM
     else:
         plans = _NDJSON_WHOLE if whole else _NDJSON_STREAM
+    keep_binary = frozenset(n for n, t in options.arrow_types().items()
+                            if pa.types.is_binary(t) or pa.types.is_large_binary(t))
     dirty = False  # batches of this part were given out since the last RESTART
     n = 0
     block = BLOCK_SIZE
     while True:
         plan = replace(plans[n], block=block, threads=threads)
         fresh = True
+        rows = replaced = 0
         try:
-            for batch in _read(path, fmt, options, hint, plan):
+            for batch in _read(path, fmt, options, hint, plan, label):
+                batch, changed = check_text(batch, first_row=rows, label=label, errors=options.encoding_errors,
+                                            strings=fmt != "csv", keep_binary=keep_binary)
+                replaced += changed
+                rows += batch.num_rows
                 if fresh and dirty:
                     yield RESTART
                 fresh, dirty = False, True
                 yield _select_batch(_apply_types_batch(_in_hint_order(batch, hint), options), options)
             if fresh and dirty:
                 yield RESTART  # the new reading found no rows: withdraw the earlier ones
+            if fresh and fmt != "json" and has_text(path):  # ("[]" is a JSON array with no records)
+                raise DecodeError(f"{label}: {path.stat().st_size:,} bytes on disk, but no records and no header in them",
+                                  hint="the file is not what the vendor announced; run the same call again to download it anew")
+            report_replaced(label, replaced)
             return
+        except _RecordTooLong as exc:
+            if block >= options.max_record_bytes:
+                raise DecodeError(
+                    f"{label}: a record (a row, a line or the CSV header) is longer than "
+                    f"{options.max_record_bytes:,} bytes{exc.where}",
+                    hint="if such long records are real, pass max_record_bytes= a larger number of bytes",
+                ) from None
+            block = min(block * 16, options.max_record_bytes)  # same plan, bigger blocks
         except pa.ArrowInvalid as exc:
-            if "straddl" in str(exc) and block < MAX_BLOCK_SIZE:
-                block = min(block * 16, MAX_BLOCK_SIZE)  # a record longer than a block: same plan, bigger blocks
+            if "straddl" in str(exc) and block < options.max_record_bytes:
+                block = min(block * 16, options.max_record_bytes)  # a record longer than a block
                 continue
             n += 1
             if n == len(plans):
@@ -266,24 +249,41 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
             ) from exc
 
 
+class _RecordTooLong(Exception):
+    """pyarrow found no whole record in a block: the block must grow."""
+
+    def __init__(self, where: str = "") -> None:
+        self.where = where
+        super().__init__(where)
+
+
 def _line_structure(exc: BaseException) -> bool:
     """Whether pyarrow stopped because values span lines (as opposed to a type problem)."""
     text = str(exc)
     return "out of sync" in text or "Expected" in text and "columns" in text
 
 
-def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:
-    if fmt == "csv" and not plan.whole:
-        hint = _streaming_types(path, options, plan, hint)
+def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan,
+          label: str) -> Iterator[pa.RecordBatch]:
     with open_bytes(path) as stream:
-        if not stream.peek(1):
-            return
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
+        if not head:
+            return  # an empty part
+        if head.strip():
+            refuse_non_data(head, fmt, label)
         if fmt == "json":
-            yield from _read_json_array(stream).to_batches()
-        elif fmt == "csv":
-            yield from _read_csv(ArrowReads(stream), options, hint, plan)
-        else:
-            yield from _read_ndjson(ArrowReads(stream), hint, plan, path)
+            yield from _read_json_array(stream, options, label).to_batches()
+            return
+        reads = ArrowReads(stream, label=label, limit=options.max_part_bytes)
+        try:
+            if fmt == "csv":
+                if not plan.whole:
+                    hint = _streaming_types(head, options, plan, hint)
+                yield from _read_csv(reads, options, hint, plan)
+            else:
+                yield from _read_ndjson(reads, hint, plan, path, options, label)
+        finally:
+            reads.finish()  # on every path: no reader thread is left reading the stream
 
 
 def _csv_options(options: DecodeOptions, types: dict[str, pa.DataType], plan: _Plan
@@ -299,25 +299,24 @@ def _csv_options(options: DecodeOptions, types: dict[str, pa.DataType], plan: _P
     return read, parse, convert
 
 
-def _streaming_types(path: Path, options: DecodeOptions, plan: _Plan, hint: pa.Schema | None) -> pa.Schema | None:
+def _streaming_types(head: bytes, options: DecodeOptions, plan: _Plan, hint: pa.Schema | None) -> pa.Schema | None:
     """The types to stream a CSV part with: those of earlier parts (``hint``) where known,
-    else those pyarrow infers from this part's first block.
+    else those pyarrow infers from the part's first lines (``head``, cut at its last line end).
 
     A streaming reader left to infer types does so again on every block (about half its
     work); given the types up front it only converts, and stops at the same block when a
-    value does not fit.
+    value does not fit. The first lines are read from memory, so no reader thread is started
+    on the part's stream for this.
     """
-    # one block is all that is read: a threaded reader would parse several ahead for nothing
+    cut = head.rfind(b"\n")
+    if cut < 0:
+        return hint  # no whole line yet: the reader finds out (and grows its blocks)
     read, parse, convert = _csv_options(options, _hinted_types(None, options), replace(plan, threads=False))
-    with open_bytes(path) as stream:
-        try:
-            with contextlib.closing(pacsv.open_csv(ArrowReads(stream), read_options=read, parse_options=parse,
-                                                   convert_options=convert)) as reader:
-                first = reader.schema
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" in str(exc):
-                return hint
-            raise
+    try:
+        first = pacsv.read_csv(pa.BufferReader(head[:cut + 1]), read_options=read, parse_options=parse,
+                               convert_options=convert).schema
+    except pa.ArrowInvalid:
+        return hint  # the full reading will say what is wrong
     known = _hinted_types(hint, options)
     fields = [pa.field(f.name, known.get(f.name, f.type)) for f in first]
     return pa.schema(fields + [f for f in hint or () if f.name not in first.names])
@@ -327,22 +326,45 @@ def _read_csv(stream: ArrowReads, options: DecodeOptions, hint: pa.Schema | None
     read, parse, convert = _csv_options(options, _hinted_types(None if plan.whole else hint, options), plan)
     try:
         if plan.whole:
-            yield from pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert).to_batches()
-        else:
-            yield from pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            table = pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            yield from table.to_batches() or [_empty(table.schema)]
+            return
+        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+        try:
+            sent = False
+            for batch in reader:
+                sent = True
+                yield batch
+            if not sent:
+                yield _empty(reader.schema)  # a header and no rows: the columns are still known
+        finally:
+            del reader  # let go of pyarrow's read-ahead now, not whenever this frame is freed
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" not in str(exc):
             raise
+        if stream.eof and stream.bytes < SNIFF_BYTES and not stream.seen_text:
+            return  # nothing but blank lines
+        # no line end in the block read: a header or a row longer than the block
+        raise _RecordTooLong(f" (no line end in the first {stream.bytes:,} bytes)") from None
 
 
-def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: Path) -> Iterator[pa.RecordBatch]:
+def _empty(schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: Path, options: DecodeOptions,
+                 label: str) -> Iterator[pa.RecordBatch]:
     read = pajson.ReadOptions(block_size=plan.block, use_threads=plan.threads)
     if not plan.whole:
         # nested hints are left out: an explicit struct type would drop fields a later part adds
         fields = [pa.field(name, t) for name, t in _reader_types(hint).items()]
         parse = pajson.ParseOptions(explicit_schema=pa.schema(fields) if fields else None,
                                     unexpected_field_behavior="infer", newlines_in_values=False)
-        yield from pajson.open_json(stream, read_options=read, parse_options=parse)
+        reader = pajson.open_json(stream, read_options=read, parse_options=parse)
+        try:
+            yield from reader
+        finally:
+            del reader  # let go of pyarrow's read-ahead now, not whenever this frame is freed
         return
     try:
         table = pajson.read_json(stream, read_options=read)
@@ -351,16 +373,54 @@ def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: 
         if "changed from" not in str(exc) and "unexpected" not in str(exc).lower():
             raise
         with open_bytes(path) as again:
-            table = rows_to_table([json.loads(line) for line in again if line.strip()])
+            table = rows_to_table([json.loads(_text(line, options, label)) for line in _bounded(again, options, label)
+                                   if line.strip()])
     yield from table.to_batches()
 
 
-def _read_json_array(stream: IO[bytes]) -> pa.Table:
-    value = json.loads(stream.read() or b"[]")
-    if isinstance(value, dict):
-        value = [value]
+def _bounded(stream: IO[bytes], options: DecodeOptions, label: str) -> Iterator[bytes]:
+    """The lines of ``stream``, within the part's byte limit."""
+    total = 0
+    for line in stream:
+        total += len(line)
+        _within(total, options, label)
+        yield line
+
+
+def _bounded_chunks(stream: IO[bytes], options: DecodeOptions, label: str) -> Iterator[bytes]:
+    """The content of ``stream`` in blocks, within the part's byte limit."""
+    total = 0
+    while chunk := stream.read(BLOCK_SIZE * 16):
+        total += len(chunk)
+        _within(total, options, label)
+        yield chunk
+
+
+def _within(total: int, options: DecodeOptions, label: str) -> None:
+    if options.max_part_bytes is not None and total > options.max_part_bytes:
+        raise DecodeError(f"{label}: inflates to more than {options.max_part_bytes:,} bytes (max_part_bytes)",
+                          hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)")
+
+
+def _text(data: bytes, options: DecodeOptions, label: str, where: int = 0) -> str:
+    """``data`` as text: invalid UTF-8 is an error, or replaced (and reported) on request."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if options.encoding_errors != "replace":
+            raise DecodeError(f"{label}: text that is not valid UTF-8 at byte {where + exc.start:,}",
+                              hint="pass encoding_errors='replace' to replace the bad bytes with U+FFFD") from None
+    text = data.decode("utf-8", "replace")
+    report_replaced(label, text.count("\ufffd") - data.count("\ufffd".encode()), unit="invalid sequences")
+    return text
+
+
+def _read_json_array(stream: IO[bytes], options: DecodeOptions, label: str) -> pa.Table:
+    data = b"".join(_bounded_chunks(stream, options, label))
+    text = _text(data, options, label)
+    value = json.loads(text) if text.strip() else []
     if not isinstance(value, list):
-        raise DecodeError(f"expected a JSON array of objects, got {type(value).__name__}")
+        raise DecodeError(f"{label}: expected a JSON array of records, got a {type(value).__name__}")
     return rows_to_table(value)
 
 

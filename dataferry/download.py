@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,23 +15,28 @@ import requests
 import urllib3.exceptions
 
 from dataferry.cache import PartCache
-from dataferry.clock import Clock
+from dataferry.clock import Clock, sleep_unless
+from dataferry import constants
 from dataferry.constants import CHUNK_SIZE, DOWNLOAD_RESUMES, DOWNLOAD_WORKERS
-from dataferry.errors import ApiError, LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied
+from dataferry.errors import ApiError, LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied, Stopped
 from dataferry.events import notice
 from dataferry.http.retry import backoff_delay, parse_retry_after, parse_try_again
 from dataferry.http.session import HttpClient
 from dataferry.parts import Part
 from dataferry.pool import ordered_map
+from dataferry.reads import GZIP_MAGIC
 
 NOT_READY_WAIT = 900.0
 """Seconds a download keeps asking while the vendor answers 202 "not ready yet"."""
 
-GZIP_MAGIC = b"\x1f\x8b"
-"""The first two bytes of every gzip stream."""
-
 EXPIRED_STATUSES = (401, 403, 404, 410)
 """Statuses a dead signed link answers with; the link is refreshed once before giving up."""
+
+
+class _Stalled(Exception):
+    """Too few bytes arrived within the stall window: the download is resumed."""
+
+
 
 _DROPPED = (
     requests.ConnectionError,
@@ -38,6 +46,7 @@ _DROPPED = (
     urllib3.exceptions.ReadTimeoutError,
     ConnectionError,
     TimeoutError,
+    _Stalled,
 )
 
 Refresh = Callable[[Part], Part]
@@ -69,8 +78,17 @@ class Downloader:
         job_id: for error messages.
         refresh: renews an expired link; ``None`` when links do not expire.
         on_bytes: called with each chunk's size (progress).
-        resumes: how many times one part may be resumed after a dropped connection.
+        resumes: how many times one part may be resumed after a dropped connection (or a
+            stalled one, or an answer that left its length unproven).
         chunk_size: bytes per read.
+        stall_window, stall_bytes: a body that delivers fewer than ``stall_bytes`` within
+            ``stall_window`` seconds is dropped and resumed from the byte reached (default
+            :data:`~dataferry.constants.STALL_WINDOW`, :data:`~dataferry.constants.STALL_BYTES`).
+        deadline: seconds one part may take in all before it fails (default
+            :data:`~dataferry.constants.PART_DEADLINE`).
+
+    :meth:`stop` ends every download of this downloader within about a second (blocked
+    reads are cut); the partial files stay for the next run to resume.
     """
 
     def __init__(
@@ -84,6 +102,9 @@ class Downloader:
         on_bytes: Callable[[int], None] | None = None,
         resumes: int = DOWNLOAD_RESUMES,
         chunk_size: int = CHUNK_SIZE,
+        stall_window: float | None = None,
+        stall_bytes: int | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.http = http
         self.cache = cache
@@ -93,6 +114,21 @@ class Downloader:
         self.on_bytes = on_bytes or (lambda n: None)
         self.resumes = resumes
         self.chunk_size = chunk_size
+        # the defaults are read now, so that a setting changed at run time takes effect
+        self.stall_window = constants.STALL_WINDOW if stall_window is None else stall_window
+        self.stall_bytes = constants.STALL_BYTES if stall_bytes is None else stall_bytes
+        self.deadline = constants.PART_DEADLINE if deadline is None else deadline
+        self.stopped = threading.Event()
+        self._open: set[requests.Response] = set()
+        self._open_lock = threading.Lock()
+
+    def stop(self) -> None:
+        """Stop every download now: waiting ones end at once, reading ones within a second."""
+        self.stopped.set()
+        with self._open_lock:
+            responses = list(self._open)
+        for response in responses:
+            _cut(response)
 
     def fetch(self, part: Part) -> Fetched:
         """Download one part (or find it in the cache).
@@ -117,7 +153,14 @@ class Downloader:
         refreshed = False
         not_ready_since: float | None = None
         attempt = 0
+        started = self.clock.monotonic()
         while True:
+            self._check_stop()
+            if self.clock.monotonic() - started > self.deadline:
+                raise PartIncomplete(
+                    f"part {part.index} of {self.job_id}: not complete after {self.deadline:g} s ({have:,} bytes kept)",
+                    hint="the server sends too slowly; run the same call again later to resume where it stopped",
+                )
             if self.refresh is not None and part.expired(self.clock.time()):
                 part = self._refresh(part, why="its link expired")
                 refreshed = True
@@ -134,6 +177,7 @@ class Downloader:
                     allow=(202, 206, 416),
                     family="download",
                     job_id=self.job_id,
+                    stop=self.stopped,
                 )
             except (PermissionDenied, NotFound, ApiError) as exc:
                 status = getattr(exc, "status", None)
@@ -164,13 +208,36 @@ class Downloader:
                     hint = parse_try_again(note)
                 delay = backoff_delay(attempt, hint=hint, cap=30.0, rng=self.http.rng)
                 notice(f"part {part.index}: not ready yet, asking again in {delay:.0f} s")
-                self.clock.sleep(delay)
+                self._sleep(delay)
                 continue
             if response.status_code == 416:
-                # we already hold every byte (a previous run stopped right before the rename)
                 response.close()
-                self._finish(part, tmp, have, expected=have)
-                return Fetched(part, self.cache.path(part), cached=False)
+                total = _unsatisfied_total(response)
+                if have and (total == have or total is None and part.size == have):
+                    # we already hold every byte (a previous run stopped right before the rename)
+                    self._finish(part, tmp, have, expected=have)
+                    return Fetched(part, self.cache.path(part), cached=False)
+                # the server will not say the file is complete: start it again from its first byte
+                drops += 1
+                if drops > self.resumes:
+                    raise PartIncomplete(
+                        f"part {part.index} of {self.job_id}: the server refused to resume at byte {have:,} "
+                        f"(HTTP 416, its size {'unknown' if total is None else f'{total:,} bytes'})",
+                        hint="run the same call again to download it anew",
+                    )
+                notice(f"part {part.index}: the server refused to resume at byte {have:,}; downloading it again")
+                tmp.unlink(missing_ok=True)
+                self.on_bytes(-have)
+                have = 0
+                continue
+            page = _markup(response, part)
+            if page is not None:
+                response.close()
+                raise PartCorrupt(
+                    f"part {part.index} of {self.job_id}: the server answered HTTP {response.status_code} with a web "
+                    f"page{page} instead of the {part.format} data",
+                    hint="the link led to an error or login page; run the same call again later",
+                )
 
             expected = _expected_total(response, have)
             if have and response.status_code == 200:
@@ -178,20 +245,23 @@ class Downloader:
                 self.on_bytes(-have)
                 have = 0
             try:
-                have = self._spool(response, tmp, have)
+                have = self._spool(response, tmp, have, started)
             except _DROPPED as exc:
                 have = tmp.stat().st_size if tmp.exists() else 0  # every byte that reached the disk
+                self._check_stop()
                 drops += 1
+                what = "stalled" if isinstance(exc, _Stalled) else "dropped"
                 if drops > self.resumes:
                     raise PartIncomplete(
-                        f"part {part.index} of {self.job_id}: the connection dropped {drops} times "
-                        f"({have} bytes kept in {tmp.name})",
+                        f"part {part.index} of {self.job_id}: the connection {what} {drops} times "
+                        f"({have:,} bytes kept in {tmp.name})",
                         hint="run the same call again to resume where it stopped",
-                    ) from exc
-                notice(f"part {part.index}: connection dropped at {have:,} bytes; resuming")
-                self.clock.sleep(backoff_delay(drops, base=0.5, cap=10.0, rng=self.http.rng))
+                    ) from None
+                notice(f"part {part.index}: connection {what} at {have:,} bytes; resuming")
+                self._sleep(backoff_delay(drops, base=0.5, cap=10.0, rng=self.http.rng))
                 continue
             finally:
+                self._forget(response)
                 response.close()
             if expected is not None and have < expected:
                 drops += 1
@@ -203,8 +273,12 @@ class Downloader:
             return Fetched(part, self.cache.path(part), cached=False)
 
     def fetch_all(self, parts: Iterable[Part], *, workers: int = DOWNLOAD_WORKERS) -> Iterator[Fetched]:
-        """Download parts ``workers`` at a time; yield them in index order as each is ready."""
-        return ordered_map(self.fetch, parts, workers=workers, name="dataferry-dl")
+        """Download parts ``workers`` at a time; yield them in index order as each is ready.
+        Leaving early (an error, Ctrl-C) stops the downloads still running."""
+        try:
+            yield from ordered_map(self.fetch, parts, workers=workers, name="dataferry-dl", on_exit=self.stop)
+        finally:
+            self.stop()
 
     # -- internals ----------------------------------------------------------------------
     def _refresh(self, part: Part, *, why: str) -> Part:
@@ -218,20 +292,51 @@ class Downloader:
             )
         return fresh
 
-    def _spool(self, response: requests.Response, tmp: Path, have: int) -> int:
+    def _spool(self, response: requests.Response, tmp: Path, have: int, started: float) -> int:
         mode = "ab" if have else "wb"
         # read1 hands over whatever has arrived (up to a chunk), so when the connection drops
         # every byte received before it is on disk and the resume starts right after it
         read = getattr(response.raw, "read1", None) or response.raw.read
+        with self._open_lock:
+            self._open.add(response)
+        self._check_stop()
+        window_start, window_bytes = self.clock.monotonic(), 0
         with open(tmp, mode) as f:
             while True:
-                chunk = read(self.chunk_size, decode_content=False)
+                try:
+                    chunk = read(self.chunk_size, decode_content=False)
+                except _DROPPED:
+                    self._check_stop()  # a read cut by stop() is a stop, not a drop
+                    raise
+                self._check_stop()
                 if not chunk:
                     break
                 f.write(chunk)
                 have += len(chunk)
                 self.on_bytes(len(chunk))
+                now = self.clock.monotonic()
+                window_bytes += len(chunk)
+                if now - window_start >= self.stall_window:
+                    if window_bytes < self.stall_bytes:
+                        raise _Stalled(f"{window_bytes} bytes in {now - window_start:.0f} s")
+                    window_start, window_bytes = now, 0
+                if now - started > self.deadline:
+                    raise _Stalled(f"past the deadline of {self.deadline:g} s")
         return have
+
+    def _forget(self, response: requests.Response) -> None:
+        with self._open_lock:
+            self._open.discard(response)
+
+    def _check_stop(self) -> None:
+        if self.stopped.is_set():
+            raise Stopped(f"the download of {self.job_id} was stopped")
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep on the clock, waking up for :meth:`stop`."""
+        sleep_unless(self.clock, seconds, self.stopped)
+        self._check_stop()
+
 
     def _finish(self, part: Part, tmp: Path, have: int, expected: int | None) -> None:
         problem = None
@@ -253,6 +358,38 @@ class Downloader:
 
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes\s+\*/(\d+)")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _unsatisfied_total(response: requests.Response) -> int | None:
+    """The file size a 416 answer states (``Content-Range: bytes */N``), if it does."""
+    m = _UNSATISFIED.match(response.headers.get("Content-Range", ""))
+    return int(m.group(1)) if m else None
+
+
+def _markup(response: requests.Response, part: Part) -> str | None:
+    """``" ('title')"`` (or ``""``) when the answer is an HTML page rather than data; else ``None``."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind not in ("text/html", "application/xhtml+xml"):
+        return None
+    try:
+        head = response.raw.read(4096, decode_content=True).decode("utf-8", "replace")
+    except (*_DROPPED, ValueError):
+        head = ""
+    m = _TITLE.search(head)
+    return f" ({m.group(1).strip()[:120]!r})" if m else ""
+
+
+def _cut(response: requests.Response) -> None:
+    """Cut a response's connection so that a read blocked on it returns at once."""
+    raw = getattr(response, "raw", None)
+    candidates = (getattr(getattr(raw, "_connection", None), "sock", None),
+                  getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None))
+    for sock in candidates:
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _expected_total(response: requests.Response, have: int) -> int | None:

@@ -30,8 +30,12 @@
         ├── PartCorrupt                     length or gzip check failed
         ├── LinkExpired                     a download link expired and could not be refreshed
         └── DecodeError                     a part is not valid CSV / JSON / NDJSON
+            └── NotData                         an HTML page, an error object or binary bytes instead
 
     WaitInterrupted (a KeyboardInterrupt)   Ctrl-C / "interrupt kernel" while waiting
+    Stopped                                 worker threads told to stop (never reaches the user)
+    DecodeWarning (a UserWarning)           values were changed on request (``encoding_errors="replace"``)
+    ForeignError                            a masked copy of a foreign exception, in cause chains only
 
 Vendors add subclasses where their failures differ (``woosmap.ImportFailed``,
 ``algolia.RunFailed``, ``mytracker.ExportInterrupted`` … all ``JobFailed``).
@@ -46,6 +50,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataferry.redact import mask_known
+
 
 class DataferryError(Exception):
     """Root of every error dataferry raises (except :class:`WaitInterrupted`).
@@ -57,9 +63,10 @@ class DataferryError(Exception):
     hint: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = mask_known(message)  # whatever a message was built from, no secret shows
         self.message = message
         if hint is not None:
-            self.hint = hint
+            self.hint = mask_known(hint)
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -95,6 +102,8 @@ class ApiError(DataferryError):
         body: the decoded response body (``dict``/``list``/``str``), secrets masked.
         job_id: the job the request was about, when known.
         errors: a list of validation errors when the vendor gave them.
+        maybe_created: the call creates something (a trigger, an export, a run) and failed in a
+            way that may have created it anyway (a 5xx after the server received it).
     """
 
     def __init__(
@@ -112,12 +121,13 @@ class ApiError(DataferryError):
     ) -> None:
         self.vendor = vendor
         self.status = status
-        self.vendor_message = vendor_message
+        self.vendor_message = vendor_message = mask_known(vendor_message)
         self.method = method
         self.url = url
         self.body = body
         self.job_id = job_id
         self.errors = list(errors or [])
+        self.maybe_created = False
         where = f"{method} {url}".strip()
         head = f"{vendor} " if vendor else ""
         message = f"{head}HTTP {status}: {vendor_message}" if status else f"{head}{vendor_message}"
@@ -262,7 +272,7 @@ class JobFailed(JobError):
     """
 
     def __init__(self, vendor_message: str, **kw: Any) -> None:
-        self.vendor_message = vendor_message
+        self.vendor_message = vendor_message = mask_known(vendor_message)
         job = kw.get("job_id")
         vendor = kw.get("vendor") or "job"
         super().__init__(f"{vendor} job {job} failed: {vendor_message}", **kw)
@@ -297,6 +307,24 @@ class DataError(DataferryError):
     """What came back cannot be used as it is."""
 
 
+class Stopped(DataferryError):
+    """An operation was told to stop because its caller was interrupted or failed; raised in
+    worker threads, whose results nobody reads any more."""
+
+
+class ForeignError(Exception):
+    """A masked copy of a foreign exception (requests, urllib3, pyarrow...) kept in the cause
+    chain of a dataferry error where the original would show a secret. Never raised alone.
+
+    Attributes:
+        type_name: the original exception's class name.
+    """
+
+    def __init__(self, message: str, *, type_name: str = "") -> None:
+        self.type_name = type_name
+        super().__init__(message)
+
+
 class PartIncomplete(DataError):
     """A part could not be downloaded completely, even after resuming."""
 
@@ -311,3 +339,13 @@ class LinkExpired(DataError):
 
 class DecodeError(DataError):
     """A part could not be decoded as the expected format."""
+
+
+class NotData(DecodeError):
+    """A part is not data of the format asked for at all (an HTML page, a vendor's error
+    object, binary bytes); its cached copy is discarded, so the next run downloads it anew."""
+
+
+class DecodeWarning(UserWarning):
+    """Data was changed while decoding because the user asked for it (invalid UTF-8 replaced
+    with ``encoding_errors="replace"``); the message says how many values."""

@@ -18,21 +18,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
-from dataferry.cache import PartCache
+from dataferry.cache import PartCache, safe_name
 from dataferry.constants import (
     DOWNLOAD_WORKERS,
     PARQUET_COMPRESSION,
     HANDOFF_BYTES,
     PARQUET_ROW_GROUP_ROWS,
+    STOP_SECONDS,
     STREAM_DEPTH,
     WAIT_TIMEOUT,
 )
 from dataferry.decode import RESTART, DecodeOptions, Restart, stream_part
 from dataferry.download import Downloader
-from dataferry.errors import DataferryError, JobCancelled, JobFailed, PartCorrupt, WaitInterrupted
+from dataferry.errors import DataferryError, JobCancelled, JobFailed, NotData, PartCorrupt, WaitInterrupted
 from dataferry.output import concat, open_parquet_sink, pandas_pieces, to_pandas
 from dataferry.parts import Part
-from dataferry.pool import Prefetch, ordered_streams, usable_cpus
+from dataferry.pool import Prefetch, Workers, ordered_streams, usable_cpus
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
@@ -216,7 +217,13 @@ class Job:
         reporter = Reporter(make_renderer(chosen), vendor=self.vendor, job_id=self.id, kind=self.kind,
                             clock=self.client.clock, redact=self._redact)
         try:
-            yield reporter
+            try:
+                yield reporter
+            except BaseException as exc:
+                redactor = getattr(getattr(self.client, "http", None), "redactor", None)
+                if redactor is not None:
+                    redactor.scrub(exc)  # an error (and its causes) leaves with every secret masked
+                raise
         except WaitInterrupted as exc:
             reporter.finish(Stage.CANCELLED if exc.cancelled else Stage.FAILED, message="interrupted: " + str(exc))
             raise
@@ -289,7 +296,7 @@ class DataJob(Job):
                     continue
                 target = Path(directory)
                 target.mkdir(parents=True, exist_ok=True)
-                dest = target / fetched.part.filename
+                dest = target / safe_name(fetched.part.filename)
                 tmp = dest.with_name(f".{dest.name}.tmp")
                 shutil.copyfile(fetched.path, tmp)
                 os.replace(tmp, dest)
@@ -491,21 +498,27 @@ class DataJob(Job):
                         group, size = [], 0
                 if group:
                     yield finished(_batches_to_table(group))
-            except PartCorrupt:
-                store.discard(fetched.part)
+            except (PartCorrupt, NotData):
+                store.discard(fetched.part)  # the next run downloads it anew
                 raise
             if not store.persistent:
                 fetched.path.unlink(missing_ok=True)
 
         # downloads run ahead of decoding as far as they can (they cost disk, not memory)
         downloads = Prefetch(downloader.fetch, parts, workers=workers, name="dataferry-dl")
+        decoders = Workers(workers, name="dataferry-part")
         try:
-            with downloads, contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=depth,
-                                                               name="dataferry-part")) as streams:
+            with contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=depth,
+                                                    pool=decoders)) as streams:
                 for part, stream in streams:
                     yield part, stream
                     reporter.add(parts=1)
         finally:
+            # on every way out (the end, an error, Ctrl-C) every worker is told to stop and waited
+            # for briefly: nothing keeps downloading or decoding behind the caller's back
+            downloader.stop()
+            decoders.close(STOP_SECONDS)
+            downloads.close(STOP_SECONDS)
             store.cleanup()
 
     @staticmethod

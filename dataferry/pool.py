@@ -3,6 +3,7 @@ results in input order, and never hold more than a fixed number of results at on
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextvars
 import os
 import queue
@@ -10,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -24,13 +25,64 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry") -> Iterator[R]:
+class Workers:
+    """A few threads that can be told to stop, and waited for briefly.
+
+    The functions run in the caller's context (its context variables, e.g. the progress
+    listener, are visible). :meth:`close` cancels what has not started, sets :attr:`stop`
+    (producers check it) and, when asked, waits a bounded time for what is running; it never
+    waits when called from one of its own threads (a generator finalised there).
+
+    Example:
+        >>> with Workers(2) as w:
+        ...     w.submit(lambda: 6 * 7).result()
+        42
+    """
+
+    def __init__(self, workers: int, *, name: str = "dataferry") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
+        self._futures: list[Future[Any]] = []
+        self._idents: set[int] = set()
+        self.stop = threading.Event()
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run ``fn(*args)`` on a worker thread."""
+        context = contextvars.copy_context()
+
+        def run() -> R:
+            self._idents.add(threading.get_ident())
+            return context.run(fn, *args)
+
+        future = self._pool.submit(run)
+        self._futures.append(future)
+        return future
+
+    def close(self, wait: float = 0.0) -> None:
+        """Stop: cancel what has not started, set :attr:`stop`, and wait up to ``wait``
+        seconds for the functions still running to return."""
+        self.stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if wait > 0 and threading.get_ident() not in self._idents:
+            running = [f for f in self._futures if not f.done()]
+            if running:
+                concurrent.futures.wait(running, timeout=wait)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry",
+                on_exit: Callable[[], object] | None = None) -> Iterator[R]:
     """``map(fn, items)`` on ``workers`` threads, in order, with bounded look-ahead.
 
     At most ``workers`` calls run or wait for their turn at any moment, so memory is bounded
     by ``workers`` results (plus the one the caller holds). The caller's context variables
     (the progress listener) are visible in the threads. An exception in any call is raised
-    when its turn comes; the calls still queued are cancelled.
+    when its turn comes; the calls still queued are cancelled, ``on_exit`` is called (to tell
+    the running ones to stop) and the running ones are waited for.
 
     Example:
         >>> list(ordered_map(lambda x: x * x, range(5), workers=2))
@@ -59,6 +111,8 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, name:
     finally:
         for fut in pending:
             fut.cancel()
+        if on_exit is not None:
+            on_exit()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -67,22 +121,23 @@ class _Stop(Exception):
 
 
 def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, workers: int, depth: int | None,
-                    name: str = "dataferry") -> Iterator[tuple[T, Iterator[R]]]:
+                    name: str = "dataferry", pool: Workers | None = None) -> Iterator[tuple[T, Iterator[R]]]:
     """Run the iterators ``fn(item)`` on ``workers`` threads; hand them over in input order.
 
     Each producer fills a queue of at most ``depth`` results and then waits, so memory is
     bounded by ``workers * depth`` results whatever the size of an item (``depth=None``: no
     bound, for a consumer that keeps every result anyway). The consumer must
     finish (or drop) one item's iterator before asking for the next pair. An exception in a
-    producer is raised from its iterator; leaving early stops every producer.
+    producer is raised from its iterator; leaving early stops every producer (each closes its
+    iterator at its next result). Pass ``pool`` to wait for them with ``pool.close(wait=...)``.
 
     Example:
         >>> [(k, list(it)) for k, it in ordered_streams(lambda n: iter(range(n)), [2, 3], workers=2, depth=1)]
         [(2, [0, 1]), (3, [0, 1, 2])]
     """
     workers = max(1, workers)
-    stop = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    pool = pool or Workers(workers, name=name)
+    stop = pool.stop
     source = iter(items)
     active: deque[tuple[T, queue.Queue[tuple[str, object]], Future[None]]] = deque()
 
@@ -97,8 +152,10 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
                 continue
 
     def produce(item: T, q: queue.Queue[tuple[str, object]]) -> None:
+        results: Iterator[R] | None = None
         try:
-            for result in fn(item):
+            results = fn(item)
+            for result in results:
                 put(q, ("item", result))
             put(q, ("end", None))
         except _Stop:
@@ -108,6 +165,10 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
                 put(q, ("error", exc))
             except _Stop:
                 return
+        finally:
+            close = getattr(results, "close", None) if results is not None else None
+            if close is not None:
+                close()  # a generator's own clean-up runs here, on its thread, now
 
     def start_next() -> bool:
         try:
@@ -115,7 +176,7 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
         except StopIteration:
             return False
         q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=0 if depth is None else max(1, depth))
-        active.append((item, q, pool.submit(contextvars.copy_context().run, produce, item, q)))
+        active.append((item, q, pool.submit(produce, item, q)))
         return True
 
     def drain(q: queue.Queue[tuple[str, object]]) -> Iterator[R]:
@@ -136,10 +197,9 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
             yield item, drain(q)
             start_next()
     finally:
-        stop.set()
         # never wait here: an abandoned generator may be finalised by the garbage collector in
         # any thread (even one the producers depend on); they notice ``stop`` and end by themselves
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.close()
 
 
 class Prefetch:
@@ -147,7 +207,7 @@ class Prefetch:
 
     For work whose results cost no memory (downloads spooled to disk): it runs ahead of the
     consumer as far as it can. Use as a context manager; leaving it cancels what has not
-    started and does not wait for what has.
+    started and does not wait for what has (:meth:`close` with ``wait`` does, briefly).
 
     Example:
         >>> with Prefetch(lambda x: x + 1, [1, 2, 3], workers=2) as ahead:
@@ -156,16 +216,16 @@ class Prefetch:
     """
 
     def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry-prefetch") -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
-        self._futures: list[Future[R]] = [self._pool.submit(contextvars.copy_context().run, fn, item) for item in items]
+        self._workers = Workers(workers, name=name)
+        self._futures: list[Future[R]] = [self._workers.submit(fn, item) for item in items]
 
     def result(self, position: int) -> R:
         """The result for the item at ``position`` (waits for it; raises its exception)."""
         return self._futures[position].result()
 
-    def close(self) -> None:
-        """Cancel what has not started; never wait (see :func:`ordered_streams`)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, wait: float = 0.0) -> None:
+        """Cancel what has not started; wait up to ``wait`` seconds for what has."""
+        self._workers.close(wait)
 
     def __enter__(self) -> Prefetch:
         return self

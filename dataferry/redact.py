@@ -66,11 +66,32 @@ class Redactor:
             self._secrets.sort(key=len, reverse=True)
 
     def text(self, value: str) -> str:
-        """``value`` with every known secret replaced by ``***``."""
+        """``value`` with every known secret replaced by ``***`` (as is and URL-encoded), and
+        the values of secret-named query parameters in URLs inside it masked too."""
         for s in self._secrets:
-            if s in value:
-                value = value.replace(s, MASK)
+            for form in _forms(s):
+                if form in value:
+                    value = value.replace(form, MASK)
+        if "=" in value:
+            value = _SECRET_PARAM.sub(lambda m: m.group(1) + MASK, value)
         return value
+
+    def leaks(self, value: str) -> bool:
+        """Whether ``value`` shows a secret (a known value or a secret-named query parameter)."""
+        return self.text(value) != value
+
+    def scrub(self, exc: BaseException) -> BaseException:
+        """Mask secrets in ``exc`` and everything in its cause / context chain, in place.
+
+        dataferry's own errors get their texts masked; a foreign exception (requests,
+        urllib3, pyarrow...) whose text shows a secret is replaced in the chain by a
+        :class:`~dataferry.errors.ForeignError` holding its masked text.
+
+        Returns:
+            ``exc``, for ``raise redactor.scrub(exc)``.
+        """
+        _scrub(exc, self, set())
+        return exc
 
     def url(self, url: str) -> str:
         """``url`` with secret query parameters and user info masked."""
@@ -110,6 +131,45 @@ class Redactor:
 
 _BEARER = re.compile(r"(Bearer|AuthHMAC)\s+\S+", re.IGNORECASE)
 
+_SECRET_PARAM = re.compile(
+    r"(?i)((?<![A-Za-z0-9_-])(?:" + "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=len, reverse=True))
+    + r")=)(?!\*\*\*)[^&\s'\"<>)]+"
+)
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    """A secret as it may appear: as is, and URL-encoded both ways."""
+    return tuple(dict.fromkeys((secret, quote_plus(secret), quote(secret, safe=""))))
+
+
+def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
+    from dataferry.errors import DataferryError, ForeignError, WaitInterrupted
+
+    if id(exc) in seen:
+        return
+    seen.add(id(exc))
+    if isinstance(exc, (DataferryError, WaitInterrupted)):
+        exc.args = tuple(redactor.text(a) if isinstance(a, str) else a for a in exc.args)
+        for name in ("message", "hint", "vendor_message", "url"):
+            value = getattr(exc, name, None)
+            if isinstance(value, str):
+                setattr(exc, name, redactor.text(value))
+        if getattr(exc, "body", None) is not None:
+            exc.body = redactor.data(exc.body)  # type: ignore[attr-defined]
+    for link in ("__cause__", "__context__"):
+        nxt = getattr(exc, link)
+        if nxt is None:
+            continue
+        if not isinstance(nxt, (DataferryError, WaitInterrupted, ForeignError)) and (
+                redactor.leaks(str(nxt)) or redactor.leaks(repr(nxt))):
+            masked = ForeignError(f"{type(nxt).__name__}: {redactor.text(str(nxt))}", type_name=type(nxt).__name__)
+            masked.__cause__ = nxt.__cause__
+            masked.__context__ = nxt.__context__
+            masked.__suppress_context__ = nxt.__suppress_context__
+            setattr(exc, link, masked)
+            nxt = masked
+        _scrub(nxt, redactor, seen)
+
 
 def scrub_auth_text(text: str) -> str:
     """Mask ``Bearer …`` / ``AuthHMAC …`` credentials that appear in free text."""
@@ -117,8 +177,9 @@ def scrub_auth_text(text: str) -> str:
 
 
 class LibraryLogMask(logging.Filter):
-    """Masks secrets in the request lines urllib3 logs at DEBUG (they carry the query string,
-    e.g. Bright Data's ``auth_header`` or a key sent as a query parameter).
+    """Masks secrets in every record of dataferry's loggers and of the HTTP libraries under it
+    (urllib3 logs request lines with their query string at DEBUG: Bright Data's
+    ``auth_header``, a key sent as a query parameter).
 
     Secret-named query parameters are always masked, and so is every secret known to a live
     :class:`Redactor` (as is and URL-encoded).
@@ -135,23 +196,46 @@ class LibraryLogMask(logging.Filter):
             self._redactors.add(redactor)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(self._mask(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a record that cannot be formatted: leave it to logging
+            return True
+        masked = self._mask(text)
+        if record.exc_info and record.exc_info[1] is not None:
+            with self._lock:
+                redactors = list(self._redactors)
+            for redactor in redactors or [_NAMES_ONLY]:
+                redactor.scrub(record.exc_info[1])
+            record.exc_text = None
+        if masked != text:
+            record.msg, record.args = masked, None
         return True
 
     def _mask(self, text: str) -> str:
-        if "?" in text:
-            text = _NAMES_ONLY.url(text)
+        text = _NAMES_ONLY.text(text)
         with self._lock:
             secrets = [s for r in self._redactors for s in r._secrets]
         for s in secrets:
-            for form in (s, quote_plus(s), quote(s, safe="")):
+            for form in _forms(s):
                 text = text.replace(form, MASK)
         return text
 
 
 LIBRARY_LOG_MASK = LibraryLogMask()
-"""The filter on ``urllib3.connectionpool``'s logger."""
+"""The filter on dataferry's loggers and those of the HTTP libraries (:data:`MASKED_LOGGERS`)."""
+
+MASKED_LOGGERS = ("dataferry", "dataferry.emulator", "urllib3", "urllib3.connectionpool", "urllib3.connection",
+                  "urllib3.response", "urllib3.util.retry", "urllib3.poolmanager", "requests")
+"""Loggers whose records are masked (a filter sees only its own logger's records)."""
 
 _NAMES_ONLY = Redactor()
-logging.getLogger("urllib3.connectionpool").addFilter(LIBRARY_LOG_MASK)
+
+
+def mask_known(text: str) -> str:
+    """``text`` with every secret of every live client masked, and secret-named query
+    parameters too (the safety net under every error message dataferry builds)."""
+    return LIBRARY_LOG_MASK._mask(text)
+
+
+for _name in MASKED_LOGGERS:
+    logging.getLogger(_name).addFilter(LIBRARY_LOG_MASK)

@@ -18,6 +18,9 @@ class Auth(AuthBase):
     """
 
     secrets: tuple[str, ...] = ()
+    any_host: bool = False
+    """Whether the hook may sign requests to other hosts than the API's (a per-request
+    signature that reveals no secret, like myTracker's HMAC); tokens and keys may not."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request

@@ -185,16 +185,15 @@ class Client(VendorClient):
             params.append(("custom_output_fields", fields))
 
         body = _body(inputs)
+        look = f"look for the new snapshot with bd.snapshots(dataset_id={dataset_id!r}) before triggering again"
         response = self.http.request(
             "POST", "/datasets/v3/trigger", params=params, idempotent=False, family="trigger",
-            retry_budget=busy_wait, max_attempts=1000, **body,
+            busy_wait=busy_wait, created_hint=look, **body,
         )
         answer = self.http.json_of(response)
-        snapshot_id = answer.get("snapshot_id")
+        snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
         if not snapshot_id:
-            raise ApiError(f"the trigger was accepted but the answer has no snapshot_id: {str(answer)[:200]}",
-                           vendor=self.vendor, status=response.status_code, method="POST", url=self.http.redactor.url(response.url),
-                           hint="look for the new snapshot with bd.snapshots(dataset_id=...) before triggering again")
+            raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
         return Snapshot(self, str(snapshot_id), format=download_format, compress=compress, batch_size=batch_size,
                         triggered=True, dataset_id=dataset_id)
 

@@ -42,7 +42,7 @@ import urllib3.exceptions
 
 from dataferry.cache import PartCache
 from dataferry.constants import CHUNK_SIZE
-from dataferry.decode import open_bytes
+from dataferry.reads import open_bytes
 from dataferry.errors import (
     ApiError,
     DataferryError,
@@ -60,15 +60,14 @@ from dataferry.status import JobState, JobStatus, state_from
 TRIGGER_PATH = "/dca/trigger"
 """The DCA trigger endpoint."""
 
+CREATED_HINT = "the batch may have started: look in Scraper Studio before triggering again"
+"""Where to look when a trigger may have started a batch although it failed."""
+
 DATASET_PATH = "/dca/dataset"
 """The DCA dataset endpoint (the status check and the data in one)."""
 
 DATASET_FILE = "dataset.json"
 """The cache file name of a collection's records."""
-
-TRIGGER_ATTEMPTS = 1000
-"""Attempts allowed while a trigger meets 429 (bounded in time by ``busy_wait``); any other
-failure is never retried, because every trigger starts a new paid collection."""
 
 DEADLINE_PATTERN = re.compile(r"\d+[hms]")
 """A ``deadline``: a whole number of hours, minutes or seconds (``1h``, ``30m``, ``45s``)."""
@@ -357,7 +356,7 @@ class Collection(DataJob):
         http = client.http
         try:
             response = http.request("POST", TRIGGER_PATH, params=params, idempotent=False, family="trigger",
-                                    retry_budget=busy_wait, max_attempts=TRIGGER_ATTEMPTS, **body)
+                                    busy_wait=busy_wait, created_hint=CREATED_HINT, **body)
         except NotFound as exc:
             exc.hint = f"check the collector id {collector_id!r} (Scraper Studio shows it on the collector's API page)"
             raise
@@ -367,12 +366,7 @@ class Collection(DataJob):
         answer = http.json_of(response)
         collection_id = answer.get("collection_id") if isinstance(answer, dict) else None
         if not collection_id:
-            raise ApiError(
-                f"the trigger was accepted but the answer has no collection_id: {str(answer)[:200]}",
-                vendor=client.vendor, status=response.status_code, method="POST",
-                url=http.redactor.url(response.url), body=http.redactor.data(answer),
-                hint="the batch may have started: look in Scraper Studio before triggering again",
-            )
+            raise http.missing(answer, "collection_id", what="the trigger", response=response, hint=CREATED_HINT)
         return cls(client, str(collection_id), collector_id=collector_id, name=name,
                    start_eta=answer.get("start_eta"), deadline=wire_deadline, triggered=True)
 

@@ -17,7 +17,8 @@ chaos=0.1, fault_seed=7)`` (and ``dataferry emulate --chaos 0.1 --seed 7``).
 Every fault has ``path`` (a regular expression searched in the request path; ``""`` matches
 all), ``method`` (``None``: any) and ``times`` (requests it hits, ``None``: until cleared). A
 fault is used up only by a request it can act on: a ``drop`` after 300 bytes leaves a 100-byte
-answer alone and waits for a longer one. Offsets (``after_bytes``, ``at``) are bytes when
+answer alone and waits for a longer one (except that an armed ``drop`` or ``truncate`` is used up
+by the next file download it matches, as they always were, even one too short to cut). Offsets (``after_bytes``, ``at``) are bytes when
 whole numbers and a fraction of the body when floats between 0 and 1.
 
 The kinds, by when they act:

@@ -33,6 +33,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 BODY_KINDS = ("drop", "reset", "truncate", "corrupt", "lie_length", "trickle", "hang")
 """Fault kinds that act on the body of a 2xx answer."""
 
+LEGACY_KINDS = ("drop", "truncate")
+"""Body kinds that an armed fault spends on the next file download it matches, whether or not
+it has anything to do there (their behaviour before every answer could take body faults)."""
+
 Take = Callable[..., "Fault | None"]
 """``take(*kinds, applies=None)``: the fault of ``kinds`` to inject into this answer, if any."""
 
@@ -120,7 +124,12 @@ def shape(take: Take, payload: Payload, *, status: int, headers: Headers, conten
     def fits(fault: Fault) -> bool:
         return not fault.params.get("gzip_only") or gzip
 
-    truncate = take("truncate", applies=lambda f: fits(f) and _kept(f, size) < size)
+    def as_before(fault: Fault) -> bool:
+        """An armed drop or truncate is used up by the next download it matches, even when it
+        has nothing to cut (as these two kinds always were)."""
+        return ranged and fault.origin == "armed" and fault.kind in LEGACY_KINDS
+
+    truncate = take("truncate", applies=lambda f: fits(f) and (as_before(f) or _kept(f, size) < size))
     if truncate is not None:
         size = _kept(truncate, size)
     start, end, code = 0, size - 1, status
@@ -155,7 +164,7 @@ def shape(take: Take, payload: Payload, *, status: int, headers: Headers, conten
 
     def cuts(fault: Fault) -> bool:  # a reset without after_bytes acts before the headers, not here
         midway = fault.kind == "drop" or "after_bytes" in fault.params
-        return midway and offset(fault.params.get("after_bytes", 0), length) < length
+        return midway and (as_before(fault) or offset(fault.params.get("after_bytes", 0), length) < length)
 
     cut = take("drop", "reset", applies=cuts)
     pace = take("trickle", "hang",
@@ -207,7 +216,7 @@ def _cut(chunks: Iterator[bytes], after: int, *, reset: bool) -> Iterator[bytes]
     """The first ``after`` bytes, then the connection dropped (or reset)."""
     sent = 0
     for chunk in chunks:
-        if sent + len(chunk) >= after:
+        if sent + len(chunk) > after:
             if after > sent:
                 yield chunk[:after - sent]
             break

@@ -251,6 +251,12 @@ def test_a_fault_waits_for_an_answer_it_can_act_on(wire: Wire) -> None:
     assert (fault.hits, len(wire.emu.faults), wire.emu.faults.injected) == (1, 0, {"drop": 1})
 
 
+def test_an_armed_drop_is_used_up_by_the_next_download_even_one_too_short_to_cut(wire: Wire) -> None:
+    fault = wire.emu.faults.add("drop", path="/snapshot/", after_bytes=10**7, times=1)
+    assert wire.get(wire.download, params={"format": "json"}).content == wire.plain  # nothing to cut
+    assert fault.hits == 1 and len(wire.emu.faults) == 0  # but spent, as drops always were
+
+
 def test_truncate_is_honestly_labelled_and_gzip_only_spares_plain_bodies(wire: Wire) -> None:
     fault = wire.emu.faults.add("truncate", path="/snapshot/", keep=0.4, gzip_only=True)
     assert wire.get(wire.download, params={"format": "json"}).content == wire.plain

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,6 +82,17 @@ def _parse_setting(text: str) -> tuple[str, Any]:
         return name.strip(), raw
 
 
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM stop ``emulate`` as Ctrl-C does (so it cleans up); the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _emulate(args: argparse.Namespace) -> int:
     from dataferry import emulator
 
@@ -108,12 +121,15 @@ def _emulate(args: argparse.Namespace) -> int:
         print(f"  chaos: faults in {args.chaos:.0%} of GET requests, seed {args.chaos_seed} "
               f"({', '.join(emu.faults.chaos_kinds)})")
     print("press Ctrl-C to stop", flush=True)
+    previous = _stop_on_sigterm()
     try:
         emu.server._thread.join()  # type: ignore[union-attr]
     except KeyboardInterrupt:
         print("stopping")
     finally:
         emu.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if emu.faults.injected:
         print("faults injected: " + ", ".join(f"{k} {n}" for k, n in sorted(emu.faults.injected.items())))
     return 0

@@ -150,3 +150,15 @@ def test_emulate_with_chaos_says_so_injects_faults_and_counts_them_on_ctrl_c(com
 def test_emulate_refuses_a_chaos_rate_above_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["emulate", "--vendor", "brightdata", "--chaos", "2"]) == 1
     assert "chaos rate must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_emulate_stops_cleanly_on_sigterm_and_leaves_no_data_directory(command: type[Command], tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    cmd = command("emulate", "--vendor", "mytracker", "--port", str(free_port()))
+    cmd.read_until("press Ctrl-C to stop")
+    assert [p.name for p in tmp_path.iterdir()][0].startswith("dataferry-emulator-mytracker-")
+    cmd.proc.terminate()
+    assert cmd.proc.wait(timeout=15) == 0
+    assert "stopping" in cmd.read_until("stopping")
+    assert list(tmp_path.iterdir()) == []

@@ -462,7 +462,7 @@ def test_chaos_is_deterministic_for_a_seed(wire: Wire) -> None:
     assert first == second
     assert other != first
     faulted = [f for _, _, f in first if f]
-    assert 5 <= len(faulted) <= 33 and len({f.split("[")[0] for f in faulted}) >= 3
+    assert 5 <= len(faulted) <= 27 and len({f.split("[")[0] for f in faulted}) >= 2
 
 
 def test_chaos_draws_do_not_depend_on_how_requests_interleave() -> None:
@@ -525,7 +525,8 @@ def test_a_client_with_streak_plus_one_attempts_always_gets_the_data_through_cha
                              headers=wire.headers, json=[{"url": "https://shop.example.com/p/3"}],
                              timeout=10).status_code == 200
     injected = wire.emu.faults.injected
-    assert sum(injected.values()) == len(wire.emu.faults.injections) >= 6
+    # at least 3 of every 4 requests of a key are faulted at rate 1 (the 4th after a streak is clean)
+    assert sum(injected.values()) == len(wire.emu.faults.injections) >= 4
     assert all(i.origin == "chaos" for i in wire.emu.faults.injections)
 
 

@@ -2,6 +2,7 @@
 
     dataferry demo                                   the main job, on the embedded emulator
     dataferry emulate --vendor brightdata [--port P] serve an emulator for notebooks / teaching
+                      [--chaos 0.1 --seed 7]         ... with random faults a robust client survives
     dataferry brightdata trigger DATASET inputs.csv  trigger, wait and save as Parquet
     dataferry brightdata status|wait|fetch|cancel ID work with an existing job
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--no-rate-limits", action="store_true", help="switch the vendor's rate limits off")
     emulate.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                          help="emulator setting, e.g. --set ready_after=10 (repeatable)")
+    emulate.add_argument("--chaos", type=float, default=None, metavar="RATE",
+                         help="inject random survivable faults into this fraction of GET requests, e.g. 0.1")
+    emulate.add_argument("--seed", "--chaos-seed", dest="chaos_seed", type=int, default=0,
+                         help="seed of --chaos: the same seed, the same faults (default 0)")
     emulate.set_defaults(func=_emulate)
 
     for vendor, module in VENDOR_CLIS.items():
@@ -75,6 +82,17 @@ def _parse_setting(text: str) -> tuple[str, Any]:
         return name.strip(), raw
 
 
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM stop ``emulate`` as Ctrl-C does (so it cleans up); the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _emulate(args: argparse.Namespace) -> int:
     from dataferry import emulator
 
@@ -82,7 +100,8 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.no_rate_limits:
         options["rate_limits"] = False
     try:
-        emu = emulator.start(args.vendor, port=args.port, host=args.host, **options)
+        emu = emulator.start(args.vendor, port=args.port, host=args.host, chaos=args.chaos,
+                             fault_seed=args.chaos_seed, **options)
     except (ValueError, TypeError, OSError) as exc:
         raise DataferryError(str(exc)) from exc
     print(f"{args.vendor} emulator listening on {emu.base_url}")
@@ -98,13 +117,21 @@ def _emulate(args: argparse.Namespace) -> int:
             print(f"  {key}: {value}")
     kwargs = ", ".join(f"{k}={v!r}" for k, v in emu.client_kwargs().items())
     print(f"  python: {args.vendor}.Client({kwargs})")
+    if args.chaos is not None:
+        print(f"  chaos: faults in {args.chaos:.0%} of GET requests, seed {args.chaos_seed} "
+              f"({', '.join(emu.faults.chaos_kinds)})")
     print("press Ctrl-C to stop", flush=True)
+    previous = _stop_on_sigterm()
     try:
         emu.server._thread.join()  # type: ignore[union-attr]
     except KeyboardInterrupt:
         print("stopping")
     finally:
         emu.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if emu.faults.injected:
+        print("faults injected: " + ", ".join(f"{k} {n}" for k, n in sorted(emu.faults.injected.items())))
     return 0
 
 

@@ -124,3 +124,41 @@ def test_emulate_on_a_busy_port_or_an_unknown_vendor_fails_clearly(capsys: pytes
         assert main(["emulate", "--vendor", "brightdata", "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in err and "port=0" in err
+
+
+def test_emulate_with_chaos_says_so_injects_faults_and_counts_them_on_ctrl_c(command: type[Command]) -> None:
+    port = free_port()
+    cmd = command("emulate", "--vendor", "brightdata", "--port", str(port), "--chaos", "1", "--seed", "7")
+    banner = "\n".join(cmd.read_until("press Ctrl-C to stop"))
+    assert "chaos: faults in 100% of GET requests, seed 7 (status, reset, drop" in banner
+    token = re.search(r"^\s+token: (\S+)$", banner, re.MULTILINE)
+    assert token is not None
+    outcomes = []
+    for _ in range(8):
+        try:
+            outcomes.append(requests.get(f"http://127.0.0.1:{port}/datasets/v3/snapshots?dataset_id=gd_l1viktl72bvl7bjuj0",
+                                         headers={"Authorization": f"Bearer {token.group(1)}"}, timeout=10).status_code)
+        except requests.RequestException:
+            outcomes.append(0)
+    assert 200 in outcomes and any(code != 200 for code in outcomes)  # at most 3 faults in a row
+    cmd.proc.send_signal(signal.SIGINT)
+    assert cmd.proc.wait(timeout=15) == 0
+    counted = cmd.read_until("faults injected:")[-1]
+    assert re.fullmatch(r"faults injected: (\w+ \d+)(, \w+ \d+)*", counted)
+
+
+def test_emulate_refuses_a_chaos_rate_above_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulate", "--vendor", "brightdata", "--chaos", "2"]) == 1
+    assert "chaos rate must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_emulate_stops_cleanly_on_sigterm_and_leaves_no_data_directory(command: type[Command], tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    cmd = command("emulate", "--vendor", "mytracker", "--port", str(free_port()))
+    cmd.read_until("press Ctrl-C to stop")
+    assert [p.name for p in tmp_path.iterdir()][0].startswith("dataferry-emulator-mytracker-")
+    cmd.proc.terminate()
+    assert cmd.proc.wait(timeout=15) == 0
+    assert "stopping" in cmd.read_until("stopping")
+    assert list(tmp_path.iterdir()) == []

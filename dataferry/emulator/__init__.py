@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,21 +72,44 @@ class Emulator:
         return {"base_url": self.base_url, **self.credentials}
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving, and remove the temporary data directory the emulator made (a
+        ``data_dir=`` it was given stays)."""
         self.server.stop()
+        self.app.close()
 
 
-def start(vendor: str, *, port: int = 0, host: str = "127.0.0.1", **options: Any) -> Emulator:
+def start(vendor: str, *, port: int = 0, host: str = "127.0.0.1",
+          faults: Iterable[Mapping[str, Any]] = (), chaos: float | Mapping[str, Any] | None = None,
+          fault_seed: int = 0, **options: Any) -> Emulator:
     """Start ``vendor``'s emulator in a background thread (stop it with ``.stop()``).
 
     Args:
         vendor: ``"brightdata"``, ``"mytracker"``, ``"woosmap"`` or ``"algolia"``.
         port: ``0`` for a free port.
         host: the interface to listen on.
+        faults: faults armed from the start, e.g. ``[{"kind": "status", "path": "/progress/",
+            "status": 503, "times": 2}]`` (see :mod:`dataferry.emulator.faults`).
+        chaos: random faults from the start: the rate (``0.1``), or the settings of
+            :meth:`~dataferry.emulator.faults.Faults.chaos` (``{"rate": 0.1, "kinds": [...]}``).
+        fault_seed: the seed of ``chaos`` (unless its settings hold one).
         **options: the emulator's settings (timings, sizes, ``rate_limits=False``...).
+
+    Example:
+        >>> emu = start("brightdata", chaos=0.2, fault_seed=7)
+        >>> emu.faults.injected
+        {}
+        >>> emu.stop()
     """
     app = app_class(vendor)(**options)
-    server = ServerThread(app, host=host, port=port)
+    app.faults.arm(faults)
+    if chaos is not None:
+        settings = {"rate": chaos} if isinstance(chaos, (int, float)) else dict(chaos)
+        app.faults.chaos(**{"seed": fault_seed, **settings})
+    try:
+        server = ServerThread(app, host=host, port=port)
+    except OSError:
+        app.close()
+        raise
     app.base_url = server.url
     server.start()
     return Emulator(vendor, server.url, app.credentials(), app, server)

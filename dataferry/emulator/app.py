@@ -2,30 +2,46 @@
 rate windows, fault injection and file serving with ``Range``.
 
 A vendor emulator subclasses :class:`EmulatorApp`, lists its routes and writes handlers that
-return ``werkzeug`` responses. Nothing here imports the client side of dataferry.
+return ``werkzeug`` responses. Every request passes through :meth:`EmulatorApp.dispatch`, which
+draws its chaos fault, answers the answer faults (``slow``, ``status``, ``body``, ``reset``
+before the headers) and shapes the body of every 2xx answer (:func:`~dataferry.emulator.wire.shape`,
+which :meth:`EmulatorApp.send_file` uses too), so every vendor gets every fault kind.
+Nothing here imports the client side of dataferry.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import shutil
+import tempfile
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from dataferry.emulator.faults import Fault, Faults
+from dataferry.emulator import wire
+from dataferry.emulator.chaos import DEFAULT_CHAOS_KINDS
+from dataferry.emulator.faults import SLOW_DELAY, Fault, Faults, html_page
 
-SEND_CHUNK = 256 * 1024
-"""Bytes written per chunk when serving a file."""
+DRAW_KEY = "dataferry.emulator.draw"
+"""Where a request's chaos fault (or ``None``) is kept in its WSGI environ."""
+
+SHAPED_KEY = "dataferry.emulator.shaped"
+"""Set in a request's WSGI environ once its body has been shaped (a file sent)."""
+
+FAULT_STATUS_MESSAGES = {429: "Too many requests", 503: "Service unavailable"}
+"""The message of a ``status`` fault without one (others: "Internal server error")."""
 
 
 @dataclass
@@ -73,24 +89,26 @@ class EmulatorApp:
         data_dir: where generated files are cached (a fresh temporary directory otherwise).
 
     Attributes:
-        faults: armed faults (see :mod:`dataferry.emulator.faults`).
+        faults: armed faults, chaos and counters (see :mod:`dataferry.emulator.faults`).
         requests: every request received, in order.
         lock: guards the emulator's state.
     """
 
     vendor = ""
     public_endpoints: frozenset[str] = frozenset()
+    chaos_kinds: tuple[str, ...] = DEFAULT_CHAOS_KINDS
+    """The kinds chaos draws here unless told (a vendor whose links can be refreshed adds ``expire``)."""
 
     def __init__(self, *, rate_limits: bool = True, data_dir: str | os.PathLike[str] | None = None) -> None:
-        self.faults = Faults()
+        self.faults = Faults(chaos_kinds=self.chaos_kinds)
         self.requests: list[Recorded] = []
         self.lock = threading.RLock()
         self.rate_limits = rate_limits
         self.windows = Windows()
+        self._remove_data_dir: weakref.finalize | None = None
         if data_dir is None:
-            import tempfile
-
             data_dir = tempfile.mkdtemp(prefix=f"dataferry-emulator-{self.vendor}-")
+            self._remove_data_dir = weakref.finalize(self, shutil.rmtree, data_dir, ignore_errors=True)
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.base_url = ""  # set by the server once it knows its port
@@ -139,34 +157,28 @@ class EmulatorApp:
             return None
         return self.windows.hit(key, limit, seconds, time.monotonic())
 
+    def close(self) -> None:
+        """Remove the temporary data directory this emulator made for itself (a ``data_dir``
+        it was given is never touched); also done when the app is garbage-collected or at exit."""
+        if self._remove_data_dir is not None:
+            self._remove_data_dir()
+
+    def fault(self, request: Request, *kinds: str, applies: Callable[[Fault], bool] | None = None,
+              where: str | None = None) -> Fault | None:
+        """The fault of ``kinds`` to inject into this request's answer, armed or drawn by chaos
+        (vendor code takes ``expire`` so); ``where`` matches faults against another path."""
+        return self.faults.take(request.method, where or request.path, kinds, applies=applies,
+                                draw=request.environ.get(DRAW_KEY))
+
     def send_file(self, request: Request, path: Path, content_type: str, *, fault_path: str | None = None) -> Response:
-        """Serve a file with ``Range`` support, honouring ``drop`` / ``ignore_range`` /
-        ``truncate`` faults armed for this request."""
-        where = fault_path or request.path
-        size = path.stat().st_size
-        truncate = self.faults.take(request.method, where, ("truncate",))
-        if truncate is not None:
-            keep = float(truncate.params.get("keep", 0.5))
-            size = int(size * keep) if keep <= 1 else min(size, int(keep))
-        start, end = 0, size - 1
-        status = 200
-        headers = {"Accept-Ranges": "bytes"}
-        rng = request.headers.get("Range")
-        if rng and self.faults.take(request.method, where, ("ignore_range",)) is None:
-            m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
-            if m:
-                start = int(m.group(1))
-                end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-                if start >= size:
-                    return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
-                status = 206
-                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        length = max(0, end - start + 1)
-        headers["Content-Length"] = str(length)
-        drop = self.faults.take(request.method, where, ("drop",))
-        cut = None if drop is None else int(drop.params.get("after_bytes", 0))
-        return Response(_file_body(path, start, length, cut), status=status, headers=headers,
-                        content_type=content_type, direct_passthrough=True)
+        """Serve a file with ``Range`` support and every body and Range fault armed for this
+        request (``fault_path``: match them against that path instead)."""
+        request.environ[SHAPED_KEY] = True
+        response = wire.shape(self._taker(request, fault_path), wire.Payload.of_file(path), status=200,
+                              headers=Headers(), content_type=content_type,
+                              range_header=request.headers.get("Range"), ranged=True)
+        assert response is not None
+        return response
 
     # -- WSGI -------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -175,16 +187,24 @@ class EmulatorApp:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        """Record the request, inject its faults and answer it."""
         body = request.get_data(cache=True)
         with self.lock:
             self.requests.append(Recorded(request.method, request.path, request.query_string.decode(),
                                           dict(request.headers), body))
-        slow = self.faults.take(request.method, request.path, ("slow",))
+        request.environ[DRAW_KEY] = self.faults.draw(request.method, request.path, request.query_string.decode(),
+                                                     ranged="Range" in request.headers)
+        slow = self.fault(request, "slow")
         if slow is not None:
-            time.sleep(float(slow.params.get("delay", 1.0)))
-        fault = self.faults.take(request.method, request.path, ("status",))
-        if fault is not None:
-            return self._fault_answer(fault)
+            time.sleep(float(slow.params.get("delay", SLOW_DELAY)))
+        early = self.fault(request, "status", "body", "reset", applies=lambda f: "after_bytes" not in f.params)
+        if early is not None and early.kind == "reset":
+            return wire.ResetAnswer()
+        response = self._fault_answer(early) if early is not None else self._route(request)
+        return self._with_body_faults(request, response)
+
+    def _route(self, request: Request) -> Response:
+        """The vendor handler's answer (or the routing / auth refusal)."""
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
@@ -200,33 +220,48 @@ class EmulatorApp:
                 return refused
         return getattr(self, endpoint)(request, **args)
 
+    def _taker(self, request: Request, where: str | None = None) -> wire.Take:
+        return lambda *kinds, applies=None: self.fault(request, *kinds, applies=applies, where=where)
+
+    def _with_body_faults(self, request: Request, response: Response) -> Response:
+        """A 2xx answer with the body faults armed for it (files are shaped by ``send_file``)."""
+        if request.environ.get(SHAPED_KEY) or not 200 <= response.status_code < 300 or response.is_streamed:
+            return response
+        if not self.faults.active and request.environ.get(DRAW_KEY) is None:
+            return response
+        shaped = wire.shape(self._taker(request), wire.Payload.of_bytes(response.get_data()),
+                            status=response.status_code, headers=response.headers, content_type=None)
+        return response if shaped is None else shaped
+
     def _fault_answer(self, fault: Fault) -> Response:
-        status = int(fault.params.get("status", 500))
-        message = fault.params.get("message") or {429: "Too many requests", 503: "Service unavailable"}.get(
-            status, "Internal server error")
-        response = self.error(status, message)
-        if fault.params.get("html"):
-            response = Response(f"<html><head><title>{status} {message}</title></head><body>{message}</body></html>",
-                                status=status, content_type="text/html")
-        if "retry_after" in fault.params:
-            response.headers["Retry-After"] = str(fault.params["retry_after"])
+        """The answer of a ``status`` or ``body`` fault."""
+        params = fault.params
+        if fault.kind == "body":
+            response = _body_answer(params)
+        else:
+            status = int(params.get("status", 500))
+            message = params.get("message") or FAULT_STATUS_MESSAGES.get(status, "Internal server error")
+            response = self.error(status, message)
+            if params.get("html"):
+                response = Response(html_page(f"{status} {message}", message), status=status,
+                                    content_type="text/html; charset=utf-8")
+        if params.get("retry_after") is not None:
+            response.headers["Retry-After"] = str(params["retry_after"])
+        if params.get("retry_after_date") is not None:
+            response.headers["Retry-After"] = formatdate(time.time() + float(params["retry_after_date"]), usegmt=True)
         return response
 
 
-def _file_body(path: Path, start: int, length: int, cut: int | None) -> Iterator[bytes]:
-    sent = 0
-    with open(path, "rb") as f:
-        f.seek(start)
-        while sent < length:
-            n = min(SEND_CHUNK, length - sent)
-            if cut is not None:
-                n = min(n, cut - sent)
-                if n <= 0:
-                    raise ConnectionAbortedError("emulator fault: connection dropped mid-body")
-            chunk = f.read(n)
-            if not chunk:
-                break
-            sent += len(chunk)
-            yield chunk
-    if cut is not None and sent < length:
-        raise ConnectionAbortedError("emulator fault: connection dropped mid-body")
+def _body_answer(params: dict[str, Any]) -> Response:
+    """A ``body`` fault's answer: ``json=``, ``text=``, ``html=`` or ``data=`` as given."""
+    if "json" in params:
+        content, ctype = json.dumps(params["json"], ensure_ascii=False).encode(), "application/json; charset=utf-8"
+    elif "html" in params:
+        page = str(params["html"])
+        content, ctype = (page if "<" in page else html_page(page)).encode(), "text/html; charset=utf-8"
+    elif "text" in params:
+        content, ctype = str(params["text"]).encode(), "text/plain; charset=utf-8"
+    else:
+        content, ctype = bytes(params["data"]), "application/octet-stream"
+    return Response(content, status=int(params.get("status", 200)), headers=params.get("headers"),
+                    content_type=params.get("content_type") or ctype)

@@ -11,7 +11,8 @@ Emulator-only controls (never sent by dataferry itself):
   ``error_message``) or ``emulator_records: N`` (records per input);
 * a delivery whose target (bucket, container, endpoint, path, topic or database) contains
   ``fail`` ends ``failed``;
-* tests reach the state directly: ``app.snapshots``, ``app.expire(id)``, ``app.faults``.
+* tests reach the state directly: ``app.snapshots``, ``app.expire(id)``, ``app.faults`` (an
+  ``expire`` fault answers one snapshot download "Snapshot is expired", as after 16 days).
 """
 
 from __future__ import annotations
@@ -440,6 +441,8 @@ class BrightDataEmulator(DcaEmulatorMixin, EmulatorApp):
         refusal = self._not_downloadable(snap, for_download=True)
         if refusal is not None:
             return refusal
+        if self.fault(request, "expire") is not None:
+            return self.error(400, "Snapshot is expired")
         assert params is not None
         fmt, compress, batch, part = params["format"], params["compress"], params["batch"], params["part"]
         start = 0 if batch is None else (part - 1) * batch

@@ -158,7 +158,7 @@ class DcaEmulatorMixin:
         **kw: passed on to the next class (the emulator app).
 
     The host class provides ``lock``, ``now()``, ``new_id()``, ``json()``, ``error()``,
-    ``send_file()``, ``files`` and ``records_per_input``.
+    ``send_file()``, ``fault()``, ``files`` and ``records_per_input``.
 
     Attributes:
         collectors: collector id → :class:`CollectorInfo`.
@@ -183,6 +183,7 @@ class DcaEmulatorMixin:
         def json(self, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response: ...
         def error(self, status: int, message: str, **extra: Any) -> Response: ...
         def send_file(self, request: Request, path: Path, content_type: str) -> Response: ...
+        def fault(self, request: Request, *kinds: str) -> Any: ...
 
     def __init__(self, *, collect_after: float = COLLECT_AFTER, deadline_scale: float = DEADLINE_SCALE,
                  **kw: Any) -> None:
@@ -395,6 +396,8 @@ class DcaEmulatorMixin:
                 return self.json({"status": "canceled",
                                   "message": f"Collection was cancelled: {run.cancelled_by} was triggered "
                                              "with confirm_cancel"})
+        if self.fault(request, "expire") is not None:
+            return self.error(404, "Dataset not found")
         path = self.files.get(f"dca/{jid}.json", lambda: encode(self._dca_table(run), "json"))
         return self.send_file(request, path, "application/json; charset=utf-8")
 

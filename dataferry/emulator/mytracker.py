@@ -33,7 +33,8 @@ the request, through these ``idApp`` values (mixed with real app ids as you like
 
 Tests also reach the state directly: ``app.exports``, ``app.rows(id)`` (the rows an export
 serves), ``app.expire_links(id)``, ``app.advance(seconds)`` (move the emulator's clock),
-``app.faults`` (the ``expire`` fault kills download links).
+``app.faults`` (the ``expire`` fault makes a download answer the dead-link 404; chaos draws it
+too, as the client survives it by asking ``get.json`` again).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.wrappers import Request, Response
 
 from dataferry.emulator.app import EmulatorApp
+from dataferry.emulator.chaos import DEFAULT_CHAOS_KINDS
 from dataferry.emulator.data import FileCache, encode, gzip_bytes
 
 API_USER_ID = "77658"
@@ -207,6 +209,7 @@ class MyTrackerEmulator(EmulatorApp):
     """
 
     vendor = "mytracker"
+    chaos_kinds = (*DEFAULT_CHAOS_KINDS, "expire")  # a dead link is survived: get.json hands out links again
 
     def __init__(self, *, api_user_id: str = API_USER_ID, secret_key: str = SECRET_KEY, step_seconds: float = 1.0,
                  steps: int = 4, cancellable_below: float = 0.5, rows_per_day: int = 240, rows_per_file: int = 5000,
@@ -637,8 +640,7 @@ class MyTrackerEmulator(EmulatorApp):
             return self.error(404, "File not found")
         exp = self.exports[known[0]]
         k = int(m.group(4))
-        dead = self.faults.take(request.method, request.path, ("expire",)) is not None
-        if dead or self.now() >= known[1] or k >= exp.files:
+        if self.now() >= known[1] or k >= exp.files or self.fault(request, "expire") is not None:
             return self.error(404, "File not found or the link has expired")
         start = k * self.rows_per_file
 

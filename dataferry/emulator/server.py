@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import struct
 import threading
+import time
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from dataferry.emulator.wire import ResetConnection
+
+RESET_DRAIN = 1.0
+"""Seconds a reset mid-body waits for the bytes already written to reach the client first."""
+
+try:
+    import fcntl
+    from termios import TIOCOUTQ as _OUTQ
+except ImportError:  # pragma: no cover - not Linux / macOS: a reset mid-body does not wait
+    _OUTQ = None
 
 
 _SECRET_QUERY = re.compile(r"(?i)((?:auth_header|private_key|api_?key|token|key|secret)=)[^&\s]+")
@@ -31,6 +45,44 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
         logging.getLogger("dataferry.emulator").debug(message, *args)
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        """A dropped connection (a fault, or the client gone) is only worth a DEBUG line; a
+        :class:`~dataferry.emulator.wire.ResetConnection` asks for a reset when done."""
+        logging.getLogger("dataferry.emulator").debug("connection dropped: %s", error)
+        if isinstance(error, ResetConnection):
+            self.reset_wanted = True
+            self.close_connection = True
+
+    def finish(self) -> None:
+        super().finish()
+        if getattr(self, "reset_wanted", False):
+            _reset(self.connection)
+
+
+def _unsent(sock: socket.socket) -> int:
+    """Bytes written to ``sock`` that the peer has not acknowledged yet (0 when unknown)."""
+    if _OUTQ is None:
+        return 0
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), _OUTQ, struct.pack("i", 0)))[0]
+    except OSError:
+        return 0
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close ``sock`` with a TCP RST (``SO_LINGER`` 0), once what was written has arrived.
+
+    The socket is closed here so that the server's own shutdown (a FIN) never goes out first.
+    """
+    deadline = time.monotonic() + RESET_DRAIN
+    while _unsent(sock) > 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
 
 
 class ServerThread:

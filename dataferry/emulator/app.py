@@ -198,7 +198,14 @@ class EmulatorApp:
             refused = self.authenticate(request, endpoint)
             if refused is not None:
                 return refused
+        unreadable = unreadable_json(request)
+        if unreadable is not None:
+            return self.unreadable_body(unreadable)
         return getattr(self, endpoint)(request, **args)
+
+    def unreadable_body(self, problem: str) -> Response:
+        """The vendor's answer to a JSON body that is not Unicode text (400 by default)."""
+        return self.error(400, problem)
 
     def _fault_answer(self, fault: Fault) -> Response:
         status = int(fault.params.get("status", 500))
@@ -211,6 +218,25 @@ class EmulatorApp:
         if "retry_after" in fault.params:
             response.headers["Retry-After"] = str(fault.params["retry_after"])
         return response
+
+
+def unreadable_json(request: Request) -> str | None:
+    """Why a JSON request body can be neither stored nor echoed, else ``None``: bytes that are
+    not UTF-8, or a lone surrogate escape (``"\\udb33"``), which ``json.loads`` accepts but no
+    answer can encode. Syntax errors are left to the vendor's handler."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        return None
+    try:
+        value = json.loads(request.get_data(cache=True) or b"null")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8 text"
+    except ValueError:
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the body holds a string that is not Unicode text (a lone surrogate escape)"
+    return None
 
 
 def _file_body(path: Path, start: int, length: int, cut: int | None) -> Iterator[bytes]:

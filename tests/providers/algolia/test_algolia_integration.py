@@ -45,7 +45,8 @@ def test_the_issue_example_runs_as_written(ing: Ingestion) -> None:
     assert run.wait(progress="off") is run and run.outcome is Outcome.SUCCESS
     assert run.events(status=["failed", "critical"]).to_pandas().empty
     created = ing.create_source(type="csv", name="products", input={"url": "https://feeds.example.com/p.csv"})
-    assert ing.source(created["sourceID"])["input"] == {"url": "https://feeds.example.com/p.csv"}
+    # the spec's default delimiter comes back, so that the input is a SourceCSV and not a SourceJSON too
+    assert ing.source(created["sourceID"])["input"] == {"url": "https://feeds.example.com/p.csv", "delimiter": ","}
 
 
 def test_authentications_of_every_type(ing: Ingestion) -> None:
@@ -75,10 +76,12 @@ def test_destinations(ing: Ingestion) -> None:
                                      input=DestinationIndexName(index_name="catalog", attributes_to_exclude=["cost"]))
     did = created["destinationID"]
     assert ing.destination(did)["input"] == {"indexName": "catalog", "attributesToExclude": ["cost"]}
-    ing.update_destination(did, input={"indexPrefix": "catalog_"}, name="catalogs")
-    assert ing.destination(did)["input"] == {"indexPrefix": "catalog_"}
+    ing.update_destination(did, input={"indexName": "catalog_v2", "recordType": "variant"}, name="catalogs")
+    assert ing.destination(did)["input"] == {"indexName": "catalog_v2", "recordType": "variant"}
     listed = ing.destinations(type="search", authentication_id=write_auth).to_pandas()
-    assert did in set(listed["destinationID"]) and "input.indexPrefix" in listed.columns
+    assert did in set(listed["destinationID"]) and "input.recordType" in listed.columns
+    with pytest.raises(BadRequest, match="indexPrefix"):  # today's DestinationInput has no indexPrefix variant
+        ing.update_destination(did, input={"indexPrefix": "catalog_"})
     assert ing.search_destinations(did).to_list()[0]["name"] == "catalogs"
     with pytest.raises(BadRequest, match="needs an 'algoliaInsights' authentication"):
         ing.create_destination(type="insights", name="events", input={"indexName": "e"}, authentication_id=write_auth)

@@ -255,7 +255,7 @@ class ResourceHandlers(AlgoliaBase):
         problem = rules.first(
             lambda: rules.unknown_fields(body, ("name", "input", "authenticationID")),
             lambda: None if "input" not in body else rules.source_input_problem(record["type"], body["input"],
-                                                                                partial=True),
+                                                                                update=True),
             lambda: None if "name" not in body or (isinstance(body["name"], str) and body["name"]) else
             "name must be a non-empty string",
             lambda: self._reference_problem(body, "authenticationID", "authentications"),

@@ -107,8 +107,17 @@ SOURCE_INPUTS = {
 """Source type → its input (``SourceCSV``... in the spec). ``sfcc``, which the spec lists
 without a schema, is gone from today's ``SourceType``: the emulator refuses it."""
 
-FIXED_ON_UPDATE = {"commercetools": ("projectKey",), "docker": ("imageType",), "shopify": ("shopURL",)}
-"""Source input fields absent from the spec's update variants."""
+SOURCE_UPDATE_INPUTS = {
+    **{kind: SOURCE_INPUTS[kind] for kind in ("json", "csv", "bigquery", "ga4BigqueryExport")},
+    "commercetools": Obj(frozenset(), {k: v for k, v in SOURCE_INPUTS["commercetools"].fields.items()
+                                       if k != "projectKey"}),
+    "docker": Obj(frozenset({"configuration"}), {k: v for k, v in SOURCE_INPUTS["docker"].fields.items()
+                                                 if k != "imageType"}),
+    "shopify": _variant((), featureFlags=dict),
+}
+"""Source type → the ``SourceUpdateInput`` variant a PATCH input must match whole (the spec
+reuses the create variants of CSV, JSON and BigQuery, url and ids required; it has none for
+BigCommerce, whose input cannot be updated)."""
 
 DESTINATION_INPUT = _variant(("indexName",), indexName=str, recordType=("product", "variant"),
                              attributesToExclude=STRINGS)
@@ -188,15 +197,14 @@ def check_fields(where: str, value: Any, variant: Obj, *, partial: bool = False)
     return kind_problem(where, value, variant, partial=partial)
 
 
-def source_input_problem(kind: str, value: Any, *, partial: bool = False) -> str | None:
-    """Check a source input for its type, including the per-field rules of the spec."""
-    problem = check_fields("input", value, SOURCE_INPUTS[kind], partial=partial)
+def source_input_problem(kind: str, value: Any, *, update: bool = False) -> str | None:
+    """Check a source input for its type (``update``: a PATCH input, against the type's
+    ``SourceUpdateInput`` variant), including the per-field rules of the spec."""
+    if update and kind not in SOURCE_UPDATE_INPUTS:
+        return f"the input of a {kind} source cannot be updated (SourceUpdateInput has no {kind} variant)"
+    problem = check_fields("input", value, (SOURCE_UPDATE_INPUTS if update else SOURCE_INPUTS)[kind])
     if problem:
         return problem
-    if partial:
-        fixed = [f for f in FIXED_ON_UPDATE.get(kind, ()) if f in value]
-        if fixed:
-            return f"input.{fixed[0]} cannot be updated"
     if "delimiter" in value and (len(value["delimiter"]) != 1 or value["delimiter"] in ("\r", "\n", "\ufffd", " ")):
         return "input.delimiter must be a single character other than \\r, \\n, U+FFFD and space"
     if kind == "csv" and "mapping" in value:

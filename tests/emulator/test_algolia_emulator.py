@@ -307,7 +307,8 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
     }
     sources = {t: create(api, "sources", {"type": t, "name": f"{t} source", "input": i}) for t, i in source_inputs.items()}
     api.ok("GET", f"/1/sources/{sources['csv']}")
-    api.ok("PATCH", f"/1/sources/{sources['csv']}", json={"name": "products", "input": {"uniqueIDColumn": "sku"}})
+    api.ok("PATCH", f"/1/sources/{sources['csv']}", json={"name": "products", "input": {
+        "url": "https://feeds.example.com/p.csv", "uniqueIDColumn": "sku"}})
     api.ok("POST", "/1/sources/search", json={"sourceIDs": list(sources.values())})
     api.ok("GET", "/1/sources", params={"type": "csv,json", "authenticationID": "none"})
     api.ok("POST", "/1/sources/validate", json={"type": "csv", "name": "check", "input": {"url": "https://x.example/a.csv"}})
@@ -724,11 +725,12 @@ def _body_operations(api: Recorder) -> dict[tuple[str, str], dict[str, Any]]:
                                                                         "authenticationID": aid},
         ("POST", "/1/destinations/search"): {"destinationIDs": [destination["destinationID"]]},
         ("POST", "/1/sources"): {"type": "csv", "name": "n", "input": {"url": "https://x.example/a.csv"}},
-        ("PATCH", f"/1/sources/{source['sourceID']}"): {"name": "n", "input": {"delimiter": ";"},
+        ("PATCH", f"/1/sources/{source['sourceID']}"): {"name": "n", "input": {"url": "https://x.example/b.csv"},
                                                          "authenticationID": source["authenticationID"]},
         ("POST", "/1/sources/search"): {"sourceIDs": [source["sourceID"]]},
         ("POST", "/1/sources/validate"): {"type": "csv", "name": "n", "input": {"url": "https://x.example/a.csv"}},
-        ("POST", f"/1/sources/{source['sourceID']}/validate"): {"name": "n", "input": {"delimiter": ";"}},
+        ("POST", f"/1/sources/{source['sourceID']}/validate"): {"name": "n",
+                                                                 "input": {"url": "https://x.example/b.csv"}},
         ("POST", "/1/tasks"): {"sourceID": source["sourceID"], "destinationID": destination["destinationID"],
                                "trigger": {"type": "onDemand"}, "action": "save", "enabled": True,
                                "failureThreshold": 5, "cursor": "2024-07-18T10:00:00Z"},
@@ -780,6 +782,10 @@ def test_source_inputs_that_match_no_variant_are_refused_and_never_stored(api: R
     api.refused(400, "PATCH", f"/1/sources/{csv_id}", json={"input": flags})
     api.refused(400, "POST", f"/1/sources/{csv_id}/validate", json={"input": flags})
     api.refused(400, "PATCH", f"/1/sources/{shop}", json={"input": {**flags, "colour": "red"}})
+    # SourceUpdateInput reuses SourceCSV whole: an update input without url matches no variant (fuzzed case)
+    api.refused(400, "PATCH", f"/1/sources/{csv_id}", json={"input": {"method": "POST", "uniqueIDColumn": "sku"}})
+    bigcommerce = create(api, "sources", {"type": "bigcommerce", "name": "bc", "input": {"storeHash": "h1"}})
+    api.refused(400, "PATCH", f"/1/sources/{bigcommerce}", json={"input": {"storeHash": "h2"}})  # no such variant
     api.refused(400, "POST", "/1/sources/validate", json={"type": "bigquery", "name": "x", "input": {
         "projectID": "p", "datasetID": "d", "dataType": "ga5", "customSQLRequest": []}})
     api.ok("GET", "/1/sources", params={"itemsPerPage": 100})

@@ -94,15 +94,18 @@ def test_sources_validate_and_discover(ing: Ingestion) -> None:
                                                          mapping={"price": "float"}))["sourceID"]
     docker = ing.create_source(name="zendesk", input=SourceDocker(image_type="singer", registry="dockerhub",
                                                                 image="algolia/zendesk", configuration={}))["sourceID"]
-    ing.update_source(csv, input={"uniqueIDColumn": "sku"})
-    assert ing.source(csv)["input"]["uniqueIDColumn"] == "sku"
+    with pytest.raises(BadRequest, match="url"):  # SourceUpdateInput reuses SourceCSV, url required
+        ing.update_source(csv, input={"uniqueIDColumn": "sku"})
+    ing.update_source(csv, input={"url": "https://feeds.example.com/o.csv", "uniqueIDColumn": "sku"})
+    assert ing.source(csv)["input"]["uniqueIDColumn"] == "sku" and ing.source(csv)["input"]["delimiter"] == ";"
     assert set(ing.sources(type=["csv", "docker"]).to_pandas()["sourceID"]) >= {csv, docker}
     assert ing.sources(authentication_id="none", type="docker").to_list()[0]["sourceID"] == docker
     checked = ing.validate_source(name="try", input=SourceJSON(url="https://feeds.example.com/p.json"))
     assert checked["message"] == "validated" and len(checked["data"]) == 3
     broken = ing.validate_source(type="json", name="try", input={"url": "https://feeds.example.com/critical.json"})
     assert broken["events"][0]["status"] == "critical" and "404" in broken["message"]
-    assert ing.validate_source_update(csv, input={"delimiter": ","})["message"] == "validated"
+    assert ing.validate_source_update(csv, input={"url": "https://feeds.example.com/o2.csv", "delimiter": ","}
+                                      )["message"] == "validated"
     with pytest.raises(NotFound, match="no stream listing"):
         ing.source_streams(docker)
     discovered = ing.discover_source(docker)

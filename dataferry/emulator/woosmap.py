@@ -849,6 +849,8 @@ def _geometry(value: Any) -> Geometry:
 def _pair(value: Any) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+        raise ValueError  # GeoJSON positions are numbers (float() would take False and "3.5")
     lng, lat = (float(v) for v in value)
     return lng, lat
 

@@ -12,7 +12,9 @@ Emulator-only behaviour, documented where the API is silent:
 * the credentials are ``app_id`` / ``api_key``; ``search_key`` is a valid key without the
   write ACL (every call answers 403 "Method not allowed with this API key");
 * a run asked for while another run of the task is in progress is ``skipped``
-  (``reasonCode: blocking``), and so is a run of a disabled task (``discarded``);
+  (``reasonCode: blocking``), and so is a run of a disabled task (``blocking`` too: the pre-v2
+  ``discarded`` is gone from today's ``RunReasonCode``);
+* a run in progress carries no ``outcome`` (today's ``RunOutcome`` has no ``processing``);
 * after 5 consecutive critical runs a task is disabled (as Algolia documents);
 * authentication secrets never come back: the spec types them as strings yet documents them
   as ``null``, so the emulator leaves them out;

@@ -164,7 +164,11 @@ class AlgoliaBase(EmulatorApp):
             return shown
         if kind == "tasks":
             return self._task_view(record)
-        return {k: v for k, v in record.items() if not k.startswith("_")}
+        shown = {k: v for k, v in record.items() if not k.startswith("_")}
+        if kind == "sources" and record["type"] == "csv" and "delimiter" not in record["input"]:
+            # the spec's default, shown so that the input matches SourceCSV alone (not SourceJSON too)
+            shown["input"] = {**record["input"], "delimiter": rules.CSV_DELIMITER}
+        return shown
 
     def _task_view(self, task: dict[str, Any]) -> dict[str, Any]:
         shown = {k: v for k, v in task.items() if not k.startswith("_")}
@@ -204,7 +208,7 @@ class AlgoliaBase(EmulatorApp):
         raw = request.args.getlist(name)
         if not raw:
             return None, None
-        values = [v for item in raw for v in item.split(",") if v]
+        values = [v for item in raw for v in item.split(",")]
         if allowed is not None:
             bad = [v for v in values if v not in allowed]
             if bad:

@@ -56,29 +56,37 @@ class ResourceHandlers(AlgoliaBase):
         body, refusal = self._body(request)
         if refusal is not None:
             return refusal
-        merged = {"type": body.get("type", record["type"]), "name": body.get("name", record["name"]),
-                  "platform": body.get("platform", record.get("platform")),
-                  "input": {**record["input"], **(body.get("input") or {})}}
-        if body.get("type", record["type"]) != record["type"] and "input" in body:
-            merged["input"] = dict(body["input"])
         problem = rules.first(
             lambda: rules.unknown_fields(body, ("type", "name", "platform", "input")),
-            lambda: None if "input" not in body or isinstance(body["input"], dict) else "input must be object",
-            lambda: self._auth_problem(merged, partial=False),
+            lambda: self._auth_problem(body, partial=True),
         )
+        if problem:
+            return self.error(400, problem)
+        kind = body.get("type", record["type"])
+        merged = {"type": kind, "name": body.get("name", record["name"]),
+                  "platform": body.get("platform", record.get("platform")),
+                  "input": dict(body["input"]) if kind != record["type"] and "input" in body else
+                  {**record["input"], **body.get("input", {})}}
+        problem = self._auth_problem(merged, partial=False)
         if problem:
             return self.error(400, problem)
         record.update(merged, updatedAt=rules.iso(self.now()))
         return self.json({"authenticationID": rid, "name": record["name"], "updatedAt": record["updatedAt"]})
 
     def _auth_problem(self, body: dict[str, Any], *, partial: bool) -> str | None:
-        if body.get("type") not in rules.AUTH_TYPES:
+        """Check an authentication body; ``partial``: a PATCH body, every field optional and the
+        input checked for its fields' kinds only (it is merged, then checked whole)."""
+        if (not partial or "type" in body) and body.get("type") not in rules.AUTH_TYPES:
             return f"type must be equal to one of the allowed values: {', '.join(rules.AUTH_TYPES)}"
-        if not isinstance(body.get("name"), str) or not body["name"]:
+        if (not partial or "name" in body) and (not isinstance(body.get("name"), str) or not body["name"]):
             return "name must be a non-empty string"
         if body.get("platform") is not None and body["platform"] not in rules.PLATFORMS:
             return f"platform must be null or one of: {', '.join(rules.PLATFORMS)}"
-        return rules.check_fields("input", body.get("input"), rules.AUTH_INPUTS[body["type"]], partial=partial)
+        if partial and "input" not in body:
+            return None
+        kinds = rules.AUTH_INPUTS[body["type"]] if "type" in body else \
+            rules.Obj(frozenset(), {k: str for v in rules.AUTH_INPUTS.values() for k in v.fields})
+        return rules.check_fields("input", body.get("input"), kinds, partial=partial)
 
     # -- destinations -------------------------------------------------------------------------
     @locked
@@ -137,8 +145,8 @@ class ResourceHandlers(AlgoliaBase):
         problem = rules.destination_input_problem(body.get("input"))
         if problem:
             return problem
-        aid = body.get("authenticationID")
-        if aid is not None:
+        if "authenticationID" in body:
+            aid = body["authenticationID"]
             auth = self.store["authentications"].get(aid) if isinstance(aid, str) else None
             if auth is None:
                 return f"authenticationID '{aid}' does not exist"
@@ -150,7 +158,7 @@ class ResourceHandlers(AlgoliaBase):
     # -- sources --------------------------------------------------------------------------------
     @locked
     def list_sources(self, request: Request) -> Response:
-        types, problem = self._multi(request, "type", rules.SOURCE_TYPES)
+        types, problem = self._multi(request, "type", rules.LISTED_SOURCE_TYPES)
         auths, problem2 = self._multi(request, "authenticationID", None)
         if problem or problem2:
             return self.error(400, problem or problem2 or "")
@@ -247,7 +255,7 @@ class ResourceHandlers(AlgoliaBase):
         problem = rules.first(
             lambda: rules.unknown_fields(body, ("name", "input", "authenticationID")),
             lambda: None if "input" not in body else rules.source_input_problem(record["type"], body["input"],
-                                                                                partial=True),
+                                                                                update=True),
             lambda: None if "name" not in body or (isinstance(body["name"], str) and body["name"]) else
             "name must be a non-empty string",
             lambda: self._reference_problem(body, "authenticationID", "authentications"),

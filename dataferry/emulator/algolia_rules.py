@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 AUTH_TYPES = ("googleServiceAccount", "basic", "apiKey", "oauth", "algolia", "algoliaInsights")
 PLATFORMS = ("bigcommerce", "commercetools", "shopify")
 DESTINATION_TYPES = ("search", "insights")
-SOURCE_TYPES = ("bigcommerce", "bigquery", "commercetools", "csv", "docker", "ga4BigqueryExport", "json", "shopify",
-                "sfcc")
+SOURCE_TYPES = ("bigcommerce", "bigquery", "commercetools", "csv", "docker", "ga4BigqueryExport", "json", "shopify")
+"""Source types a source can be created with (today's ``SourceType`` has no ``sfcc``)."""
+LISTED_SOURCE_TYPES = (*SOURCE_TYPES, "sfcc")
+"""Source types the ``type`` filter of the source list takes (the pre-v2 enum)."""
 ACTIONS = ("replace", "save", "partial", "append")
 TRIGGER_TYPES = ("onDemand", "schedule", "subscription", "streaming")
 RUN_STATUSES = ("created", "started", "idled", "finished", "skipped")
@@ -35,12 +38,40 @@ AUTH_SECRETS = frozenset({"privateKey", "password", "key", "client_secret", "api
 """Authentication input fields never returned (the spec documents them as ``null`` but types
 them as strings, so the emulator leaves them out of its answers)."""
 
-Kind = Any  # str | list | dict | bool | int | a tuple of allowed strings
+Kind = Any
+"""What a value must be: ``str``, ``int``, ``bool``, ``dict`` (any object), a tuple of allowed
+strings, a :class:`ListOf`, a :class:`Nullable` or an :class:`Obj`."""
 
 
-def _variant(required: tuple[str, ...], **fields: Kind) -> tuple[frozenset[str], dict[str, Kind]]:
-    return frozenset(required), fields
+@dataclass(frozen=True)
+class ListOf:
+    """An array whose items are all of ``item``'s kind."""
 
+    item: Kind
+
+
+@dataclass(frozen=True)
+class Nullable:
+    """``null``, or a value of ``kind``."""
+
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An object with these fields (the ``required`` ones present), and no other unless ``open``."""
+
+    required: frozenset[str]
+    fields: dict[str, Kind]
+    open: bool = False
+
+
+def _variant(required: tuple[str, ...], **fields: Kind) -> Obj:
+    return Obj(frozenset(required), fields)
+
+
+STRINGS = ListOf(str)
+"""An array of strings."""
 
 AUTH_INPUTS = {
     "googleServiceAccount": _variant(("clientEmail", "privateKey"), clientEmail=str, privateKey=str),
@@ -50,13 +81,19 @@ AUTH_INPUTS = {
     "algolia": _variant(("appID", "apiKey"), appID=str, apiKey=str),
     "algoliaInsights": _variant(("appID", "apiKey"), appID=str, apiKey=str),
 }
-"""Authentication type → (required fields, field kinds)."""
+"""Authentication type → its input (``AuthGoogleServiceAccount``... in the spec)."""
+
+METAFIELD = _variant(("namespace", "key"), namespace=str, key=str)
+"""``BigCommerceMetafield``."""
 
 SOURCE_INPUTS = {
-    "commercetools": _variant(("url", "projectKey"), url=str, projectKey=str, storeKeys=list, locales=list,
-                              fallbackIsInStockValue=bool, customFields=dict),
-    "bigcommerce": _variant(("storeHash",), storeHash=str, channel=dict, customFields=list, productMetafields=list,
-                            variantMetafields=list),
+    "commercetools": _variant(("url", "projectKey"), url=str, projectKey=str, storeKeys=STRINGS, locales=STRINGS,
+                              fallbackIsInStockValue=bool,
+                              customFields=_variant((), inventory=Nullable(STRINGS), price=Nullable(STRINGS),
+                                                    category=Nullable(STRINGS))),
+    "bigcommerce": _variant(("storeHash",), storeHash=str, channel=_variant(("id",), id=int, currencies=STRINGS),
+                            customFields=STRINGS, productMetafields=ListOf(METAFIELD),
+                            variantMetafields=ListOf(METAFIELD)),
     "json": _variant(("url",), url=str, uniqueIDColumn=str, method=("GET", "POST")),
     "csv": _variant(("url",), url=str, uniqueIDColumn=str, mapping=dict, method=("GET", "POST"), delimiter=str),
     "bigquery": _variant(("projectID", "datasetID"), projectID=str, datasetID=str, dataType=("ga4", "ga360"),
@@ -67,24 +104,67 @@ SOURCE_INPUTS = {
                        imageType=("singer", "custom", "airbyte"), version=str, configuration=dict),
     "shopify": _variant(("shopURL",), shopURL=str, featureFlags=dict),
 }
-"""Source type → (required fields, field kinds); ``sfcc`` has no schema and takes any object."""
+"""Source type → its input (``SourceCSV``... in the spec). ``sfcc``, which the spec lists
+without a schema, is gone from today's ``SourceType``: the emulator refuses it."""
 
-FIXED_ON_UPDATE = {"commercetools": ("projectKey",), "docker": ("imageType",), "shopify": ("shopURL",)}
-"""Source input fields absent from the spec's update variants."""
-
-DESTINATION_INPUTS = {
-    "indexName": _variant(("indexName",), indexName=str, recordType=("product", "variant"), attributesToExclude=list),
-    "indexPrefix": _variant(("indexPrefix",), indexPrefix=str),
+SOURCE_UPDATE_INPUTS = {
+    **{kind: SOURCE_INPUTS[kind] for kind in ("json", "csv", "bigquery", "ga4BigqueryExport")},
+    "commercetools": Obj(frozenset(), {k: v for k, v in SOURCE_INPUTS["commercetools"].fields.items()
+                                       if k != "projectKey"}),
+    "docker": Obj(frozenset({"configuration"}), {k: v for k, v in SOURCE_INPUTS["docker"].fields.items()
+                                                 if k != "imageType"}),
+    "shopify": _variant((), featureFlags=dict),
 }
+"""Source type → the ``SourceUpdateInput`` variant a PATCH input must match whole (the spec
+reuses the create variants of CSV, JSON and BigQuery, url and ids required; it has none for
+BigCommerce, whose input cannot be updated)."""
+
+DESTINATION_INPUT = _variant(("indexName",), indexName=str, recordType=("product", "variant"),
+                             attributesToExclude=STRINGS)
+"""``DestinationInput`` as today's spec has it: the pre-v2 ``{indexPrefix}`` variant is gone, and
+today's official client cannot read a destination that has one."""
+
+MAPPING_INPUT = _variant(("format", "actions"), format=("mappingkit/v1",), actions=ListOf(_variant(
+    ("enabled", "trigger", "fieldDirectives"), id=str, enabled=bool, trigger=str,
+    fieldDirectives=ListOf(_variant(("fieldKey", "value"), fieldKey=str, value=dict)))))
+"""``MappingInput`` (the input of a streaming task)."""
+
+TASK_INPUTS = {
+    "streams": Obj(frozenset({"streams"}), {"streams": dict}, open=True),
+    "mapping": _variant(("mapping",), mapping=MAPPING_INPUT),
+    "metafields": _variant(("metafields", "market"),
+                           metafields=ListOf(_variant(("namespace", "key", "value"), namespace=str, key=str, value=str)),
+                           market=_variant(("countries", "currencies", "locales"), countries=STRINGS,
+                                           currencies=STRINGS, locales=STRINGS)),
+}
+"""``TaskInput``'s variants by the field that tells them apart, the open ``DockerStreamsInput``
+first (any object with ``streams`` is one), then ``StreamingInput`` and ``ShopifyInput``."""
 
 LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/\-#LW]+$")
 CSV_TYPES = ("string", "integer", "float", "boolean", "json")
+CSV_DELIMITER = ","
+"""``SourceCSV.delimiter``'s default in the spec."""
 
 
-def _kind_problem(where: str, value: Any, kind: Kind) -> str | None:
+def kind_problem(where: str, value: Any, kind: Kind, *, partial: bool = False) -> str | None:
+    """Check ``value`` against ``kind``, nested objects and arrays included (``partial``: the
+    required fields of the outer object may be missing)."""
+    if isinstance(kind, Nullable):
+        return None if value is None else kind_problem(where, value, kind.kind)
+    if isinstance(kind, Obj):
+        return _object_problem(where, value, kind, partial)
+    if isinstance(kind, ListOf):
+        if not isinstance(value, list):
+            return f"{where} must be array"
+        for n, item in enumerate(value):
+            problem = kind_problem(f"{where}[{n}]", item, kind.item)
+            if problem:
+                return problem
+        return None
     if isinstance(kind, tuple):
-        return None if value in kind else f"{where} must be equal to one of the allowed values: {', '.join(kind)}"
+        return None if isinstance(value, str) and value in kind else \
+            f"{where} must be equal to one of the allowed values: {', '.join(kind)}"
     if kind is bool:
         return None if isinstance(value, bool) else f"{where} must be boolean"
     if kind is int:
@@ -93,37 +173,38 @@ def _kind_problem(where: str, value: Any, kind: Kind) -> str | None:
     return None if isinstance(value, kind) else f"{where} must be {names[kind]}"
 
 
-def check_fields(where: str, value: Any, variant: tuple[frozenset[str], dict[str, Kind]], *,
-                 partial: bool = False) -> str | None:
-    """Check an object against a variant: no unknown field, required ones present, kinds right."""
-    required, kinds = variant
+def _object_problem(where: str, value: Any, variant: Obj, partial: bool) -> str | None:
     if not isinstance(value, dict):
         return f"{where} must be object"
-    for key in value:
-        if key not in kinds:
-            return f"{where} must NOT have additional properties ({key})"
+    if not variant.open:
+        for key in value:
+            if key not in variant.fields:
+                return f"{where} must NOT have additional properties ({key})"
     if not partial:
-        for key in sorted(required):
+        for key in sorted(variant.required):
             if key not in value:
                 return f"{where} must have required property '{key}'"
     for key, item in value.items():
-        problem = _kind_problem(f"{where}.{key}", item, kinds[key])
-        if problem:
-            return problem
+        if key in variant.fields:
+            problem = kind_problem(f"{where}.{key}", item, variant.fields[key])
+            if problem:
+                return problem
     return None
 
 
-def source_input_problem(kind: str, value: Any, *, partial: bool = False) -> str | None:
-    """Check a source input for its type, including the per-field rules of the spec."""
-    if kind == "sfcc":
-        return None if isinstance(value, dict) else "input must be object"
-    problem = check_fields("input", value, SOURCE_INPUTS[kind], partial=partial)
+def check_fields(where: str, value: Any, variant: Obj, *, partial: bool = False) -> str | None:
+    """Check an object against a variant: no unknown field, required ones present, kinds right."""
+    return kind_problem(where, value, variant, partial=partial)
+
+
+def source_input_problem(kind: str, value: Any, *, update: bool = False) -> str | None:
+    """Check a source input for its type (``update``: a PATCH input, against the type's
+    ``SourceUpdateInput`` variant), including the per-field rules of the spec."""
+    if update and kind not in SOURCE_UPDATE_INPUTS:
+        return f"the input of a {kind} source cannot be updated (SourceUpdateInput has no {kind} variant)"
+    problem = check_fields("input", value, (SOURCE_UPDATE_INPUTS if update else SOURCE_INPUTS)[kind])
     if problem:
         return problem
-    if partial:
-        fixed = [f for f in FIXED_ON_UPDATE.get(kind, ()) if f in value]
-        if fixed:
-            return f"input.{fixed[0]} cannot be updated"
     if "delimiter" in value and (len(value["delimiter"]) != 1 or value["delimiter"] in ("\r", "\n", "\ufffd", " ")):
         return "input.delimiter must be a single character other than \\r, \\n, U+FFFD and space"
     if kind == "csv" and "mapping" in value:
@@ -138,12 +219,9 @@ def source_input_problem(kind: str, value: Any, *, partial: bool = False) -> str
     return None
 
 
-def destination_input_problem(value: Any, *, partial: bool = False) -> str | None:
-    """Check a destination input: ``{indexName, ...}`` or ``{indexPrefix}``."""
-    if not isinstance(value, dict):
-        return "input must be object"
-    variant = DESTINATION_INPUTS["indexPrefix" if "indexPrefix" in value else "indexName"]
-    return check_fields("input", value, variant, partial=partial)
+def destination_input_problem(value: Any) -> str | None:
+    """Check a destination input: ``{indexName, recordType?, attributesToExclude?}``."""
+    return check_fields("input", value, DESTINATION_INPUT)
 
 
 def cron_problem(value: Any) -> str | None:
@@ -171,26 +249,13 @@ def trigger_problem(value: Any) -> str | None:
 
 
 def task_input_problem(value: Any) -> str | None:
-    """Check a task input: streaming mapping, Docker streams or Shopify metafields + market."""
+    """Check a task input: a streaming mapping, Docker streams or Shopify metafields + market."""
     if not isinstance(value, dict):
         return "input must be object"
-    if "mapping" in value:
-        mapping = value["mapping"]
-        if set(value) != {"mapping"} or not isinstance(mapping, dict):
-            return "input must match exactly one schema in oneOf"
-        if mapping.get("format") != "mappingkit/v1" or not isinstance(mapping.get("actions"), list):
-            return "input.mapping must have format 'mappingkit/v1' and a list of actions"
-        return None
-    if "streams" in value:
-        return None if isinstance(value["streams"], dict) else "input.streams must be object"
-    if set(value) == {"metafields", "market"}:
-        if not isinstance(value["metafields"], list) or not isinstance(value["market"], dict):
-            return "input.metafields must be array and input.market must be object"
-        for key in ("countries", "currencies", "locales"):
-            if not isinstance(value["market"].get(key), list):
-                return f"input.market must have required property '{key}'"
-        return None
-    return "input must match exactly one schema in oneOf"
+    found = [key for key in TASK_INPUTS if key in value]
+    if not found:
+        return "input must match exactly one schema in oneOf"
+    return check_fields("input", value, TASK_INPUTS[found[0]])
 
 
 def threshold_problem(value: Any) -> str | None:

@@ -55,7 +55,6 @@ class PlannedEvent:
     type: str
     batch_size: int
     data: dict[str, Any] | None = None
-    parent_id: str | None = None
 
 
 @dataclass
@@ -107,8 +106,7 @@ class EmulatedRun:
         body["progress"] = {"expectedNbOfEvents": len(self.events),
                             "receivedNbOfEvents": len(self.published(now))}
         if status == "started":
-            body["outcome"] = "processing"
-            return body
+            return body  # no outcome yet: today's RunOutcome has no "processing"
         body.update(outcome=self.outcome, reasonCode=self.reason_code, finishedAt=iso(self.finished_at))
         if self.reason:
             body["reason"] = self.reason
@@ -124,8 +122,6 @@ class EmulatedRun:
         body: dict[str, Any] = {"eventID": event.event_id, "runID": self.run_id, "status": event.status,
                                 "type": event.type, "batchSize": event.batch_size,
                                 "publishedAt": iso(self.created + event.offset)}
-        if event.parent_id:
-            body["parentID"] = event.parent_id
         if event.data is not None:
             body["data"] = event.data
         return body
@@ -151,19 +147,17 @@ def plan_run(rng: random.Random, *, run_id: str, app_id: str, created: float, ta
                       created, timing.start_after, 0.0, failure_threshold=threshold)
     step = timing.event_interval
     at = timing.start_after
-    fetch_id = new_uuid(rng)
-    run.events.append(PlannedEvent(fetch_id, at, "started", "fetch", 0, {"message": f"fetching {_where(source)}"}))
+    run.events.append(PlannedEvent(new_uuid(rng), at, "started", "fetch", 0, {"message": f"fetching {_where(source)}"}))
     at += step
     if critical:
         run.events.append(PlannedEvent(new_uuid(rng), at, "critical", "fetch", 0,
-                                       {"message": f"GET {_where(source)}: 404 Not Found"}, fetch_id))
+                                       {"message": f"GET {_where(source)}: 404 Not Found"}))
         run.finish_offset = at + step
         run.outcome, run.reason_code = "failure", "critical"
         run.reason = "The source could not be fetched: 404 Not Found"
         return run
     total = max(0, timing.records)
-    run.events.append(PlannedEvent(new_uuid(rng), at, "succeeded", "fetch", 0, {"message": f"fetched {total} records"},
-                                   fetch_id))
+    run.events.append(PlannedEvent(new_uuid(rng), at, "succeeded", "fetch", 0, {"message": f"fetched {total} records"}))
     failed_records = 0
     batch = max(1, timing.batch_size)
     for n, first in enumerate(range(0, total, batch)):
@@ -178,8 +172,7 @@ def plan_run(rng: random.Random, *, run_id: str, app_id: str, created: float, ta
         else:
             data = {"message": f"indexed {size} records", "sample": TITLES[n % len(TITLES)],
                     "objectIDs": [f"sku-{k:05d}" for k in range(first + 1, first + 1 + min(3, size))]}
-        run.events.append(PlannedEvent(new_uuid(rng), at, "failed" if failed else "succeeded", "record", size, data,
-                                       fetch_id))
+        run.events.append(PlannedEvent(new_uuid(rng), at, "failed" if failed else "succeeded", "record", size, data))
     at += step
     run.events.append(PlannedEvent(new_uuid(rng), at, "succeeded", "log", 0,
                                    {"message": f"indexed {total - failed_records} records, {failed_records} failed"}))

@@ -108,7 +108,7 @@ class TaskHandlers(AlgoliaBase):
         busy = any(r.task_id == rid and r.status(now) in ("created", "started") for r in self.runs.values())
         if not task["enabled"]:
             run = skipped_run(run_id=run_id, app_id=self.app_id, created=now, task=task,
-                              reason="the task is disabled", reason_code="discarded")
+                              reason="the task is disabled", reason_code="blocking")
         elif busy:
             run = skipped_run(run_id=run_id, app_id=self.app_id, created=now, task=task,
                               reason="a run of this task is already in progress", reason_code="blocking")

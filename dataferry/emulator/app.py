@@ -218,6 +218,9 @@ class EmulatorApp:
             refused = self.authenticate(request, endpoint)
             if refused is not None:
                 return refused
+        unreadable = unreadable_json(request)
+        if unreadable is not None:
+            return self.unreadable_body(unreadable)
         return getattr(self, endpoint)(request, **args)
 
     def _taker(self, request: Request, where: str | None = None) -> wire.Take:
@@ -232,6 +235,10 @@ class EmulatorApp:
         shaped = wire.shape(self._taker(request), wire.Payload.of_bytes(response.get_data()),
                             status=response.status_code, headers=response.headers, content_type=None)
         return response if shaped is None else shaped
+
+    def unreadable_body(self, problem: str) -> Response:
+        """The vendor's answer to a JSON body that is not Unicode text (400 by default)."""
+        return self.error(400, problem)
 
     def _fault_answer(self, fault: Fault) -> Response:
         """The answer of a ``status`` or ``body`` fault."""
@@ -265,3 +272,40 @@ def _body_answer(params: dict[str, Any]) -> Response:
         content, ctype = bytes(params["data"]), "application/octet-stream"
     return Response(content, status=int(params.get("status", 200)), headers=params.get("headers"),
                     content_type=params.get("content_type") or ctype)
+
+def unreadable_json(request: Request) -> str | None:
+    """Why a JSON request body can be neither stored nor echoed, else ``None``: bytes that are
+    not UTF-8, or a lone surrogate escape (``"\\udb33"``), which ``json.loads`` accepts but no
+    answer can encode. Syntax errors are left to the vendor's handler."""
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        return None
+    try:
+        value = json.loads(request.get_data(cache=True) or b"null")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8 text"
+    except ValueError:
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the body holds a string that is not Unicode text (a lone surrogate escape)"
+    return None
+
+
+def _file_body(path: Path, start: int, length: int, cut: int | None) -> Iterator[bytes]:
+    sent = 0
+    with open(path, "rb") as f:
+        f.seek(start)
+        while sent < length:
+            n = min(SEND_CHUNK, length - sent)
+            if cut is not None:
+                n = min(n, cut - sent)
+                if n <= 0:
+                    raise ConnectionAbortedError("emulator fault: connection dropped mid-body")
+            chunk = f.read(n)
+            if not chunk:
+                break
+            sent += len(chunk)
+            yield chunk
+    if cut is not None and sent < length:
+        raise ConnectionAbortedError("emulator fault: connection dropped mid-body")

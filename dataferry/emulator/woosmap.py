@@ -349,6 +349,10 @@ class WoosmapEmulator(EmulatorApp):
         """A FastAPI-style 422 listing every problem."""
         return self.json({"detail": problems}, 422)
 
+    def unreadable_body(self, problem: str) -> Response:
+        """A body that is not Unicode text is FastAPI's JSON decode error (422), as a syntax error is."""
+        return self.invalid([_problem(["body", 0], f"JSON decode error: {problem}", "json_invalid")])
+
     def credentials(self) -> dict[str, str]:
         return {"private_key": self.private_key}
 
@@ -666,7 +670,7 @@ class WoosmapEmulator(EmulatorApp):
             where_text = body.get("where")
             if kind == "search" and "where" not in body:
                 problems.append(_missing(["body", "where"]))
-            elif where_text is not None:
+            elif "where" in body:  # a string, not nullable in the spec: an explicit null is refused
                 if not isinstance(where_text, str):
                     problems.append(_problem(["body", "where"], "Input should be a valid string", "string_type"))
                 else:
@@ -806,7 +810,10 @@ def _geometry(value: Any) -> Geometry:
             if kind == "point":
                 return "point", _pair(coords)
             if kind == "linestring":
-                return "line", [_pair(p) for p in coords]
+                line = [_pair(p) for p in coords]
+                if len(line) < 2:  # GeoJSON: a LineString has two positions or more
+                    raise ValueError
+                return "line", line
             if kind == "polygon":
                 rings = [[_pair(p) for p in ring] for ring in coords]
                 if not rings or any(len(r) < 4 for r in rings):
@@ -830,6 +837,8 @@ def _geometry(value: Any) -> Geometry:
                         raise ValueError
                     return "polygon", rings
                 points = [_wkt_pair(p) for p in m.group(2).split(",")]
+                if kind == "LINESTRING" and len(points) < 2:
+                    raise ValueError
                 return ("point", points[0]) if kind == "POINT" else ("line", points)
             except (ValueError, IndexError):
                 raise ValueError(f"invalid WKT {kind}") from None
@@ -840,6 +849,8 @@ def _geometry(value: Any) -> Geometry:
 def _pair(value: Any) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+        raise ValueError  # GeoJSON positions are numbers (float() would take False and "3.5")
     lng, lat = (float(v) for v in value)
     return lng, lat
 

@@ -506,3 +506,29 @@ def test_every_request_is_recorded(ready: tuple[Api, str]) -> None:
     last = api.emu.app.requests[-1]
     assert (last.method, last.path, last.query) == ("POST", f"{V3}/deliver/{sid}", "notify=https%3A%2F%2Fn.example.com")
     assert last.json() == deliver_body() and last.headers["Authorization"].startswith("Bearer ")
+
+
+# -- malformed bodies: a documented 4xx with a JSON body, never a 500, nothing stored ----------------
+MALFORMED_BODIES = (b"{", b"[]", b'"text"', b"42", b"null", b"\xff\xfe", b"[[null, null]]", b'[{"url": [null]}]',
+                    b'{"deliver": [null]}', b'[{"url": "https://shop.example.com/\\udb33"}]',
+                    b'{"deliver": {"type": "webhook", "endpoint": "https://h.example/\\udc00",'
+                    b' "filename": {"template": "t", "extension": "json"}}}')
+"""Bodies schemathesis-style fuzzing sends; the two lone surrogate escapes were stored, then
+made every answer that echoed them a 500 page."""
+
+
+def test_every_malformed_body_is_a_json_4xx_and_nothing_is_stored(api: Api) -> None:
+    sid = api.trigger()
+    before = {s["id"] for s in api.get(f"{V3}/snapshots", params={"dataset_id": DATASET}).json()}
+    collector = next(iter(api.emu.app.collectors))
+    collections = len(api.emu.app.collections)
+    wrong = []
+    for path, allowed in ((f"{V3}/trigger?dataset_id={DATASET}", {400}), (f"{V3}/deliver/{sid}", {400}),
+                          (f"/dca/trigger?collector={collector}", {400, 422})):
+        for body in MALFORMED_BODIES:
+            answer = api.post(path, data=body, headers={"Content-Type": "application/json"})
+            if answer.status_code not in allowed or not answer.headers["Content-Type"].startswith("application/json"):
+                wrong.append((path, body, answer.status_code, answer.text[:100]))
+    assert wrong == []
+    assert {s["id"] for s in api.get(f"{V3}/snapshots", params={"dataset_id": DATASET}).json()} == before
+    assert len(api.emu.app.collections) == collections

@@ -504,3 +504,35 @@ def test_dataferry_emulate_serves_woosmap_and_prints_the_private_key() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- malformed bodies: the FastAPI 422, never a 500 --------------------------------------------------
+def test_fuzzed_feature_queries_are_422s_not_500s(api: Recorder, imported: str) -> None:
+    empty_line = {"geometry": {"type": "LineString", "coordinates": []}}  # schemathesis: a 500 page
+    for kind in ("nearby", "intersects", "contains"):
+        for body in (empty_line, {"geometry": {"type": "LineString", "coordinates": [[3.87, 43.6]]}},
+                     {"geometry": "LINESTRING(3.87 43.6)"},
+                     {"geometry": {"type": "Point", "coordinates": [0, False]}},  # fuzzed: accepted as 0.0
+                     {"geometry": {"type": "Point", "coordinates": ["3.87", 43.6]}}):
+            r = api.call("POST", f"/datasets/{imported}/features/{kind}/", json=body)
+            assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "geometry"], (kind, r.text[:200])
+    for kind, body in (("search", {"where": None}), ("nearby", {"geometry": SQUARE, "where": None})):
+        r = api.call("POST", f"/datasets/{imported}/features/{kind}/", json=body)  # where is a string, not nullable
+        assert (r.status_code, r.json()["detail"][0]["loc"]) == (422, ["body", "where"]), (kind, r.text[:200])
+
+
+def test_every_malformed_body_is_a_422_and_nothing_is_stored(api: Recorder, imported: str) -> None:
+    listed = api.call("GET", "/datasets/?per_page=20").json()
+    paths = [("POST", "/datasets/"), ("PUT", f"/datasets/{imported}")] + \
+        [("POST", f"/datasets/{imported}/features/{q}/") for q in ("search", "nearby", "intersects", "contains",
+                                                                    "within")]
+    bodies = [b"{", b"[]", b'"text"', b"42", b"\xff\xfe", b'{"name": "\\udb33", "url": "https://e.com/x.json"}',
+              b'{"where": "name:\\udc00", "geometry": "43.6,3.87"}']
+    wrong = []
+    for method, path in paths:
+        for body in bodies:
+            r = api.call(method, path, data=body, headers={"Content-Type": "application/json"})
+            if r.status_code != 422 or not isinstance(r.json().get("detail"), list):
+                wrong.append((method, path, body, r.status_code, r.text[:100]))
+    assert wrong == []
+    assert api.call("GET", "/datasets/?per_page=20").json() == listed

@@ -45,7 +45,8 @@ def test_the_issue_example_runs_as_written(ing: Ingestion) -> None:
     assert run.wait(progress="off") is run and run.outcome is Outcome.SUCCESS
     assert run.events(status=["failed", "critical"]).to_pandas().empty
     created = ing.create_source(type="csv", name="products", input={"url": "https://feeds.example.com/p.csv"})
-    assert ing.source(created["sourceID"])["input"] == {"url": "https://feeds.example.com/p.csv"}
+    # the spec's default delimiter comes back, so that the input is a SourceCSV and not a SourceJSON too
+    assert ing.source(created["sourceID"])["input"] == {"url": "https://feeds.example.com/p.csv", "delimiter": ","}
 
 
 def test_authentications_of_every_type(ing: Ingestion) -> None:
@@ -75,10 +76,12 @@ def test_destinations(ing: Ingestion) -> None:
                                      input=DestinationIndexName(index_name="catalog", attributes_to_exclude=["cost"]))
     did = created["destinationID"]
     assert ing.destination(did)["input"] == {"indexName": "catalog", "attributesToExclude": ["cost"]}
-    ing.update_destination(did, input={"indexPrefix": "catalog_"}, name="catalogs")
-    assert ing.destination(did)["input"] == {"indexPrefix": "catalog_"}
+    ing.update_destination(did, input={"indexName": "catalog_v2", "recordType": "variant"}, name="catalogs")
+    assert ing.destination(did)["input"] == {"indexName": "catalog_v2", "recordType": "variant"}
     listed = ing.destinations(type="search", authentication_id=write_auth).to_pandas()
-    assert did in set(listed["destinationID"]) and "input.indexPrefix" in listed.columns
+    assert did in set(listed["destinationID"]) and "input.recordType" in listed.columns
+    with pytest.raises(BadRequest, match="indexPrefix"):  # today's DestinationInput has no indexPrefix variant
+        ing.update_destination(did, input={"indexPrefix": "catalog_"})
     assert ing.search_destinations(did).to_list()[0]["name"] == "catalogs"
     with pytest.raises(BadRequest, match="needs an 'algoliaInsights' authentication"):
         ing.create_destination(type="insights", name="events", input={"indexName": "e"}, authentication_id=write_auth)
@@ -91,15 +94,18 @@ def test_sources_validate_and_discover(ing: Ingestion) -> None:
                                                          mapping={"price": "float"}))["sourceID"]
     docker = ing.create_source(name="zendesk", input=SourceDocker(image_type="singer", registry="dockerhub",
                                                                 image="algolia/zendesk", configuration={}))["sourceID"]
-    ing.update_source(csv, input={"uniqueIDColumn": "sku"})
-    assert ing.source(csv)["input"]["uniqueIDColumn"] == "sku"
+    with pytest.raises(BadRequest, match="url"):  # SourceUpdateInput reuses SourceCSV, url required
+        ing.update_source(csv, input={"uniqueIDColumn": "sku"})
+    ing.update_source(csv, input={"url": "https://feeds.example.com/o.csv", "uniqueIDColumn": "sku"})
+    assert ing.source(csv)["input"]["uniqueIDColumn"] == "sku" and ing.source(csv)["input"]["delimiter"] == ";"
     assert set(ing.sources(type=["csv", "docker"]).to_pandas()["sourceID"]) >= {csv, docker}
     assert ing.sources(authentication_id="none", type="docker").to_list()[0]["sourceID"] == docker
     checked = ing.validate_source(name="try", input=SourceJSON(url="https://feeds.example.com/p.json"))
     assert checked["message"] == "validated" and len(checked["data"]) == 3
     broken = ing.validate_source(type="json", name="try", input={"url": "https://feeds.example.com/critical.json"})
     assert broken["events"][0]["status"] == "critical" and "404" in broken["message"]
-    assert ing.validate_source_update(csv, input={"delimiter": ","})["message"] == "validated"
+    assert ing.validate_source_update(csv, input={"url": "https://feeds.example.com/o2.csv", "delimiter": ","}
+                                      )["message"] == "validated"
     with pytest.raises(NotFound, match="no stream listing"):
         ing.source_streams(docker)
     discovered = ing.discover_source(docker)

@@ -9,9 +9,7 @@ page, an error object, NUL bytes, invalid UTF-8) is a :class:`DecodeError`
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +22,7 @@ import pyarrow.json as pajson
 from dataferry.content import ENCODING_ERRORS, SNIFF_BYTES, check_text, refuse_non_data, report_replaced
 from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
 from dataferry.parts import FORMATS, normalize_format
-from dataferry.reads import ArrowReads, has_text, open_bytes
+from dataferry.reads import CORRUPT_ERRORS, ArrowReads, has_text, open_bytes
 
 BLOCK_SIZE = 512 << 10
 """Bytes of text parsed per block (per record batch when streaming): small blocks keep memory
@@ -96,7 +94,7 @@ class DecodeOptions:
         return out
 
 
-_CORRUPT = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+_CORRUPT = CORRUPT_ERRORS
 
 
 def read_table(path: Path, fmt: str, options: DecodeOptions | None = None, *, label: str = "") -> pa.Table:

@@ -30,7 +30,10 @@ NOT_READY_WAIT = 900.0
 """Seconds a download keeps asking while the vendor answers 202 "not ready yet"."""
 
 EXPIRED_STATUSES = (401, 403, 404, 410)
-"""Statuses a dead signed link answers with; the link is refreshed once before giving up."""
+"""Statuses a dead signed link answers with; the link is refreshed before giving up."""
+
+LINK_REFRESHES = 3
+"""Fresh links asked for one part in a row when each one is refused as expired."""
 
 
 class _Stalled(Exception):
@@ -150,7 +153,7 @@ class Downloader:
         tmp = self.cache.partial(part)
         have = tmp.stat().st_size if tmp.exists() else 0
         drops = 0
-        refreshed = False
+        refusals = 0  # fresh links refused as expired, in a row
         not_ready_since: float | None = None
         attempt = 0
         started = self.clock.monotonic()
@@ -163,7 +166,6 @@ class Downloader:
                 )
             if self.refresh is not None and part.expired(self.clock.time()):
                 part = self._refresh(part, why="its link expired")
-                refreshed = True
             headers = {"Accept-Encoding": "identity"}
             if have:
                 headers["Range"] = f"bytes={have}-"
@@ -181,9 +183,9 @@ class Downloader:
                 )
             except (PermissionDenied, NotFound, ApiError) as exc:
                 status = getattr(exc, "status", None)
-                if self.refresh is not None and not refreshed and status in EXPIRED_STATUSES:
+                if self.refresh is not None and refusals < LINK_REFRESHES and status in EXPIRED_STATUSES:
+                    refusals += 1
                     part = self._refresh(part, why=f"its link answered HTTP {status}")
-                    refreshed = True
                     continue
                 if status in EXPIRED_STATUSES and part.expires_at is not None:
                     raise LinkExpired(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import gzip
 import threading
+import zlib
 import time
 import weakref
 from pathlib import Path
@@ -29,8 +30,13 @@ from dataferry.errors import DecodeError, NotData
 
 try:  # pragma: no cover - exercised when isal is installed (a dependency)
     from isal import igzip as _igzip
+    from isal.igzip_lib import IsalError
 except ImportError:  # pragma: no cover
     _igzip = None
+    IsalError = OSError  # type: ignore[assignment,misc]
+
+CORRUPT_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile, IsalError, OSError)
+"""What inflating a damaged or truncated gzip stream raises (zlib's and ISA-L's errors)."""
 
 HAVE_ISAL = _igzip is not None
 """Whether gzip parts are inflated with ISA-L (several times faster than zlib, GIL released)."""

@@ -467,8 +467,14 @@ class Collection(DataJob):
 
 
 def _small_json(response: requests.Response) -> dict[str, Any]:
+    """A short JSON answer (a 202 "building" note); a body cut off on the way is a TransportError."""
     try:
-        value = json.loads(response.content or b"null")
+        content = response.content
+    except _DROPPED:
+        raise TransportError("brightdata: the answer was cut off before its end", method="GET",
+                             url=DATASET_PATH) from None
+    try:
+        value = json.loads(content or b"null")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

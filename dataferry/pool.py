@@ -8,6 +8,7 @@ import contextvars
 import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,9 +64,13 @@ class Workers:
         self.stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if wait > 0 and threading.get_ident() not in self._idents:
+            deadline = time.monotonic() + wait
             running = [f for f in self._futures if not f.done()]
             if running:
                 concurrent.futures.wait(running, timeout=wait)
+            # the threads themselves end right after their last function returns
+            for thread in list(getattr(self._pool, "_threads", ())):
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> Workers:
         return self

@@ -9,6 +9,7 @@ into a clean stop that says how to re-attach.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def next_delay(previous: float | None, policy: PollPolicy, *, hint: float | None
         5.0
     """
     rng = rng or random
-    if hint is not None and hint > 0:
+    if hint is not None and math.isfinite(hint) and hint > 0:
         return float(max(policy.floor, hint))
     base = float(policy.initial if previous is None else min(policy.maximum, previous * policy.growth))
     jittered = base * (1 + rng.uniform(-policy.jitter, policy.jitter)) if policy.jitter else base

@@ -5,6 +5,7 @@ Nothing here sleeps or sends; :mod:`dataferry.http.session` composes these.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from email.utils import parsedate_to_datetime
@@ -100,9 +101,11 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None  # "inf", "nan": no figure
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

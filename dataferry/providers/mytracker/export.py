@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import math
+
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +74,8 @@ def parse_progress(value: Any) -> float | None:
         number = float(str(value).strip().rstrip("%"))
     except ValueError:
         return None
+    if not math.isfinite(number):
+        return None  # "nan%", "inf": no figure, rather than a made-up 100 %
     return max(0.0, min(1.0, number / 100.0))
 
 

@@ -117,6 +117,12 @@ def error_object_message(text: bytes) -> str | None:
     return json.dumps(value)[:200]
 
 
+def too_large(label: str, limit: int) -> DecodeError:
+    """The error for a part that inflates beyond ``max_part_bytes``."""
+    return DecodeError(f"{label}: inflates to more than {limit:,} bytes (max_part_bytes)",
+                       hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)")
+
+
 def check_text(batch: pa.RecordBatch, *, first_row: int, label: str, errors: str, strings: bool,
                keep_binary: frozenset[str] = frozenset()) -> tuple[pa.RecordBatch, int]:
     """Text columns of ``batch`` checked for valid UTF-8.

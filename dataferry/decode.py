@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from dataferry.content import ENCODING_ERRORS, SNIFF_BYTES, check_text, refuse_non_data, report_replaced
+from dataferry.content import ENCODING_ERRORS, SNIFF_BYTES, check_text, refuse_non_data, report_replaced, too_large
 from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
 from dataferry.parts import FORMATS, normalize_format
 from dataferry.reads import CORRUPT_ERRORS, ArrowReads, has_text, open_bytes
@@ -396,8 +396,7 @@ def _bounded_chunks(stream: IO[bytes], options: DecodeOptions, label: str) -> It
 
 def _within(total: int, options: DecodeOptions, label: str) -> None:
     if options.max_part_bytes is not None and total > options.max_part_bytes:
-        raise DecodeError(f"{label}: inflates to more than {options.max_part_bytes:,} bytes (max_part_bytes)",
-                          hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)")
+        raise too_large(label, options.max_part_bytes)
 
 
 def _text(data: bytes, options: DecodeOptions, label: str, where: int = 0) -> str:

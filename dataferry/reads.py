@@ -26,7 +26,8 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 
-from dataferry.errors import DecodeError, NotData
+from dataferry.content import too_large
+from dataferry.errors import NotData
 
 try:  # pragma: no cover - exercised when isal is installed (a dependency)
     from isal import igzip as _igzip
@@ -198,10 +199,7 @@ class ArrowReads:
                 hint="the file is damaged or not what the vendor announced; run the same call again to download it anew",
             )
         if self._limit is not None and self.bytes + got > self._limit:
-            raise DecodeError(
-                f"{self._label}: inflates to more than {self._limit:,} bytes (max_part_bytes)",
-                hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)",
-            )
+            raise too_large(self._label, self._limit)
 
 
 @atexit.register

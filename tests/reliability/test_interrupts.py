@@ -119,14 +119,17 @@ def test_ctrl_c_while_waiting_is_prompt_and_says_how_to_re_attach(start_emulator
     assert not caught.value.cancelled
 
 
-SCRIPT = textwrap.dedent("""
-    import sys, time
+SLOW_SNAPSHOT = textwrap.dedent("""
     from dataferry import brightdata, emulator
     emu = emulator.start("brightdata", start_after=0.05, ready_after=0.1)
     bd = brightdata.Client(**emu.client_kwargs())
     snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://e.com/1", "emulator_records": 3000}],
                       compress=False, batch_size=1000).wait(progress=False)
     emu.faults.add("trickle", path="/datasets/v3/snapshot/", times=None, rate=2000, after_bytes=10000)
+""")
+"""A ready snapshot whose parts then trickle in at 2 kB/s (a minute or more to download)."""
+
+SCRIPT = "import sys\n" + SLOW_SNAPSHOT + textwrap.dedent("""
     print("downloading", flush=True)
     snap.to_parquet(sys.argv[1], progress=False)
 """)
@@ -161,15 +164,7 @@ def test_interrupting_a_real_kernel_during_a_download_keeps_it_usable(tmp_path: 
     env["DATAFERRY_CACHE_DIR"] = str(tmp_path / "cache")
     km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
     try:
-        setup = textwrap.dedent("""
-            from dataferry import brightdata, emulator
-            emu = emulator.start("brightdata", start_after=0.05, ready_after=0.1)
-            bd = brightdata.Client(**emu.client_kwargs())
-            snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://e.com/1", "emulator_records": 3000}],
-                              compress=False, batch_size=1000).wait(progress=False)
-            emu.faults.add("trickle", path="/datasets/v3/snapshot/", times=None, rate=2000, after_bytes=10000)
-        """)
-        assert kc.execute_interactive(setup, timeout=60)["content"]["status"] == "ok"
+        assert kc.execute_interactive(SLOW_SNAPSHOT, timeout=60)["content"]["status"] == "ok"
         msg_id = kc.execute("df = snap.to_pandas(progress=False)")
         time.sleep(1.5)
         km.interrupt_kernel()

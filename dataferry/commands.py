@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from dataferry.job import DataJob, Job
+from dataferry.datajob import DataJob
+from dataferry.job import Job
 
 MakeClient = Callable[[argparse.Namespace], Any]
 GetJob = Callable[[Any, str], Job]

@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from dataferry.content import ENCODING_ERRORS, SNIFF_BYTES, check_text, refuse_non_data, report_replaced, too_large
-from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
+from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt, first_line
 from dataferry.parts import FORMATS, normalize_format
 from dataferry.reads import CORRUPT_ERRORS, ArrowReads, has_text, open_bytes
 
@@ -235,14 +235,14 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
                 continue
             n += 1
             if n == len(plans):
-                raise DecodeError(f"{label}: not valid {fmt}: {_first_line(exc)}") from exc
+                raise DecodeError(f"{label}: not valid {fmt}: {first_line(exc)}") from exc
             if not _line_structure(exc) and not plans[n].whole and n + 1 < len(plans):
                 n += 1  # a type problem: reading lines differently will not help, read it whole
         except json.JSONDecodeError as exc:
             raise DecodeError(f"{label}: not valid {fmt}: {exc}") from exc
         except _CORRUPT as exc:
             raise PartCorrupt(
-                f"{label}: the compressed data is truncated or damaged ({_first_line(exc)})",
+                f"{label}: the compressed data is truncated or damaged ({first_line(exc)})",
                 hint="the cached copy was discarded; run the same call again to download it anew",
             ) from exc
 
@@ -497,7 +497,7 @@ def _apply_types(table: pa.Table, options: DecodeOptions) -> pa.Table:
             try:
                 table = table.set_column(i, pa.field(name, t), table.column(i).cast(t))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise DecodeError(f"column {name!r} cannot be read as {t}: {_first_line(exc)}") from exc
+                raise DecodeError(f"column {name!r} cannot be read as {t}: {first_line(exc)}") from exc
     return table
 
 
@@ -508,7 +508,3 @@ def _select(table: pa.Table, options: DecodeOptions) -> pa.Table:
     for name in missing:
         table = table.append_column(name, pa.nulls(table.num_rows))
     return table.select(list(options.columns))
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

@@ -53,6 +53,20 @@ from typing import Any
 from dataferry.redact import mask_known
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message (its type's name when it has none), for a
+    one-line display.
+
+    Example:
+        >>> first_line(ValueError("bad value\\nmore detail"))
+        'bad value'
+        >>> first_line(KeyboardInterrupt())
+        'KeyboardInterrupt'
+    """
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:limit]
+
+
 class DataferryError(Exception):
     """Root of every error dataferry raises (except :class:`WaitInterrupted`).
 

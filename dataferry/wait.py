@@ -33,6 +33,7 @@ from dataferry.errors import (
     TransportError,
     WaitInterrupted,
     WaitTimeout,
+    first_line,
 )
 from dataferry.events import listening
 from dataferry.progress.reporter import Reporter, Stage
@@ -163,7 +164,7 @@ def wait_until_finished(
                     failures_in_row += 1
                     if failures_in_row >= policy.transport_errors:
                         raise
-                    reporter.notice(f"status check failed ({_first_line(exc)}); still waiting")
+                    reporter.notice(f"status check failed ({first_line(exc)}); still waiting")
                 if status is not None:
                     last = status
                     reporter.stage(
@@ -219,7 +220,3 @@ def _sleep(clock: Clock, seconds: float, reporter: Reporter) -> None:
         clock.sleep(step)
         seconds -= step
         reporter.update()
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:160]

@@ -168,7 +168,7 @@ def test_many_parts_in_order_whatever_the_workers(emu: Emulator, workers: int, t
 def test_parts_decoded_side_by_side_parse_on_one_thread_each(emu: Emulator, monkeypatch: pytest.MonkeyPatch,
                                                             cores: int, workers: int, expected: list[bool]) -> None:
     import dataferry.decode
-    import dataferry.job
+    import dataferry.pipeline
 
     flags: dict[str, bool] = {}
 
@@ -176,8 +176,8 @@ def test_parts_decoded_side_by_side_parse_on_one_thread_each(emu: Emulator, monk
         flags[kw["label"]] = kw["threads"]
         return dataferry.decode.stream_part(*args, **kw)
 
-    monkeypatch.setattr(dataferry.job, "stream_part", spy)
-    monkeypatch.setattr(dataferry.job, "usable_cpus", lambda: cores)
+    monkeypatch.setattr(dataferry.pipeline, "stream_part", spy)
+    monkeypatch.setattr(dataferry.pipeline, "usable_cpus", lambda: cores)
     snap = snapshot(emu, records=6000, batch_size=1000)
     table = snap.to_arrow(workers=workers, progress="off")
     assert table.column("product_id").to_pylist() == [r["product_id"] for r in emu.app.records(snap.id)]
@@ -203,10 +203,10 @@ def test_iter_batches_streams_every_row_once_across_a_restart(emu: Emulator, mon
     # drift rows 0-999 have 'discount' empty and 'sku' numeric; with small stream blocks the
     # first block settles those types and the stream restarts when rows 1000+ disagree
     import dataferry.decode
-    import dataferry.job
+    import dataferry.pipeline
 
     monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 8192)
-    monkeypatch.setattr(dataferry.job, "HANDOFF_BYTES", 1)  # every batch reaches the consumer at once
+    monkeypatch.setattr(dataferry.pipeline, "HANDOFF_BYTES", 1)  # every batch reaches the consumer at once
     seen: list[object] = []
 
     def spy(*args: Any, **kw: Any) -> Any:
@@ -214,7 +214,7 @@ def test_iter_batches_streams_every_row_once_across_a_restart(emu: Emulator, mon
             seen.append(item)
             yield item
 
-    monkeypatch.setattr(dataferry.job, "stream_part", spy)
+    monkeypatch.setattr(dataferry.pipeline, "stream_part", spy)
     snap = snapshot(emu, DRIFT, records=2000)
     batches = list(snap.iter_batches(progress="off"))
     assert dataferry.decode.RESTART in seen

@@ -10,15 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataferry.errors import InvalidArgument
-from dataferry.output import (
-    ParquetDatasetSink,
-    ParquetFileSink,
-    concat,
-    large_strings,
-    open_parquet_sink,
-    pandas_pieces,
-    to_pandas,
-)
+from dataferry.output import concat, large_strings, pandas_pieces, to_pandas
+from dataferry.parquet import ParquetDatasetSink, ParquetFileSink, open_parquet_sink
 
 
 def batch(ids: range, **cols: object) -> pa.Table:

@@ -84,26 +84,26 @@ def test_ctrl_c_during_a_download_stops_every_worker_at_once_and_the_next_run_re
 
 def test_ctrl_c_while_the_parquet_file_is_written_leaves_nothing(emu: Emulator, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataferry import output
+    from dataferry import parquet
 
     bd = brightdata.Client(poll=POLLS, **emu.client_kwargs())
     snap = bd.trigger(DATASET, INPUTS, batch_size=1000).wait()
-    real = output.ParquetFileSink.flush
+    real = parquet.ParquetFileSink.flush
     calls = {"n": 0}
 
-    def flush(self: output.ParquetFileSink) -> None:
+    def flush(self: parquet.ParquetFileSink) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # Ctrl-C between two row groups
         real(self)
 
-    monkeypatch.setattr(output.ParquetFileSink, "flush", flush)
+    monkeypatch.setattr(parquet.ParquetFileSink, "flush", flush)
     target = tmp_path / "data.parquet"
     with pytest.raises(KeyboardInterrupt):
         snap.to_parquet(target, row_group_size=500, progress=False)
     assert workers() == []
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(output.ParquetFileSink, "flush", real)
+    monkeypatch.setattr(parquet.ParquetFileSink, "flush", real)
     assert pq.read_table(snap.to_parquet(target, progress=False)).num_rows == len(emu.app.records(snap.id))
 
 

@@ -53,7 +53,7 @@ from dataferry.errors import (
     UnprocessableEntity,
 )
 from dataferry.http.retry import parse_retry_after, parse_try_again
-from dataferry.job import DataJob
+from dataferry.datajob import DataJob
 from dataferry.parts import Part
 from dataferry.status import JobState, JobStatus, state_from
 

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from dataferry.errors import ApiError, InvalidArgument
-from dataferry.job import DataJob
+from dataferry.datajob import DataJob
 from dataferry.parts import Part, normalize_format
 from dataferry.providers.brightdata.delivery import EXTENSIONS, Delivery, Target
 from dataferry.status import JobState, JobStatus, state_from

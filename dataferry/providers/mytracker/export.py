@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from dataferry.errors import DataferryError, JobFailed, LinkExpired
 from dataferry.events import notice
-from dataferry.job import DataJob
+from dataferry.datajob import DataJob
 from dataferry.parts import Part
 from dataferry.providers.mytracker.errors import ERROR_OCCURRED, USER_ERROR, ExportInterrupted, ExportRefused
 from dataferry.status import JobState, JobStatus, state_from

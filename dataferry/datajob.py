@@ -1,0 +1,235 @@
+"""A job whose result is data in parts: its parts as files, Arrow, pandas or Parquet.
+
+:class:`DataJob` adds to :class:`~dataferry.job.Job` what a user calls on the data; the work is
+done by the parts pipeline (:mod:`dataferry.pipeline`) into a sink (:mod:`dataferry.output`,
+:mod:`dataferry.parquet`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import pyarrow as pa
+
+from dataferry import pipeline
+from dataferry.cache import PartCache, safe_name
+from dataferry.constants import (
+    DOWNLOAD_WORKERS,
+    PARQUET_COMPRESSION,
+    PARQUET_ROW_GROUP_ROWS,
+    STREAM_DEPTH,
+    WAIT_TIMEOUT,
+)
+from dataferry.decode import DecodeOptions
+from dataferry.download import Downloader
+from dataferry.job import CLIENT_DEFAULT, Job
+from dataferry.output import BatchSink, Sink, TableSink, concat, pandas_pieces, to_pandas
+from dataferry.parquet import open_parquet_sink
+from dataferry.parts import Part
+from dataferry.progress import Reporter, Stage
+
+Out = TypeVar("Out")
+
+
+class DataJob(Job):
+    """A job whose result is data in parts: files, Arrow, pandas or Parquet.
+
+    Subclasses also implement :meth:`_list_parts`, and :meth:`_refresh_part` when links
+    expire (the default asks for the part list again).
+    """
+
+    links_expire: ClassVar[bool] = False
+
+    def _list_parts(self) -> list[Part]:
+        raise NotImplementedError
+
+    def _refresh_part(self, part: Part) -> Part:
+        fresh = {p.index: p for p in self._list_parts()}
+        return fresh.get(part.index, part)
+
+    # -- public ----------------------------------------------------------------------------
+    def parts(self, *, timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT) -> list[Part]:
+        """The parts of the result (waits for the job first if needed)."""
+        with self._operation(progress) as reporter:
+            self._wait(reporter, timeout, False)
+            parts = self._list_parts()
+            reporter.finish(Stage.DONE, parts_total=len(parts))
+        return parts
+
+    def download(self, directory: str | os.PathLike[str] | None = None, *, cache: bool = True,
+                 workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
+                 progress: Any = CLIENT_DEFAULT) -> list[Path]:
+        """Download every part as a file.
+
+        Args:
+            directory: where to put the files; ``None`` returns the cached files in place.
+            cache: reuse (and keep) verified parts in the cache directory.
+            workers: parts downloaded at the same time.
+            timeout: seconds to wait for the job first.
+            progress: see :meth:`wait`.
+
+        Returns:
+            The paths, in part order.
+        """
+        with self._operation(progress) as reporter:
+            parts = self._ready_parts(reporter, timeout)
+            store = self._cache(cache)
+            downloader = self._downloader(store, reporter)
+            paths = []
+            for fetched in downloader.fetch_all(parts, workers=workers):
+                reporter.add(parts=1)
+                if directory is None:
+                    paths.append(fetched.path)
+                    continue
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                dest = target / safe_name(fetched.part.filename)
+                tmp = dest.with_name(f".{dest.name}.tmp")
+                shutil.copyfile(fetched.path, tmp)
+                os.replace(tmp, dest)
+                paths.append(dest)
+            if directory is not None:
+                store.cleanup()
+            reporter.finish(Stage.DONE, output=str(directory or store.dir))
+        return paths
+
+    def iter_tables(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
+                    timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
+                    **decode: Any) -> Iterator[pa.Table]:
+        """One Arrow table per part, in part order, in memory bounded by the part size.
+
+        A later part may add columns or widen types (``to_arrow`` / ``to_parquet`` unify
+        them); the types already seen are kept for later parts where they fit.
+
+        Args:
+            cache: reuse (and keep) verified parts in the cache directory.
+            workers: parts downloaded and decoded at the same time.
+            timeout: seconds to wait for the job first.
+            progress: see :meth:`wait`.
+            **decode: :class:`~dataferry.decode.DecodeOptions` fields (``column_types``,
+                ``delimiter``, ``timestamp_parsers``, ``null_values``, ``columns``).
+        """
+        return self._tables(STREAM_DEPTH, cache=cache, workers=workers, timeout=timeout, progress=progress,
+                            **decode)
+
+    def iter_batches(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
+                     timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
+                     **decode: Any) -> Iterator[pa.RecordBatch]:
+        """Arrow record batches, part after part, in flat memory whatever the part size.
+
+        Every row comes exactly once, in order. Batches share a schema until a part turns out
+        to need a wider one (a column that was empty becomes text, integers become decimals):
+        from there on the batches carry the wider types. Takes the same arguments as
+        :meth:`iter_tables`.
+
+        Example::
+
+            for batch in snap.iter_batches():
+                handle(batch.to_pandas())
+        """
+        options = DecodeOptions(**decode)  # bad options fail before anything happens
+        with self._operation(progress) as reporter:
+            yield from self._through(BatchSink(), reporter, options, cache=cache, workers=workers, timeout=timeout)
+            reporter.finish(Stage.DONE)
+
+    def to_arrow(self, **kw: Any) -> pa.Table:
+        """Every part as one Arrow table with one unified schema.
+
+        Takes the same arguments as :meth:`iter_tables`.
+        """
+        # every part is kept, so nothing is gained by holding a part's decoding back until the
+        # previous one is consumed: all ``workers`` parts decode at full speed side by side
+        return concat(list(self._tables(None, **kw)))
+
+    def to_pandas(self, *, dtype_backend: str | None = None, **kw: Any) -> Any:
+        """Every part as one pandas DataFrame.
+
+        Args:
+            dtype_backend: ``None``, ``"numpy_nullable"`` or ``"pyarrow"`` (as in pandas).
+            **kw: see :meth:`iter_tables`.
+
+        Example::
+
+            df = snap.to_pandas()
+            df = snap.to_pandas(dtype_backend="pyarrow")
+        """
+        pieces = pandas_pieces(dtype_backend)  # a bad dtype_backend fails before any download
+        return to_pandas(concat(list(self._tables(None, finish=pieces, **kw))), dtype_backend, consume=True)
+
+    def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
+                   dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+                   cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
+                   progress: Any = CLIENT_DEFAULT, **decode: Any) -> Path:
+        """Write every part to Parquet, streamed in flat memory, atomically.
+
+        Args:
+            path: a ``.parquet`` file, or a directory (existing, or ending with ``/``, or with
+                ``partition_cols``) for a dataset of one file per part.
+            partition_cols: hive-partition the dataset by these columns.
+            dataset: force a dataset directory (``True``) or a single file (``False``).
+            compression: Parquet codec.
+            row_group_size: rows per row group.
+            cache, workers, timeout, progress, **decode: see :meth:`iter_tables`.
+
+        Returns:
+            The path written. Nothing exists under it until the output is complete.
+        """
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=dataset, compression=compression,
+                                     row_group_size=row_group_size)
+            with sink:
+                for _ in self._through(sink, reporter, options, cache=cache, workers=workers, timeout=timeout):
+                    pass  # the sink writes as it goes
+                reporter.stage(Stage.WRITING)
+            reporter.finish(Stage.DONE, output=str(sink.path))
+        return sink.path
+
+    # -- internals ----------------------------------------------------------------------
+    def _ready_parts(self, reporter: Reporter, timeout: float | None) -> list[Part]:
+        self._wait(reporter, timeout, False)
+        parts = self._list_parts()
+        reporter.stage(Stage.DOWNLOADING, parts_total=len(parts))
+        return parts
+
+    def _cache(self, persistent: bool) -> PartCache:
+        return PartCache(self.vendor, self.id, root=self.client.cache_dir, persistent=persistent)
+
+    def _downloader(self, store: PartCache, reporter: Reporter) -> Downloader:
+        return Downloader(
+            self.client.http,
+            store,
+            clock=self.client.clock,
+            job_id=self.id,
+            refresh=self._refresh_part if self.links_expire else None,
+            on_bytes=lambda n: reporter.add(bytes=n),
+        )
+
+    def _through(self, sink: Sink[Out], reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
+                 timeout: float | None, depth: int | None = STREAM_DEPTH,
+                 finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[Out]:
+        """Wait, then every part through the pipeline into ``sink``; yields what the sink hands
+        over (see :func:`dataferry.pipeline.run`)."""
+        parts = self._ready_parts(reporter, timeout)
+        store = self._cache(cache)
+        flow = pipeline.run(sink, parts, downloader=self._downloader(store, reporter), store=store, options=options,
+                            reporter=reporter, label=f"{self.vendor} {self.kind} {self.id}", workers=workers,
+                            depth=depth, finish=finish)
+        with contextlib.closing(flow):
+            for ready in flow:
+                yield from ready
+
+    def _tables(self, depth: int | None, *, finish: Callable[[pa.Table], pa.Table] | None = None, cache: bool = True,
+                workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
+                **decode: Any) -> Iterator[pa.Table]:
+        """One table per part, in part order (``depth`` and ``finish``: see :func:`dataferry.pipeline.run`)."""
+        options = DecodeOptions(**decode)
+        with self._operation(progress) as reporter:
+            yield from self._through(TableSink(), reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                     depth=depth, finish=finish)
+            reporter.finish(Stage.DONE)

@@ -67,6 +67,10 @@ end (they are told to stop; a blocked read is cut)."""
 PROGRESS_MIN_INTERVAL = 0.25
 """Minimum seconds between two redraws of a progress display."""
 
+PROGRESS_TICK = 1.0
+"""Seconds between two redraws of a live display when nothing else happens: the elapsed time
+keeps moving, and a figure held back by the throttle is shown at the latest this late."""
+
 LOG_PROGRESS_INTERVAL = 30.0
 """Minimum seconds between two progress log lines within one stage."""
 

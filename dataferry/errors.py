@@ -300,21 +300,50 @@ class WaitTimeout(JobError):
     """The wait deadline passed; the job itself is left running."""
 
 
-class WaitInterrupted(KeyboardInterrupt):
-    """Waiting was interrupted (Ctrl-C or "interrupt kernel").
+class Interrupted(KeyboardInterrupt):
+    """The user stopped an operation (Ctrl-C or "interrupt kernel").
 
-    The remote job keeps running unless ``cancel_on_interrupt=True`` was given; the message
-    says how to re-attach to it.
+    A ``KeyboardInterrupt``, so a script still stops as it would on Ctrl-C; ``except
+    Exception`` does not swallow it. Shown short: in a notebook, the message and the re-attach
+    code on a line of its own, without the frames through dataferry's internals.
 
     Attributes:
         job_id: the job's id.
         cancelled: whether the remote job was cancelled.
+        reattach: Python code that gets the job back (``""`` when it was cancelled).
     """
 
-    def __init__(self, message: str, *, job_id: str | None = None, cancelled: bool = False) -> None:
+    def __init__(self, message: str, *, job_id: str | None = None, cancelled: bool = False,
+                 reattach: str = "") -> None:
         self.job_id = job_id
         self.cancelled = cancelled
-        super().__init__(message)
+        self.reattach = "" if cancelled else reattach
+        self.message = message
+        text = f"{message}\n  re-attach: {self.reattach}" if self.reattach else message
+        super().__init__(text)
+
+    def short(self) -> Interrupted:
+        """A fresh copy, raised in place of this one so the traceback starts where it is raised
+        (the frames through dataferry's internals are left out)."""
+        return type(self)(self.message, job_id=self.job_id, cancelled=self.cancelled, reattach=self.reattach)
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the exception and the re-attach line."""
+        lines = str(self).splitlines()
+        return [f"{type(self).__name__}: {lines[0]}", *lines[1:]]
+
+
+class WaitInterrupted(Interrupted):
+    """Waiting was interrupted (Ctrl-C or "interrupt kernel").
+
+    The remote job keeps running unless ``cancel_on_interrupt=True`` was given; the message
+    says how to re-attach to it.
+    """
+
+
+class DownloadInterrupted(Interrupted):
+    """Reading a job's parts was interrupted; the job itself is done and its parts stay
+    available (verified parts are kept in the cache: reading again resumes)."""
 
 
 class DataError(DataferryError):

@@ -9,12 +9,21 @@ after a kernel restart. Waiting needs no Arrow: this module does not import pyar
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataferry.constants import WAIT_TIMEOUT
-from dataferry.errors import DataferryError, JobCancelled, JobFailed, WaitInterrupted, first_line
+from dataferry.errors import (
+    DataferryError,
+    DownloadInterrupted,
+    Interrupted,
+    JobCancelled,
+    JobFailed,
+    WaitTimeout,
+    first_line,
+)
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
@@ -50,6 +59,7 @@ class Job:
         self.client = client
         self.id = str(job_id)
         self.last_status: JobStatus | None = None
+        self._summary_cell: int | None = None  # the notebook cell that shows this job's last summary
         self._triggered_at = client.clock.monotonic() if triggered else None
 
     # -- vendor hooks -------------------------------------------------------------------
@@ -144,9 +154,20 @@ class Job:
             rows.append(("progress", f"{s.progress:.0%}"))
         if s and s.message:
             rows.append(("message", self._shown(s.message)))
-        rows.append(("re-attach", self.reattach))
+        if s is None or s.state is not JobState.CANCELLED:
+            rows.append(("re-attach", self.reattach))
         return card_html(vendor=self.vendor, kind=self.kind, job_id=self.id, state=state, tone=tone,
                          fraction=fraction, rows=rows)
+
+    def _ipython_display_(self) -> None:
+        """In a notebook, the status card; nothing when this cell already shows the job's summary
+        (``snap.wait()`` as a cell's last expression shows one card, not two)."""
+        cell = _cell()
+        if cell is not None and cell == self._summary_cell:
+            return
+        from IPython.display import display
+
+        display({"text/html": self._repr_html_(), "text/plain": repr(self)}, raw=True)
 
     def _shown(self, text: str) -> str:
         """``text`` on one line with the client's secrets masked (for reprs and displays)."""
@@ -173,6 +194,7 @@ class Job:
             self.status,
             vendor=self.vendor,
             job_id=self.id,
+            kind=self.kind,
             reporter=reporter,
             reattach=self.reattach,
             policy=self._policy(),
@@ -205,14 +227,26 @@ class Job:
                 if redactor is not None:
                     redactor.scrub(exc)  # an error (and its causes) leaves with every secret masked
                 raise
-        except WaitInterrupted as exc:
-            reporter.finish(Stage.CANCELLED if exc.cancelled else Stage.FAILED, message="interrupted: " + str(exc))
+        except Interrupted as exc:
+            stage = Stage.CANCELLED if exc.cancelled else Stage.STOPPED
+            reporter.finish(stage, message=exc.message, reattach=exc.reattach)
+            raise exc.short() from None
+        except KeyboardInterrupt:
+            # Ctrl-C while the parts were read: the job itself is there, say how to get it back
+            stopped = DownloadInterrupted(
+                f"stopped reading the parts of {self.vendor} {self.kind} {self.id}; the {self.kind} itself is "
+                f"{self.last_status.state.value if self.last_status else 'still there'}",
+                job_id=self.id, reattach=self.reattach)
+            reporter.finish(Stage.STOPPED, message=stopped.message, reattach=stopped.reattach)
+            raise stopped from None
+        except WaitTimeout as exc:
+            reporter.finish(Stage.STOPPED, message=exc.message, reattach=self.reattach)
             raise
         except JobCancelled as exc:
             reporter.finish(Stage.CANCELLED, message=exc.message)
             raise
         except GeneratorExit:
-            reporter.finish(Stage.CANCELLED, message="stopped: the caller stopped reading the tables")
+            reporter.finish(Stage.STOPPED, message="the caller stopped reading the tables")
             raise
         except JobFailed as exc:
             reporter.finish(Stage.FAILED, message=exc.vendor_message)
@@ -223,3 +257,12 @@ class Job:
         finally:
             if not reporter.closed:
                 reporter.finish(Stage.DONE)
+            if reporter.shown:
+                self._summary_cell = _cell()
+
+
+def _cell() -> int | None:
+    """The running notebook cell's execution count, or ``None`` outside IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    return getattr(shell, "execution_count", None) if shell is not None else None

@@ -73,6 +73,7 @@ def run(sink: Sink[Out], parts: Sequence[Part], *, downloader: Downloader, store
                 if ready:
                     yield ready
             sink.end_part()
+            reporter.add(parts=1)  # counted once its rows are in the sink
             ready = sink.take()
             if ready:
                 yield ready
@@ -128,9 +129,7 @@ def part_streams(parts: Sequence[Part], *, downloader: Downloader, store: PartCa
     try:
         with contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=depth,
                                                 pool=decoders)) as streams:
-            for part, stream in streams:
-                yield part, stream
-                reporter.add(parts=1)
+            yield from streams
     finally:
         downloader.stop()
         decoders.close(STOP_SECONDS)

@@ -143,14 +143,14 @@ def _forms(secret: str) -> tuple[str, ...]:
 
 
 def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
-    from dataferry.errors import DataferryError, ForeignError, WaitInterrupted
+    from dataferry.errors import DataferryError, ForeignError, Interrupted
 
     if id(exc) in seen:
         return
     seen.add(id(exc))
-    if isinstance(exc, (DataferryError, WaitInterrupted)):
+    if isinstance(exc, (DataferryError, Interrupted)):
         exc.args = tuple(redactor.text(a) if isinstance(a, str) else a for a in exc.args)
-        for name in ("message", "hint", "vendor_message", "url"):
+        for name in ("message", "hint", "vendor_message", "url", "reattach"):
             value = getattr(exc, name, None)
             if isinstance(value, str):
                 setattr(exc, name, redactor.text(value))
@@ -160,7 +160,7 @@ def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
         nxt = getattr(exc, link)
         if nxt is None:
             continue
-        if not isinstance(nxt, (DataferryError, WaitInterrupted, ForeignError)) and (
+        if not isinstance(nxt, (DataferryError, Interrupted, ForeignError)) and (
                 redactor.leaks(str(nxt)) or redactor.leaks(repr(nxt))):
             masked = ForeignError(f"{type(nxt).__name__}: {redactor.text(str(nxt))}", type_name=type(nxt).__name__)
             masked.__cause__ = nxt.__cause__

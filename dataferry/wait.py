@@ -107,6 +107,7 @@ def wait_until_finished(
     job_id: str,
     reporter: Reporter,
     reattach: str,
+    kind: str = "job",
     policy: PollPolicy = PollPolicy(),
     timeout: float | None = None,
     clock: Clock = SYSTEM_CLOCK,
@@ -120,7 +121,7 @@ def wait_until_finished(
 
     Args:
         poll: returns the job's current :class:`JobStatus` (one HTTP call).
-        vendor, job_id: for messages.
+        vendor, job_id, kind: for messages ("brightdata snapshot s_…").
         reporter: receives stage and progress events.
         reattach: the code a user runs to get the job back (shown on interrupt/timeout).
         policy: delays.
@@ -179,7 +180,7 @@ def wait_until_finished(
                         raise failure(status.message or status.raw or "failed", vendor=vendor, job_id=job_id, status=status)
                     if status.state is JobState.CANCELLED:
                         raise JobCancelled(
-                            f"{vendor} job {job_id} was cancelled" + (f": {status.message}" if status.message else ""),
+                            f"{vendor} {kind} {job_id} was cancelled" + (f": {status.message}" if status.message else ""),
                             vendor=vendor,
                             job_id=job_id,
                             status=status,
@@ -189,7 +190,7 @@ def wait_until_finished(
                 if deadline is not None:
                     if now >= deadline:
                         raise WaitTimeout(
-                            f"{vendor} job {job_id} still {last.describe() if last else 'not visible'} "
+                            f"{vendor} {kind} {job_id} still {last.describe() if last else 'not visible'} "
                             f"after {timeout:g} s; it was left running",
                             vendor=vendor,
                             job_id=job_id,
@@ -206,11 +207,12 @@ def wait_until_finished(
                 cancelled = True
             except (DataferryError, KeyboardInterrupt):
                 cancelled = False
-        what = "the remote job was cancelled" if cancelled else "the remote job keeps running"
+        what = f"the {kind} was cancelled" if cancelled else f"the {kind} keeps running"
         raise WaitInterrupted(
-            f"stopped waiting for {vendor} job {job_id}; {what}. Re-attach with: {reattach}",
+            f"stopped waiting for {vendor} {kind} {job_id}; {what}",
             job_id=job_id,
             cancelled=cancelled,
+            reattach=reattach,
         ) from None
 
 

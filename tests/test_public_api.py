@@ -8,7 +8,7 @@ import sys
 import dataferry
 
 PUBLIC = [
-    "ApiError", "DataError", "DataferryError", "InvalidArgument", "JobCancelled", "JobFailed", "TransportError",
+    "ApiError", "DataError", "DataferryError", "DownloadInterrupted", "Interrupted", "InvalidArgument", "JobCancelled", "JobFailed", "TransportError",
     "WaitInterrupted", "WaitTimeout", "__version__", "algolia", "brightdata", "emulator", "mytracker", "woosmap",
 ]
 

@@ -192,7 +192,8 @@ def make_renderer(progress: Any = None, *, keep_widget: bool | None = None, env:
     if mode == "off":
         return renderers.NullRenderer()
     if mode == "log":
-        return renderers.LogRenderer()
+        in_notebook = in_kernel() if kernel is None else kernel
+        return renderers.LogRenderer(sys.stdout if in_notebook else None)
     if mode == "tqdm":
         return renderers.TqdmRenderer()
     if mode == "html":

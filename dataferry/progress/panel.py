@@ -21,11 +21,17 @@ TONES = {
     "success": "#2e7d32",
     "danger": "#c62828",
     "warning": "#ef6c00",
+    "neutral": "#757575",
 }
-"""Colours of the four tones (the names are ipywidgets' ``bar_style`` values)."""
+"""Colours of the tones (``info``, ``success``, ``danger``, ``warning`` are ipywidgets'
+``bar_style`` values; ``neutral`` is a stopped wait: neither failed nor cancelled)."""
 
-TRACK_COLOUR = "#e0e0e0"
-"""Colour of the empty part of a bar."""
+TRACK_COLOUR = "var(--jp-border-color2,#e0e0e0)"
+"""Colour of the empty part of a bar and of the frame (the theme's border colour in JupyterLab)."""
+
+TEXT_MIX = "62%"
+"""How much of the tone's colour the state word keeps; the rest is the theme's text colour, so
+the word stays readable (WCAG AA) on light and dark backgrounds alike."""
 
 INDETERMINATE_COLOUR = "#90caf9"
 """Colour of a bar while the vendor gives no figure (the widget shows it full in this colour)."""
@@ -48,7 +54,27 @@ def tone_of(stage: Stage) -> str:
         >>> tone_of(Stage.FAILED)
         'danger'
     """
-    return {Stage.DONE: "success", Stage.FAILED: "danger", Stage.CANCELLED: "warning"}.get(stage, "info")
+    return {Stage.DONE: "success", Stage.FAILED: "danger", Stage.CANCELLED: "warning",
+            Stage.STOPPED: "neutral"}.get(stage, "info")
+
+
+def state_style(tone: str) -> str:
+    """The inline style of the state word: the tone's colour mixed with the theme's text colour
+    (plain tone colour where ``color-mix`` is not understood).
+
+    Example:
+        >>> state_style("success").startswith("color:#2e7d32;")
+        True
+    """
+    colour = TONES[tone]
+    return (f"color:{colour};color:color-mix(in srgb,{colour} {TEXT_MIX},var(--jp-ui-font-color1,#000));"
+            "font-weight:600")
+
+
+def reattach_html(code: str) -> str:
+    """The re-attach line: the code that gets the job back, on a line of its own."""
+    return (f"<div class='dataferry-reattach' style='margin-top:2px'>re-attach: "
+            f"<code style='user-select:all'>{escape(code)}</code></div>")
 
 
 def escape(value: object) -> str:
@@ -105,14 +131,15 @@ def panel_html(state: ProgressState, *, final: bool) -> str:
     css = "dataferry-panel " + ("dataferry-summary" if final else "dataferry-live")
     title = html_title(state.vendor, state.kind, state.job_id, state.title)
     head = (
-        f"<div>{title} <span class='dataferry-state' style='color:{colour};font-weight:600'>"
+        f"<div>{title} <span class='dataferry-state' style='{state_style(tone)}'>"
         f"{_e(state.stage.value)}</span></div>"
     )
     detail = f"<div class='dataferry-detail' style='opacity:.85'>{_e(detail_line(state))}</div>"
+    again = reattach_html(state.reattach) if final and state.reattach and state.stage is Stage.STOPPED else ""
     return (
         f"<div class='{css}' data-state='{_e(state.stage.value)}' data-vendor='{_e(state.vendor)}' "
-        f"data-job='{_e(state.job_id)}' style='{_box_style(colour)}'>"
-        f"{head}{bar_html(fraction, tone, bar_label(state))}{detail}</div>"
+        f"data-job='{_e(state.job_id)}' style='{box_style(colour)}'>"
+        f"{head}{bar_html(fraction, tone, bar_label(state))}{detail}{again}</div>"
     )
 
 
@@ -123,7 +150,10 @@ def panel_text(state: ProgressState) -> str:
         >>> panel_text(ProgressState(vendor="brightdata", kind="snapshot", job_id="s_1", stage=Stage.DONE))
         'brightdata snapshot s_1: done · 0s'
     """
-    return f"{header(state)}: {state.stage.value} · {detail_line(state)}"
+    text = f"{header(state)}: {state.stage.value} · {detail_line(state)}"
+    if state.reattach and state.stage is Stage.STOPPED:
+        text += f"\n  re-attach: {state.reattach}"
+    return text
 
 
 def panel_bundle(state: ProgressState, *, final: bool) -> dict[str, str]:
@@ -158,7 +188,7 @@ def card_html(*, vendor: str, kind: str, job_id: str, state: str, tone: str, fra
     colour = TONES[tone]
     head = (
         f"<div>{html_title(vendor, kind, job_id)} <span class='dataferry-state' "
-        f"style='color:{colour};font-weight:600'>{_e(state)}</span></div>"
+        f"style='{state_style(tone)}'>{_e(state)}</span></div>"
     )
     bar = bar_html(fraction, tone, f"{fraction:.0%}") if fraction is not None else ""
     cells = "".join(
@@ -168,11 +198,12 @@ def card_html(*, vendor: str, kind: str, job_id: str, state: str, tone: str, fra
     )
     return (
         f"<div class='dataferry-job' data-state='{_e(state)}' data-vendor='{_e(vendor)}' data-job='{_e(job_id)}' "
-        f"style='{_box_style(colour)}'>{head}{bar}<table style='margin-top:4px;border-collapse:collapse'>{cells}</table></div>"
+        f"style='{box_style(colour)}'>{head}{bar}<table style='margin-top:4px;border-collapse:collapse'>{cells}</table></div>"
     )
 
 
-def _box_style(colour: str) -> str:
+def box_style(colour: str) -> str:
+    """The frame every panel and card shares (the live widget copies it)."""
     return (
         f"font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.4;"
         f"border:1px solid {TRACK_COLOUR};border-left:4px solid {colour};border-radius:4px;"

@@ -30,7 +30,8 @@ class LogRenderer:
     """One plain line per stage change, and at most one every 30 s within a stage; no ``\\r``.
 
     Args:
-        stream: where lines go (standard error by default).
+        stream: where lines go (standard error by default; standard output in a notebook,
+            where standard error is painted as an error).
         interval: seconds between two lines within one stage.
     """
 
@@ -77,11 +78,23 @@ class TqdmRenderer:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=header(state), file=self.file, leave=True, dynamic_ncols=True)
+            self._bar = tqdm(total=total, desc=self._line(state), file=self.file, leave=True, dynamic_ncols=True,
+                             bar_format=self._format(mode, total))
             self._mode = mode
         elif total is not None and self._bar.total != total:
             self._bar.total = total
+            self._bar.bar_format = self._format(mode, total)
         return self._bar
+
+    @staticmethod
+    def _format(mode: str, total: int | None) -> str:
+        """tqdm's line: the stage and the elapsed time while there is no figure (no empty
+        ``0it [00:00, ?it/s]`` counter), a bar once there is one."""
+        if total is None:
+            return "{desc}"
+        if mode == "parts":
+            return "{desc} |{bar}| {n_fmt}/{total_fmt} parts"
+        return "{desc} |{bar}| {percentage:3.0f}%"
 
     @staticmethod
     def _mode_of(state: ProgressState) -> tuple[str, int | None]:
@@ -95,14 +108,18 @@ class TqdmRenderer:
             bar.n = state.parts_done
         elif state.fraction is not None:
             bar.n = int(round(state.fraction * 100))
-        bar.set_postfix_str(detail_line(state), refresh=False)
+        bar.set_description_str(self._line(state), refresh=False)
         bar.refresh()
+
+    @staticmethod
+    def _line(state: ProgressState) -> str:
+        return f"{header(state)}: {state.stage.value} · {detail_line(state)}"
 
     def close(self, state: ProgressState) -> None:
         bar = self._ensure(state)
         if state.stage is Stage.DONE and bar.total is not None:
             bar.n = bar.total
-        bar.set_postfix_str(detail_line(state), refresh=False)
+        bar.set_description_str(self._line(state), refresh=False)
         bar.refresh()
         bar.close()
         self._bar = None

@@ -11,16 +11,17 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
-from dataferry.constants import PROGRESS_MIN_INTERVAL, QUIET_SECONDS
+from dataferry.constants import PROGRESS_MIN_INTERVAL, PROGRESS_TICK, QUIET_SECONDS
 
 log = logging.getLogger("dataferry")
 
-REDACTED_FIELDS = ("title", "status", "message", "output")
+REDACTED_FIELDS = ("title", "status", "message", "output", "reattach")
 """Text fields of :class:`ProgressState` passed through the reporter's ``redact`` before any
 renderer sees them."""
 
@@ -36,10 +37,12 @@ class Stage(str, enum.Enum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    STOPPED = "stopped"
+    """The user stopped waiting or reading (Ctrl-C, a timeout): the remote job goes on."""
 
     @property
     def final(self) -> bool:
-        return self in (Stage.DONE, Stage.FAILED, Stage.CANCELLED)
+        return self in (Stage.DONE, Stage.FAILED, Stage.CANCELLED, Stage.STOPPED)
 
 
 @dataclass
@@ -56,6 +59,8 @@ class ProgressState:
         parts_total, parts_done, bytes_done, bytes_total, rows: transfer figures.
         started, now: monotonic seconds, for the elapsed time.
         output: where the result went (a file path), once known.
+        reattach: the code that gets the job back, shown when the operation stopped with the
+            job still there.
     """
 
     vendor: str = ""
@@ -74,6 +79,7 @@ class ProgressState:
     started: float = 0.0
     now: float = 0.0
     output: str = ""
+    reattach: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -104,6 +110,9 @@ class Reporter:
             that ends sooner leaves no trace.
         redact: applied to every text a renderer may show (title, status, message, output),
             e.g. the vendor client's ``Redactor.text``, so that no secret reaches a display.
+        tick: once drawn, the display is redrawn at least this often (seconds, from a daemon
+            thread) until the operation ends, so the clock ticks and no figure stays held back
+            by the throttle; ``None`` redraws only on events.
 
     A renderer that raises is replaced by one that draws nothing (a warning is logged): a
     broken display never stops a download.
@@ -128,6 +137,7 @@ class Reporter:
         quiet_seconds: float = QUIET_SECONDS,
         kind: str = "",
         redact: Callable[[str], str] | None = None,
+        tick: float | None = PROGRESS_TICK,
     ) -> None:
         self.renderer = renderer
         self.clock = clock
@@ -141,6 +151,9 @@ class Reporter:
         self._last_draw: float | None = None
         self._drawn = False
         self._closed = False
+        self.tick = tick
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # -- events --------------------------------------------------------------------------
     def stage(self, stage: Stage, message: str | None = None, **fields: object) -> None:
@@ -173,6 +186,7 @@ class Reporter:
             if self._closed:
                 return
             self._closed = True
+            self._stop.set()
             self._set(stage=stage, **({"message": message} if message is not None else {}), **fields)
             if self._drawn or self.state.elapsed >= self.quiet_seconds:
                 self._drawn = True
@@ -182,6 +196,12 @@ class Reporter:
     def closed(self) -> bool:
         """Whether :meth:`finish` was called."""
         return self._closed
+
+    @property
+    def shown(self) -> bool:
+        """Whether anything was drawn (an operation that ended within the quiet period shows
+        nothing)."""
+        return self._drawn
 
     # -- internals ----------------------------------------------------------------------
     def _set(self, **fields: object) -> None:
@@ -210,6 +230,27 @@ class Reporter:
         self._last_draw = now
         self._drawn = True
         self._call("draw")
+        if self.tick is not None and self._ticker is None:
+            # the thread holds the reporter weakly: one dropped without finish() ends it too
+            self._ticker = threading.Thread(target=_tick, args=(weakref.ref(self), self._stop, self.tick),
+                                            name="dataferry-progress", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self.state.now = self.clock.monotonic()
+                self._draw(force=True)
+
+
+def _tick(ref: weakref.ref[Reporter], stop: threading.Event, seconds: float) -> None:
+    """Redraw the reporter every ``seconds`` until it finishes or is dropped."""
+    while not stop.wait(seconds):
+        reporter = ref()
+        if reporter is None:
+            return
+        reporter._tick()
+        del reporter
 
 
 class _Silent:

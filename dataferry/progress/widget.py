@@ -4,9 +4,9 @@ The panel is made of ipywidgets' core controls only (``HTML``, ``FloatProgress``
 ``HBox``, ``VBox``), so it needs no extension beyond ipywidgets itself:
 
 * a header: vendor, kind, job id and the stage in colour;
-* a bar: the vendor's own percentage while the job runs (striped pale-blue and full while the
-  vendor gives no figure), then parts done out of parts while downloading; ``info`` while
-  running, ``success`` / ``danger`` / ``warning`` at the end;
+* a bar: the vendor's own percentage while the job runs (pale-blue stripes, not a level,
+  while the vendor gives no figure), then parts done out of parts while downloading; ``info``
+  while running, ``success`` / ``danger`` / ``warning`` / grey (stopped) at the end;
 * a detail line: vendor status, parts, bytes, rows, elapsed time and the last message.
 
 When the operation ends, the widget shows its final state and is then replaced, through its
@@ -22,7 +22,17 @@ from typing import Any
 
 from dataferry.progress.formatting import bar_fraction, bar_label, detail_line
 from dataferry.progress.html import Display, ipython_display
-from dataferry.progress.panel import INDETERMINATE_COLOUR, TONES, html_title, panel_bundle, panel_text, tone_of
+from dataferry.progress.panel import (
+    PANEL_MAX_WIDTH,
+    TONES,
+    TRACK_COLOUR,
+    bar_html,
+    html_title,
+    panel_bundle,
+    panel_text,
+    state_style,
+    tone_of,
+)
 from dataferry.progress.panel import escape as _e
 from dataferry.progress.reporter import ProgressState
 
@@ -61,6 +71,7 @@ class WidgetRenderer:
         self._label: Any = None
         self._detail: Any = None
         self._row: Any = None
+        self._stripes: Any = None
 
     # -- Renderer --------------------------------------------------------------------------
     def draw(self, state: ProgressState) -> None:
@@ -80,7 +91,7 @@ class WidgetRenderer:
             self._handle.update(self._widget_bundle(state), raw=True)
         else:
             self._handle.update(panel_bundle(state, final=True), raw=True)
-            for widget in (self._header, self._bar, self._label, self._detail, self._row, self._box):
+            for widget in (self._header, self._bar, self._stripes, self._label, self._detail, self._row, self._box):
                 for model in (getattr(widget, "style", None), getattr(widget, "layout", None), widget):
                     if model is not None:
                         model.close()  # release the kernel side; the summary replaced the view
@@ -90,12 +101,13 @@ class WidgetRenderer:
     # -- internals ---------------------------------------------------------------------------
     @property
     def widgets(self) -> dict[str, Any]:
-        """The live controls by role (``box``, ``header``, ``bar``, ``label``, ``detail``); empty
+        """The live controls by role (``box``, ``header``, ``row``, ``bar``, ``stripes``, ``label``,
+        ``detail``); empty
         before the first draw and after the swap."""
         if self._box is None:
             return {}
-        return {"box": self._box, "header": self._header, "bar": self._bar, "label": self._label,
-                "detail": self._detail}
+        return {"box": self._box, "header": self._header, "bar": self._bar, "stripes": self._stripes,
+                "row": self._row, "label": self._label, "detail": self._detail}
 
     def _build(self, state: ProgressState) -> None:
         import ipywidgets as w
@@ -104,13 +116,19 @@ class WidgetRenderer:
         self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, bar_style="info",
                                     layout=w.Layout(flex="1 1 auto", width="auto"))
         self._bar.add_class(BAR_CLASS)
+        # no figure yet: stripes, never a full bar that would read as 100 %
+        self._stripes = w.HTML(bar_html(None, "info"), layout=w.Layout(flex="1 1 auto", width="auto"))
         self._label = w.Label(layout=w.Layout(min_width="6em"))
         self._detail = w.HTML()
-        self._row = w.HBox([self._bar, self._label], layout=w.Layout(align_items="center"))
+        self._row = w.HBox([self._stripes, self._label], layout=w.Layout(align_items="center"))
+        # the same frame as the static summary that replaces it, so nothing jumps at the swap
         self._box = w.VBox([self._header, self._row, self._detail],
-                           layout=w.Layout(border_left=f"4px solid {TONES['info']}", padding="2px 10px",
-                                           max_width="760px"))
+                           layout=w.Layout(border_top=f"1px solid {TRACK_COLOUR}", border_right=f"1px solid {TRACK_COLOUR}",
+                                           border_bottom=f"1px solid {TRACK_COLOUR}",
+                                           border_left=f"4px solid {TONES['info']}", padding="2px 10px",
+                                           max_width=PANEL_MAX_WIDTH))
         self._box.add_class(PANEL_CLASS)
+        self._box.add_class("dataferry-live")
         self._show(self._widget_bundle(state))
 
     def _apply(self, state: ProgressState) -> None:
@@ -121,18 +139,25 @@ class WidgetRenderer:
             fraction = 1.0
         self._header.value = (
             f"{html_title(state.vendor, state.kind, state.job_id, state.title)} "
-            f"<span style='color:{colour};font-weight:600'>{_e(state.stage.value)}</span>"
+            f"<span class='dataferry-state' style='{state_style(tone)}'>{_e(state.stage.value)}</span>"
         )
-        with self._bar.hold_sync():
-            if fraction is None:  # indeterminate: a full, pale bar
-                self._bar.style.bar_color = INDETERMINATE_COLOUR
-                self._bar.value = self._bar.max
-            else:
-                self._bar.style.bar_color = None
+        shown = self._stripes if fraction is None else self._bar
+        if self._row.children[0] is not shown:
+            self._row.children = (shown, self._label)
+        if fraction is not None:
+            with self._bar.hold_sync():
                 self._bar.value = fraction * self._bar.max
-            self._bar.bar_style = tone
+                if tone in ("info", "success", "danger", "warning"):
+                    self._bar.style.bar_color = None
+                    self._bar.bar_style = tone
+                else:  # a stopped wait: grey, neither failed nor cancelled
+                    self._bar.bar_style = ""
+                    self._bar.style.bar_color = colour
         self._label.value = bar_label(state)
-        self._detail.value = f"<span style='opacity:.85'>{_e(detail_line(state))}</span>"
+        self._detail.value = f"<span class='dataferry-detail' style='opacity:.85'>{_e(detail_line(state))}</span>"
+        for old in [c for c in self._box._dom_classes if c.startswith("dataferry-stage-")]:
+            self._box.remove_class(old)
+        self._box.add_class(f"dataferry-stage-{state.stage.value}")  # the stage, readable from the page
         self._box.layout.border_left = f"4px solid {colour}"
 
     def _widget_bundle(self, state: ProgressState) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from dataferry.progress import ProgressState, Reporter, Stage
 from dataferry.progress.html import HtmlRenderer
-from dataferry.progress.panel import INDETERMINATE_COLOUR
+from dataferry.progress.panel import INDETERMINATE
 from dataferry.progress.widget import BAR_CLASS, PANEL_CLASS, WIDGET_MIME, WidgetRenderer
 
 
@@ -54,12 +54,15 @@ def test_widget_panel_follows_the_stages_and_is_swapped_for_the_summary() -> Non
     assert first["text/plain"].startswith("brightdata snapshot s_1: submitted")
     assert PANEL_CLASS in w["box"]._dom_classes and BAR_CLASS in w["bar"]._dom_classes
 
-    # no figure from the vendor: a full, pale bar
+    # no figure from the vendor: stripes in place of the bar, never a full bar that reads as 100 %
     r.draw(state(stage=Stage.QUEUED, status="starting"))
-    assert w["bar"].value == w["bar"].max and w["bar"].style.bar_color == INDETERMINATE_COLOUR
-    assert w["bar"].bar_style == "info" and "queued" in w["header"].value and "starting" in w["detail"].value
+    row = w["row"]
+    assert row.children[0] is w["stripes"] and w["bar"] not in row.children
+    assert INDETERMINATE in w["stripes"].value and "width:100%" in w["stripes"].value
+    assert "queued" in w["header"].value and "starting" in w["detail"].value
 
     r.draw(state(stage=Stage.RUNNING, status="In progress", fraction=0.64))
+    assert row.children[0] is w["bar"] and w["stripes"] not in row.children
     assert w["bar"].value == pytest.approx(0.64) and w["bar"].style.bar_color is None
     assert w["label"].value == "64%"
 

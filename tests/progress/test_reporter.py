@@ -126,3 +126,29 @@ def test_a_failing_display_is_switched_off_and_the_work_goes_on(clock: FakeClock
     assert Broken.calls == 1
     assert r.state.bytes_done == 5 and r.state.stage is Stage.DONE
     assert "frontend went away" in caplog.text
+
+
+def test_a_drawn_display_keeps_ticking_until_the_end() -> None:
+    """Nothing happens for a while (a part answers late): the clock still moves on screen, and a
+    figure the throttle held back is shown within one tick."""
+    drawn: list[ProgressState] = []
+
+    class Recorder:
+        def draw(self, state: ProgressState) -> None:
+            drawn.append(state)
+
+        def close(self, state: ProgressState) -> None:
+            drawn.append(state)
+
+    r = Reporter(Recorder(), vendor="brightdata", job_id="s_1", quiet_seconds=0, min_interval=10, tick=0.1)
+    r.stage(Stage.DOWNLOADING, parts_total=4)
+    r.add(bytes=1000)  # held back by the throttle (min_interval=10)
+    time.sleep(0.6)
+    r.finish(Stage.DONE)
+    ticks = drawn[1:-1]
+    assert len(ticks) >= 3 and ticks[0].bytes_done == 1000
+    assert ticks[-1].now > ticks[0].now  # the elapsed time moved
+    count = len(drawn)
+    time.sleep(0.3)
+    assert len(drawn) == count  # no tick after the end
+    assert r._ticker is not None and not r._ticker.is_alive()

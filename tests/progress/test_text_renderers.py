@@ -49,3 +49,17 @@ def test_off_draws_nothing(clock: FakeClock, capsys) -> None:  # type: ignore[no
     r.finish(Stage.DONE)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_tqdm_shows_the_stage_and_the_clock_until_there_is_a_figure() -> None:
+    out = io.StringIO()
+    r = TqdmRenderer(file=out)
+    base = dict(vendor="brightdata", kind="snapshot", job_id="s_1", started=0.0)
+    r.draw(ProgressState(stage=Stage.RUNNING, status="running", now=2.0, **base))  # type: ignore[arg-type]
+    first = out.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert first == "brightdata snapshot s_1: running · 2s", first  # no empty "0it [00:00, ?it/s]" counter
+    r.draw(ProgressState(stage=Stage.DOWNLOADING, parts_total=4, parts_done=1, now=5.0, **base))  # type: ignore[arg-type]
+    line = out.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert line.startswith("brightdata snapshot s_1: downloading · parts 1/4 · 5s |") and line.endswith("| 1/4 parts"), line
+    r.close(ProgressState(stage=Stage.STOPPED, parts_total=4, parts_done=1, now=6.0, **base))  # type: ignore[arg-type]
+    assert "stopped" in out.getvalue().replace("\r", "\n").strip().splitlines()[-1]

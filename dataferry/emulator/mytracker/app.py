@@ -46,12 +46,12 @@ class MyTrackerEmulator(ExportHandlers, AuthHandlers):
                  steps: int = 4, cancellable_below: float = 0.5, rows_per_day: int = 240, rows_per_file: int = 5000,
                  max_rows: int = 1_000_000, link_ttl: float = 3600.0, storage_url: str | None = None,
                  quotas: dict[str, int] | None = None, seed: int = 11, first_id: int = 1, **kw: Any) -> None:
-        super().__init__(first_id=first_id, **kw)
         unknown = set(quotas or {}) - set(DEFAULT_QUOTAS)
         if unknown:
             raise ValueError(f"unknown quota {', '.join(sorted(unknown))}; choose from {', '.join(DEFAULT_QUOTAS)}")
         if rows_per_file < 1 or rows_per_day < 0 or steps < 0 or step_seconds < 0:
             raise ValueError("rows_per_file must be ≥ 1; rows_per_day, steps and step_seconds ≥ 0")
+        super().__init__(first_id=first_id, **kw)  # after the checks: a refused setting makes no directory
         self.api_user_id = str(api_user_id)
         self.secret_key = secret_key
         self.step_seconds = float(step_seconds)

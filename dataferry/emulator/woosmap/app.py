@@ -58,9 +58,9 @@ class WoosmapEmulator(DatasetHandlers, FeatureHandlers):
                  no_quota_key: str = NO_QUOTA_KEY, public_key: str = PUBLIC_KEY, queue_seconds: float = 1.0,
                  fetch_seconds: float = 3.0, import_seconds: float = 5.0, features: int | None = None,
                  existing_datasets: int = 3, rate_scale: float = 1.0, **kw: Any) -> None:
-        super().__init__(**kw)
         if rate_scale <= 0:
             raise ValueError(f"rate_scale must be > 0, got {rate_scale}")
+        super().__init__(**kw)  # after the check: a refused setting makes no directory
         self.private_key = private_key
         self.read_only_key = read_only_key
         self.no_quota_key = no_quota_key

@@ -3,8 +3,8 @@ the JSON body, paging and format, URLs, UUIDs and the dataset create body. Each 
 list of problems (empty when the request is fine), so an answer can list them all.
 
 Example:
-    >>> uuid_problems("not-a-uuid", "dataset_id")[0]["type"]
-    'uuid_parsing'
+    >>> len(uuid_problems("not-a-uuid", "dataset_id")), len(uuid_problems(str(uuid.uuid4()), "dataset_id"))
+    (1, 0)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ FORMATS = ("geojson", "wkb")
 """Geometry formats of the feature endpoints."""
 
 Problems = list[dict[str, Any]]
-"""FastAPI's validation problems: ``[{"loc": [...], "msg": ..., "type": ...}]``."""
+"""FastAPI's validation problems, each ``{"loc": …, "msg": …, "type": …}``."""
 
 
 def problem(loc: list[Any], msg: str, kind: str) -> dict[str, Any]:

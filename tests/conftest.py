@@ -1,16 +1,62 @@
-"""Shared fixtures: a fake clock, a throwaway cache, quiet progress, and running emulators."""
+"""Shared fixtures: a fake clock, a throwaway cache, quiet progress, running emulators, and the
+check that the suite leaves no emulator data directory behind."""
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dataferry import emulator as emulator_mod
 from dataferry.clock import FakeClock
+from dataferry.emulator.app import EmulatorApp
 from dataferry.wait import PollPolicy
+
+EMULATOR_DIR_PREFIX = "dataferry-emulator-"
+"""How the temporary data directory an emulator makes for itself is named."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _emulators_leave_no_data_dir() -> Iterator[None]:
+    """No temporary data directory an emulator made during the run is left after it.
+
+    In this process, ``Emulator.stop()`` must remove its app's at once (checked at every stop,
+    not later by the garbage collector), and every other app's must be gone by the end.
+    Subprocesses (``dataferry emulate``, scripts, notebook kernels) get a temporary directory of
+    this run's own (``TMPDIR``), which must hold no emulator directory at the end.
+    """
+    made: list[Path] = []
+    kept_by_stop: list[str] = []
+    real_init, real_stop = EmulatorApp.__init__, emulator_mod.Emulator.stop
+
+    def init(self: EmulatorApp, *args: Any, **kw: Any) -> None:
+        real_init(self, *args, **kw)
+        if self.data_dir.name.startswith(EMULATOR_DIR_PREFIX):  # by its name: a data_dir= given stays
+            made.append(self.data_dir)
+
+    def stop(self: emulator_mod.Emulator) -> None:
+        real_stop(self)
+        if self.app.data_dir.name.startswith(EMULATOR_DIR_PREFIX) and self.app.data_dir.exists():
+            kept_by_stop.append(f"{self.vendor}: {self.app.data_dir}")
+
+    tempfile.gettempdir()  # this process keeps the temporary directory it has...
+    children = Path(tempfile.mkdtemp(prefix="dataferry-tests-"))  # ...subprocesses get this run's own
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EmulatorApp, "__init__", init)
+        patch.setattr(emulator_mod.Emulator, "stop", stop)
+        patch.setenv("TMPDIR", str(children))
+        yield
+    gc.collect()  # apps that were never started, or never stopped, remove theirs when collected
+    left = [str(d) for d in made if d.exists()] + [str(d) for d in children.glob(f"{EMULATOR_DIR_PREFIX}*")]
+    shutil.rmtree(children, ignore_errors=True)
+    assert not kept_by_stop, f"Emulator.stop() left its data directory: {kept_by_stop}"
+    assert not left, f"emulator data directories left after the suite: {left}"
 
 
 @pytest.fixture(autouse=True)

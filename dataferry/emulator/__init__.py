@@ -24,12 +24,14 @@ from dataferry.emulator.app import EmulatorApp
 from dataferry.emulator.server import ServerThread
 
 VENDORS: dict[str, str] = {
-    "brightdata": "dataferry.emulator.brightdata:BrightDataEmulator",
-    "mytracker": "dataferry.emulator.mytracker:MyTrackerEmulator",
-    "woosmap": "dataferry.emulator.woosmap:WoosmapEmulator",
-    "algolia": "dataferry.emulator.algolia:AlgoliaEmulator",
+    "brightdata": "dataferry.emulator.brightdata.app:BrightDataEmulator",
+    "mytracker": "dataferry.emulator.mytracker.app:MyTrackerEmulator",
+    "woosmap": "dataferry.emulator.woosmap.app:WoosmapEmulator",
+    "algolia": "dataferry.emulator.algolia.app:AlgoliaEmulator",
 }
-"""Vendor name → ``module:class`` of its emulator app."""
+"""Vendor name → ``module:class`` of its emulator app (each vendor is a package of its own, the
+app in its ``app`` module; the shared machinery is here: :mod:`~dataferry.emulator.app`,
+:mod:`~dataferry.emulator.server`, :mod:`~dataferry.emulator.faults`...)."""
 
 
 def app_class(vendor: str) -> type[EmulatorApp]:
@@ -73,9 +75,11 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop serving, and remove the temporary data directory the emulator made (a
-        ``data_dir=`` it was given stays)."""
-        self.server.stop()
-        self.app.close()
+        ``data_dir=`` it was given stays), even when stopping the server fails."""
+        try:
+            self.server.stop()
+        finally:
+            self.app.close()
 
 
 def start(vendor: str, *, port: int = 0, host: str = "127.0.0.1",
@@ -101,14 +105,14 @@ def start(vendor: str, *, port: int = 0, host: str = "127.0.0.1",
         >>> emu.stop()
     """
     app = app_class(vendor)(**options)
-    app.faults.arm(faults)
-    if chaos is not None:
-        settings = {"rate": chaos} if isinstance(chaos, (int, float)) else dict(chaos)
-        app.faults.chaos(**{"seed": fault_seed, **settings})
     try:
+        app.faults.arm(faults)
+        if chaos is not None:
+            settings = {"rate": chaos} if isinstance(chaos, (int, float)) else dict(chaos)
+            app.faults.chaos(**{"seed": fault_seed, **settings})
         server = ServerThread(app, host=host, port=port)
-    except OSError:
-        app.close()
+    except BaseException:
+        app.close()  # nothing was served: the data directory goes at once
         raise
     app.base_url = server.url
     server.start()

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -42,6 +42,21 @@ SHAPED_KEY = "dataferry.emulator.shaped"
 
 FAULT_STATUS_MESSAGES = {429: "Too many requests", 503: "Service unavailable"}
 """The message of a ``status`` fault without one (others: "Internal server error")."""
+
+
+class Route(NamedTuple):
+    """One endpoint: a werkzeug rule, its methods, the handler method's name, and the keyword
+    arguments the handler gets besides the rule's own (for a handler that serves several paths).
+
+    Example:
+        >>> Route("/1/tasks/<rid>", ["GET"], "get_resource", {"kind": "tasks"}).endpoint
+        'get_resource'
+    """
+
+    path: str
+    methods: list[str]
+    endpoint: str
+    defaults: dict[str, Any] | None = None
 
 
 @dataclass
@@ -112,12 +127,12 @@ class EmulatorApp:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.base_url = ""  # set by the server once it knows its port
-        self.url_map = Map([Rule(path, endpoint=endpoint, methods=methods, strict_slashes=False)
-                            for path, methods, endpoint in self.routes()])
+        self.url_map = Map([Rule(route.path, endpoint=route.endpoint, methods=route.methods, defaults=route.defaults,
+                                 strict_slashes=False) for route in (Route(*r) for r in self.routes())])
 
     # -- to override ------------------------------------------------------------------------
-    def routes(self) -> list[tuple[str, list[str], str]]:
-        """``(werkzeug rule, methods, handler method name)`` for every endpoint."""
+    def routes(self) -> list[tuple[Any, ...]]:
+        """Every endpoint, as a :class:`Route` or a plain ``(rule, methods, handler name[, defaults])``."""
         return []
 
     def authenticate(self, request: Request, endpoint: str) -> Response | None:
@@ -273,6 +288,7 @@ def _body_answer(params: dict[str, Any]) -> Response:
     return Response(content, status=int(params.get("status", 200)), headers=params.get("headers"),
                     content_type=params.get("content_type") or ctype)
 
+
 def unreadable_json(request: Request) -> str | None:
     """Why a JSON request body can be neither stored nor echoed, else ``None``: bytes that are
     not UTF-8, or a lone surrogate escape (``"\\udb33"``), which ``json.loads`` accepts but no
@@ -291,21 +307,3 @@ def unreadable_json(request: Request) -> str | None:
         return "the body holds a string that is not Unicode text (a lone surrogate escape)"
     return None
 
-
-def _file_body(path: Path, start: int, length: int, cut: int | None) -> Iterator[bytes]:
-    sent = 0
-    with open(path, "rb") as f:
-        f.seek(start)
-        while sent < length:
-            n = min(SEND_CHUNK, length - sent)
-            if cut is not None:
-                n = min(n, cut - sent)
-                if n <= 0:
-                    raise ConnectionAbortedError("emulator fault: connection dropped mid-body")
-            chunk = f.read(n)
-            if not chunk:
-                break
-            sent += len(chunk)
-            yield chunk
-    if cut is not None and sent < length:
-        raise ConnectionAbortedError("emulator fault: connection dropped mid-body")

@@ -41,7 +41,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
 from dataferry.emulator.algolia import API_KEY, APP_ID, EXAMPLE_TASK_ID, SEARCH_KEY
-from dataferry.emulator.algolia_cron import next_run
+from dataferry.emulator.algolia.cron import next_run
 
 SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "algolia-ingestion" / "pre-v2-2024-07" / \
     "ingestion.yml"
@@ -505,7 +505,7 @@ def test_a_run_reveals_its_events_as_it_progresses(emu: Any, api: Recorder) -> N
 def test_the_run_timeline_is_computed_from_time() -> None:
     import random
 
-    from dataferry.emulator.algolia_runs import Timing, plan_run
+    from dataferry.emulator.algolia.runs import Timing, plan_run
 
     task = {"taskID": UNKNOWN, "action": "save", "failureThreshold": None}
     source = {"type": "csv", "name": "feed", "input": {"url": "https://x.example/feed.csv"}}
@@ -530,7 +530,7 @@ def test_the_run_timeline_is_computed_from_time() -> None:
 def test_sources_decide_how_runs_end(where: str, threshold: int, outcome: str, code: str, failed_batches: int) -> None:
     import random
 
-    from dataferry.emulator.algolia_runs import Timing, plan_run
+    from dataferry.emulator.algolia.runs import Timing, plan_run
 
     run = plan_run(random.Random(2), run_id="r", app_id="A", created=0.0,
                    task={"taskID": UNKNOWN, "action": "replace", "failureThreshold": threshold},

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from dataferry import emulator as emulator_mod
-from dataferry.emulator.brightdata_dca import COLLECTORS
+from dataferry.emulator.brightdata import COLLECTORS
 
 COLLECTOR = "c_lq3x1ab2"
 KEYWORDS = "c_lq3x5kw7"

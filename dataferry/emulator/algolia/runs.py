@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from dataferry.emulator.algolia_rules import iso
+from dataferry.emulator.algolia.rules import iso
 from dataferry.emulator.data import TITLES
 
 

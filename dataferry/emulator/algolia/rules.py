@@ -133,7 +133,8 @@ TASK_INPUTS = {
     "streams": Obj(frozenset({"streams"}), {"streams": dict}, open=True),
     "mapping": _variant(("mapping",), mapping=MAPPING_INPUT),
     "metafields": _variant(("metafields", "market"),
-                           metafields=ListOf(_variant(("namespace", "key", "value"), namespace=str, key=str, value=str)),
+                           metafields=ListOf(_variant(("namespace", "key", "value"), namespace=str, key=str,
+                                                      value=str)),
                            market=_variant(("countries", "currencies", "locales"), countries=STRINGS,
                                            currencies=STRINGS, locales=STRINGS)),
 }

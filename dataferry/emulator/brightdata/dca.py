@@ -1,5 +1,5 @@
 """Bright Data collectors (DCA / Scraper Studio), emulated: ``POST /dca/trigger`` and
-``GET /dca/dataset``, mixed into :class:`~dataferry.emulator.brightdata.BrightDataEmulator`.
+``GET /dca/dataset``, served by :class:`~dataferry.emulator.brightdata.BrightDataEmulator`.
 
 Wire facts follow ../shared/seeds/brightdata-dca-trigger.txt and the two DCA specs
 (``Trigger_a_scraper_for_batch_collection_method``, ``Receive_batch_data``): the query
@@ -31,20 +31,18 @@ gives an empty dataset); tests reach the state through ``app.collections`` and
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
 import re
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 from werkzeug.wrappers import Request, Response
 
-from dataferry.emulator.data import FileCache, RecordSource, encode
+from dataferry.emulator.brightdata.data import CollectorInfo
+from dataferry.emulator.brightdata.state import BrightDataState, CollectionRun, echoed, iso, seed_of
+from dataferry.emulator.data import RecordSource, encode
 
 COLLECT_AFTER = 3.0
 """Seconds one emulated batch takes to collect (the ``collect_after=`` setting)."""
@@ -68,101 +66,9 @@ BEHAVIOURS = ("queue_next", "queue", "confirm_cancel")
 _UNIT = {"h": 3600, "m": 60, "s": 1}
 
 
-@dataclass(frozen=True)
-class CollectorInfo:
-    """A collector (scraper) the emulator knows.
-
-    Attributes:
-        id: ``c_…``.
-        name: a human name.
-        fields: input fields every input must have.
-        optional: input fields an input may have.
-        kind: the record generator (``products`` or ``drift``).
-
-    Example:
-        >>> CollectorInfo("c_lq3x5kw7", "Search results", ("keyword",), ("country",)).fields
-        ('keyword',)
-    """
-
-    id: str
-    name: str
-    fields: tuple[str, ...] = ("url",)
-    optional: tuple[str, ...] = ()
-    kind: str = "products"
-
-
-COLLECTORS = (
-    CollectorInfo("c_lq3x1ab2", "Product pages by URL (emulated)"),
-    CollectorInfo("c_lq3x5kw7", "Search results by keyword (emulated)", ("keyword",), ("country",)),
-    CollectorInfo("c_lq3x9dr4", "Product pages with schema drift (emulated)", kind="drift"),
-)
-"""The collectors every Bright Data emulator knows."""
-
-
-@dataclass
-class CollectionRun:
-    """One triggered batch and where it is.
-
-    ``started`` is ``None`` while queued; ``ended`` and ``outcome`` (``done``, ``deadline`` or
-    ``cancelled``) are set once it is over.
-    """
-
-    id: str
-    collector_id: str
-    created: float
-    inputs: list[dict[str, Any]]
-    params: dict[str, str]
-    source: RecordSource
-    duration: float
-    deadline_at: float | None
-    no_downloads: bool
-    name: str | None = None
-    started: float | None = None
-    ended: float | None = None
-    outcome: str | None = None
-    cancelled_by: str | None = None
-    expired: bool = False
-
-    @property
-    def state(self) -> str:
-        """``queued``, ``running``, ``done``, ``deadline`` or ``cancelled``."""
-        if self.ended is not None:
-            return self.outcome or "done"
-        return "queued" if self.started is None else "running"
-
-    def end_time(self) -> tuple[float, str]:
-        """When a running batch ends, and how (``done`` or ``deadline``)."""
-        assert self.started is not None
-        done_at = self.started + self.duration
-        if self.deadline_at is not None and self.deadline_at < done_at:
-            return self.deadline_at, "deadline"
-        return done_at, "done"
-
-    def kept(self) -> int:
-        """Records in the finished dataset (fewer when a deadline cut the run short)."""
-        total = len(self.source)
-        if self.outcome == "done":
-            return total
-        if self.started is None or self.ended is None or self.duration <= 0:
-            return 0
-        share = (self.ended - self.started) / self.duration
-        return min(total, math.floor(round(total * share, 3)))  # rounding absorbs float error on epoch times
-
-
-class DcaEmulatorMixin:
-    """The DCA endpoints for the Bright Data emulator.
-
-    Args:
-        collect_after: seconds one batch takes (see :data:`COLLECT_AFTER`).
-        deadline_scale: emulator seconds per second of a ``deadline`` (see :data:`DEADLINE_SCALE`).
-        **kw: passed on to the next class (the emulator app).
-
-    The host class provides ``lock``, ``now()``, ``new_id()``, ``json()``, ``error()``,
-    ``send_file()``, ``fault()``, ``files`` and ``records_per_input``.
-
-    Attributes:
-        collectors: collector id → :class:`CollectorInfo`.
-        collections: collection id → :class:`CollectionRun`.
+class DcaHandlers(BrightDataState):
+    """``/dca/trigger`` and ``/dca/dataset``: one queue per collector, batches that run one at a
+    time (``collect_after=`` seconds each) and end at their ``deadline`` (``deadline_scale=``).
 
     Example:
         >>> from dataferry import emulator
@@ -171,38 +77,7 @@ class DcaEmulatorMixin:
         ['c_lq3x1ab2', 'c_lq3x5kw7', 'c_lq3x9dr4']
     """
 
-    if TYPE_CHECKING:  # provided by the host emulator
-        import threading
-
-        lock: threading.RLock
-        files: FileCache
-        records_per_input: int
-
-        def now(self) -> float: ...
-        def new_id(self, prefix: str) -> str: ...
-        def json(self, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response: ...
-        def error(self, status: int, message: str, **extra: Any) -> Response: ...
-        def send_file(self, request: Request, path: Path, content_type: str) -> Response: ...
-        def fault(self, request: Request, *kinds: str) -> Any: ...
-
-    def __init__(self, *, collect_after: float = COLLECT_AFTER, deadline_scale: float = DEADLINE_SCALE,
-                 **kw: Any) -> None:
-        self.collect_after = float(collect_after)
-        self.deadline_scale = float(deadline_scale)
-        self.collectors: dict[str, CollectorInfo] = {c.id: c for c in COLLECTORS}
-        self.collections: dict[str, CollectionRun] = {}
-        self._dca_running: dict[str, str | None] = {}
-        self._dca_pending: dict[str, list[str]] = {}
-        super().__init__(**kw)
-
     # -- identity ---------------------------------------------------------------------------
-    def dca_routes(self) -> list[tuple[str, list[str], str]]:
-        """The DCA routes, for the host's ``routes()``."""
-        return [
-            ("/dca/trigger", ["POST"], "dca_trigger"),
-            ("/dca/dataset", ["GET"], "dca_dataset"),
-        ]
-
     def dca_describe(self) -> dict[str, Any]:
         """The collectors, for the host's ``describe()`` (``dataferry emulate`` prints them)."""
         return {"collectors": {c.id: f"{c.name}; input: {', '.join(c.fields + c.optional)}"
@@ -312,7 +187,7 @@ class DcaEmulatorMixin:
             else:
                 pending.append(jid)
             start, _ = self._projected(run)
-        return self.json({"collection_id": jid, "start_eta": _iso(start)})
+        return self.json({"collection_id": jid, "start_eta": iso(start)})
 
     @staticmethod
     def _trigger_problems(q: Any) -> list[str]:
@@ -367,12 +242,8 @@ class DcaEmulatorMixin:
         return value, None
 
     def _dca_source(self, collector: CollectorInfo, jid: str, inputs: list[dict[str, Any]]) -> RecordSource:
-        per_input = self.records_per_input
-        overrides = [int(i["emulator_records"]) for i in inputs if "emulator_records" in i]
-        if overrides:
-            per_input = overrides[0]
-        echo = [{k: v for k, v in i.items() if not k.startswith("emulator_")} for i in inputs]
-        return RecordSource(collector.kind, _seed_of(jid), per_input * len(inputs), echo, include_errors=True)
+        return RecordSource(collector.kind, seed_of(jid), self._per_input(inputs) * len(inputs), echoed(inputs),
+                            include_errors=True)
 
     # -- GET /dca/dataset --------------------------------------------------------------------
     def dca_dataset(self, request: Request) -> Response:
@@ -449,10 +320,3 @@ def _wait_text(seconds: float) -> str:
         return f"{math.ceil(seconds)}s"
     return f"{max(0.1, seconds):.1f}s"
 
-
-def _seed_of(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
+from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.providers.woosmap.client import DEFAULT_BASE_URL, Client
 from dataferry.providers.woosmap.run import ImportRun
 

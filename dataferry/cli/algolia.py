@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
+from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.providers.algolia.client import DEFAULT_BASE_URL, Ingestion
 from dataferry.providers.algolia.enums import EVENT_STATUSES, REGIONS, RUN_STATUSES
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from dataferry.errors import ApiError, TransportError
 from dataferry.job import Job
+from dataferry.listing import Listing
 from dataferry.providers.algolia.errors import RunFailed
 from dataferry.providers.algolia.params import PAGE_SIZE
 from dataferry.status import JobState, JobStatus, state_from
@@ -178,7 +179,7 @@ class Run(Job):
 
     def events(self, *, status: Any = None, type: Any = None, start_date: Any = None,  # noqa: A002
                end_date: Any = None, sort: str | None = None, order: str | None = None,
-               page_size: int = PAGE_SIZE) -> Any:
+               page_size: int = PAGE_SIZE) -> Listing:
         """The run's events, every page (``GET /1/runs/{runID}/events``).
 
         Args:

@@ -286,6 +286,7 @@ class Task:
         task = ing.task("6c02aeb1-775e-418e-870b-1faccd4b2c0f")
         task.run().wait()
         task.runs().to_pandas()
+        ing.get_task(task_id).info["trigger"]
     """
 
     def __init__(self, client: Any, task_id: str, info: dict[str, Any] | None = None) -> None:
@@ -302,13 +303,11 @@ class Task:
         """Run the task now (see :meth:`Client.run_task`)."""
         return self.client.run_task(self.id)
 
-    def runs(self, **filters: Any) -> Listing:
-        """The task's runs (see :meth:`Client.runs` for the filters)."""
-        return self.client.runs(task_id=self.id, **filters)
-
-    def to_pandas(self) -> Any:
-        """The task's runs as a DataFrame (Algolia's default window: the last 7 days)."""
-        return self.runs().to_pandas()
+    def runs(self, *, status: Any = None, start_date: Any = None, end_date: Any = None, sort: str | None = None,
+             order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+        """The task's runs, all pages (see :meth:`Client.runs` for the filters)."""
+        return self.client.runs(task_id=self.id, status=status, start_date=start_date, end_date=end_date, sort=sort,
+                                order=order, page_size=page_size)
 
     def update(self, **changes: Any) -> dict[str, Any]:
         """Change the task (see :meth:`Client.update_task`)."""

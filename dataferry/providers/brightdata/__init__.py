@@ -37,8 +37,8 @@ from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
-    "GCS", "S3", "SFTP", "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection",
-    "Delivery", "Email", "GCSPubSub", "GoogleCredentials", "S3AccessKey", "S3Role", "SFTPCredentials", "Snapshot",
+    "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email",
+    "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials", "Snapshot",
     "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake", "SnowflakeCredentials",
     "Target", "Webhook",
 ]

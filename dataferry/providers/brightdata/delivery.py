@@ -339,6 +339,22 @@ class Delivery(Job):
     def reattach(self) -> str:
         return f"{self.client.reattach_client}.delivery({self.id!r})"
 
+    def to_pandas(self) -> Any:
+        """The files delivered (``filename``, ``delivery_ts``) as a DataFrame; reads the status
+        once when none was read yet (wait first for the full list).
+
+        Example::
+
+            snap.deliver(S3(...)).wait().to_pandas()
+        """
+        import pandas as pd
+
+        if self.last_status is None:
+            self.status()
+        if not self.files:
+            return pd.DataFrame(columns=["filename", "delivery_ts"])
+        return pd.DataFrame(self.files)
+
     def _fetch_status(self) -> JobStatus:
         body = self.client.http.get_json(f"/datasets/v3/delivery/{self.id}", family="status", job_id=self.id)
         raw = str(body.get("status", ""))

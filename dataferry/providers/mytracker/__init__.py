@@ -18,4 +18,6 @@ from dataferry.providers.mytracker.errors import ExportInterrupted, ExportNotCan
 from dataferry.providers.mytracker.export import Export
 from dataferry.providers.mytracker.params import EVENTS
 
-__all__ = ["EVENTS", "Client", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused"]
+__all__ = [
+    "Client", "EVENTS", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused",
+]

@@ -63,7 +63,7 @@ def wire_schema_mapping(value: Mapping[str, str] | Sequence[Mapping[str, str]] |
     """A ``schema_mapping`` on the wire from ``{"title": "store_name"}`` or the spec's own list.
 
     Example:
-        >>> schema_mapping({"title": "store_name"})
+        >>> wire_schema_mapping({"title": "store_name"})
         [{'schema_key': 'title', 'data_key': 'store_name'}]
     """
     if value is None:

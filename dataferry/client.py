@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
-from dataferry.errors import ConfigurationError
+from dataferry.errors import ConfigurationError, InvalidArgument
 from dataferry.http.auth import Auth
 from dataferry.http.errormap import ErrorMap
 from dataferry.http.ratelimit import Rate, RateLimiter, RateLimits, limits_from
@@ -39,6 +40,49 @@ def credential(value: str | None, env: str, what: str, *, vendor: str) -> str:
         f"{vendor}: no {what} given",
         hint=f"pass it to the client, or set the {env} environment variable",
     )
+
+
+def request_keywords(build: Callable[..., Any], *, exclude: Sequence[str] = ()) -> tuple[str, ...]:
+    """The keyword-only parameters of a request builder (``params.py``): where a vendor
+    declares a request's keywords once, for the client method that forwards them.
+
+    Example:
+        >>> def build(event, *, now, date_from=None, rooted=None): ...
+        >>> request_keywords(build, exclude=("now",))
+        ('date_from', 'rooted')
+    """
+    return tuple(n for n, p in inspect.signature(build).parameters.items()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY and n not in exclude)
+
+
+def forward(method: Callable[..., Any], build: Callable[..., Any], *, exclude: Sequence[str] = ()) -> None:
+    """Give ``method(self, …, **options)`` the signature it forwards: its own parameters, with
+    the keywords of ``build`` in place of ``**options`` (so ``help()``, ``inspect`` and IDEs list
+    them, while they are declared once, in ``build``).
+
+    A method set up this way checks its options with :func:`check_keywords`.
+    """
+    own = inspect.signature(method)
+    wire = inspect.signature(build).parameters
+    names = request_keywords(build, exclude=exclude)
+    head = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    taken = {p.name for p in head}
+    params = [*[p for p in head if p.kind is not inspect.Parameter.KEYWORD_ONLY],
+              *[wire[n] for n in names if n not in taken],
+              *[p for p in head if p.kind is inspect.Parameter.KEYWORD_ONLY]]
+    method.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+
+
+def check_keywords(what: str, given: Mapping[str, Any], known: Sequence[str]) -> None:
+    """Refuse a keyword a forwarded request does not know, naming the known ones.
+
+    Raises:
+        InvalidArgument: ``given`` holds a name not in ``known``.
+    """
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise InvalidArgument(f"{what}() got an unknown parameter {unknown[0]!r}; the parameters are: "
+                              f"{', '.join(known)}")
 
 
 class VendorClient:

@@ -4,12 +4,11 @@ and collectors (DCA)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dataferry.client import VendorClient, credential
+from dataferry.client import VendorClient, check_keywords, credential, forward, request_keywords
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
 from dataferry.errors import InvalidArgument, NotFound, UnprocessableEntity
@@ -103,27 +102,8 @@ class Client(VendorClient):
         super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
 
     # -- trigger ------------------------------------------------------------------------------
-    def trigger(
-        self,
-        dataset_id: str,
-        inputs: Any,
-        *,
-        include_errors: bool | None = None,
-        type: str | None = None,  # noqa: A002
-        discover_by: str | None = None,
-        limit_per_input: int | None = None,
-        limit_multiple_results: int | None = None,
-        custom_output_fields: str | Sequence[str] | None = None,
-        notify: bool | str | None = None,
-        endpoint: str | None = None,
-        auth_header: str | None = None,
-        format: str | None = None,  # noqa: A002
-        uncompressed_webhook: bool | None = None,
-        busy_wait: float = BUSY_WAIT,
-        download_format: str = "csv",
-        compress: bool = True,
-        batch_size: int | None = None,
-    ) -> Snapshot:
+    def trigger(self, dataset_id: str, inputs: Any, *, busy_wait: float = BUSY_WAIT, compress: bool = True,
+                **options: Any) -> Snapshot:
         """Trigger a collection (``POST /datasets/v3/trigger``).
 
         Args:
@@ -142,6 +122,10 @@ class Client(VendorClient):
                 nothing, so retrying cannot double a paid collection).
             download_format, compress, batch_size: how the returned :class:`Snapshot` downloads.
 
+        The keywords but ``busy_wait`` and ``compress`` are declared once, in
+        :func:`~dataferry.providers.brightdata.params.trigger_params` (``help()`` and
+        ``inspect`` list them all).
+
         Returns:
             The :class:`Snapshot` (not yet waited for).
 
@@ -154,13 +138,9 @@ class Client(VendorClient):
             RequestMayHaveReached: the connection failed after sending; not re-sent.
             ApiError: the trigger was accepted but its answer has no ``snapshot_id``.
         """
-        params = trigger_params(
-            dataset_id, include_errors=include_errors, type=type, discover_by=discover_by,
-            limit_per_input=limit_per_input, limit_multiple_results=limit_multiple_results,
-            custom_output_fields=custom_output_fields, notify=notify, endpoint=endpoint, auth_header=auth_header,
-            format=format, uncompressed_webhook=uncompressed_webhook, download_format=download_format,
-            batch_size=batch_size,
-        )
+        check_keywords("trigger", options, _TRIGGER_KEYWORDS)
+        params = trigger_params(dataset_id, **options)
+        auth_header = options.get("auth_header")
         if auth_header:
             self.http.redactor.add(auth_header)
         body = inputs_body(inputs)
@@ -173,8 +153,8 @@ class Client(VendorClient):
         snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
         if not snapshot_id:
             raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
-        return Snapshot(self, str(snapshot_id), format=download_format, compress=compress, batch_size=batch_size,
-                        triggered=True, dataset_id=dataset_id)
+        return Snapshot(self, str(snapshot_id), format=options.get("download_format", "csv"), compress=compress,
+                        batch_size=options.get("batch_size"), triggered=True, dataset_id=dataset_id)
 
     # -- handles ------------------------------------------------------------------------------
     def snapshot(self, snapshot_id: str, *, format: str = "csv", compress: bool = True,  # noqa: A002
@@ -327,3 +307,8 @@ class Client(VendorClient):
 
         return Listing(skip_limit_pages(fetch, limit=page_size), title=f"snapshots of {dataset_id}")
 
+
+_TRIGGER_KEYWORDS = request_keywords(trigger_params)
+"""The keywords of a Datasets v3 trigger (declared once, in :func:`trigger_params`)."""
+
+forward(Client.trigger, trigger_params)

@@ -6,11 +6,10 @@ Every answer is the envelope ``{"code", "message", "data"}`` (see
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
-from dataferry.client import VendorClient, credential
+from dataferry.client import VendorClient, check_keywords, credential, forward, request_keywords
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
 from dataferry.errors import InvalidArgument
@@ -203,10 +202,7 @@ class Client(VendorClient):
         attempts = self.recreate_attempts if recreate_attempts is None else recreate_attempts
         if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
             raise InvalidArgument(f"recreate_attempts must be an int ≥ 0, got {attempts!r}")
-        unknown = sorted(set(params) - set(_CREATE_KEYWORDS))
-        if unknown:
-            raise InvalidArgument(f"create_export() got an unknown parameter {unknown[0]!r}; "
-                                  f"the parameters are: {', '.join(_CREATE_KEYWORDS)}")
+        check_keywords("create_export", params, _CREATE_KEYWORDS)
         wire = create_params(event, selectors, now=self.clock.time(), **params)
         export_id = api.create(self.http, wire)
         return Export(self, export_id, params=wire, recreate_attempts=attempts, triggered=True)
@@ -242,17 +238,7 @@ class Client(VendorClient):
         return export
 
 
-_CREATE_KEYWORDS = tuple(n for n, p in inspect.signature(create_params).parameters.items()
-                         if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "now")
+_CREATE_KEYWORDS = request_keywords(create_params, exclude=("now",))
 """The keywords of ``create.json`` (declared once, in :func:`create_params`)."""
 
-
-def _create_export_signature() -> inspect.Signature:
-    own = inspect.signature(Client.create_export).parameters
-    wire = inspect.signature(create_params).parameters
-    keep = [own["self"], own["event"], own["selectors"]]
-    keep += [wire[n] for n in _CREATE_KEYWORDS] + [own["recreate_attempts"]]
-    return inspect.Signature(keep, return_annotation="Export")
-
-
-Client.create_export.__signature__ = _create_export_signature()  # type: ignore[attr-defined]
+forward(Client.create_export, create_params, exclude=("now",))

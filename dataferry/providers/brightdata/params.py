@@ -348,8 +348,9 @@ def deliver_body(target: Target, *, filename: str = "{{snapshot_id}}", extension
 
     Example:
         >>> from dataferry.providers.brightdata.delivery import Webhook
-        >>> deliver_body(Webhook("https://example.com/hook"))["deliver"]["type"]
-        'webhook'
+        >>> body = deliver_body(Webhook("https://example.com/hook"), extension="csv")
+        >>> sorted(body), body.get("compress")
+        (['compress', 'deliver'], False)
     """
     if not isinstance(target, Target) or not target.type:
         raise InvalidArgument("target must be a delivery target such as S3(...), GCS(...), Webhook(...)")

@@ -108,7 +108,8 @@ class Listing:
         if not flatten:
             frame = pd.DataFrame.from_records(records)
         else:
-            kept = {name: [r.get(name) for r in records] for name in self.keep_nested if any(name in r for r in records)}
+            kept = {name: [r.get(name) for r in records] for name in self.keep_nested
+                    if any(name in r for r in records)}
             rest = [{k: v for k, v in r.items() if k not in kept} for r in records] if kept else records
             frame = pd.json_normalize(rest, sep=sep)
             for name, values in kept.items():

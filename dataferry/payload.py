@@ -73,8 +73,8 @@ class Payload:
     def wire_fields(cls) -> list[tuple[str, Wire]]:
         """``(python attribute, Wire)`` for every field, in declaration order (a field declared
         without :func:`wire` goes on the wire under its own name)."""
-        return [(f.name, f.metadata.get("wire") or Wire(f.name)) for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-                if f.init]
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        return [(f.name, f.metadata.get("wire") or Wire(f.name)) for f in fields if f.init]
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object the API expects (fields left ``None`` are omitted)."""

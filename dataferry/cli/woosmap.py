@@ -120,5 +120,6 @@ def _steps(frame: Any) -> Any:
         first = group.iloc[0]
         rows.append({"step": step, "status": first["step_status"], "start": first["step_start"],
                      "end": first["step_end"], "seconds": first["step_seconds"], "entries": int(has.sum()),
-                     "warnings": int(group["level"].eq("warning").sum()), "errors": int(group["level"].eq("error").sum())})
+                     "warnings": int(group["level"].eq("warning").sum()),
+                     "errors": int(group["level"].eq("error").sum())})
     return pd.DataFrame(rows, columns=["step", "status", "start", "end", "seconds", "entries", "warnings", "errors"])

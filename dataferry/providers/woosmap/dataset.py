@@ -184,25 +184,29 @@ class Dataset:
                               limit=limit)
 
     def nearby(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features near ``geometry`` (within ``buffer`` metres), nearest first."""
         return query_features(self.client.http, self.id, "nearby", geometry=geometry, buffer=buffer, where=where,
                               format=format, page_size=page_size, limit=limit)
 
     def intersects(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                   format: str = "geojson", page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+                   format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features intersecting ``geometry`` (grown by ``buffer`` metres)."""
         return query_features(self.client.http, self.id, "intersects", geometry=geometry, buffer=buffer, where=where,
                               format=format, page_size=page_size, limit=limit)
 
     def contains(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                 format: str = "geojson", page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+                 format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features containing ``geometry``."""
         return query_features(self.client.http, self.id, "contains", geometry=geometry, buffer=buffer, where=where,
                               format=format, page_size=page_size, limit=limit)
 
     def within(self, polygon: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features within ``polygon`` (GeoJSON Polygon or WKT ``POLYGON``)."""
         return query_features(self.client.http, self.id, "within", geometry=polygon, buffer=buffer, where=where,
                               format=format, page_size=page_size, limit=limit)

@@ -127,7 +127,8 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
                                          params={"format": format, "page": number, "per_page": page_size},
                                          family="features", idempotent=True))
 
-    return Listing(next_page_pages(fetch_page, "features", vendor="woosmap", limit=limit), title=f"woosmap {query} in {dataset_id}")
+    return Listing(next_page_pages(fetch_page, "features", vendor="woosmap", limit=limit),
+                   title=f"woosmap {query} in {dataset_id}")
 
 
 def get_feature(http: HttpClient, dataset_id: str, feature_id: str, *, format: str = "geojson",  # noqa: A002

@@ -92,7 +92,7 @@ class Soak:
 
     def __init__(self, chaos: float, seed: int) -> None:
         from dataferry import brightdata, mytracker, woosmap
-        from dataferry.providers.algolia import Ingestion
+        from dataferry.providers.algolia import Client as AlgoliaClient
 
         def started(vendor: str, **options: Any) -> emulator.Emulator:
             return emulator.start(vendor, chaos=chaos, fault_seed=seed, **options)
@@ -106,7 +106,7 @@ class Soak:
         self.bd = brightdata.Client(poll=POLLS, progress="off", **self.bd_emu.client_kwargs())
         self.mt = mytracker.Client(poll=POLLS, progress="off", **self.mt_emu.client_kwargs())
         self.wm = woosmap.Client(poll=POLLS, progress="off", rate_limits=0.002, **self.wm_emu.client_kwargs())
-        self.alg = Ingestion(poll=POLLS, progress="off", **self.alg_emu.client_kwargs())
+        self.alg = AlgoliaClient(poll=POLLS, progress="off", **self.alg_emu.client_kwargs())
         self.runners: dict[str, Callable[[random.Random], tuple[Any, Callable[[Any], int]]]] = {
             "brightdata snapshot": self.snapshot,
             "brightdata collection": self.collection,

@@ -7,10 +7,6 @@
     ├── ConfigurationError                  missing credentials, unknown progress mode
     ├── ApiError                            the vendor answered with an error
     │   ├── BadRequest (400)                .errors lists validation errors
-    │   │   ├── SnapshotNotReady            Bright Data "Snapshot is not ready"
-    │   │   ├── SnapshotExpired             Bright Data "Snapshot is expired"
-    │   │   ├── SnapshotEmpty               Bright Data "Snapshot is empty"
-    │   │   └── SnapshotTooBig              Bright Data "too big for single file delivery"
     │   ├── AuthenticationError (401)
     │   ├── PaymentRequired (402)
     │   ├── PermissionDenied (403)
@@ -37,8 +33,9 @@
     DecodeWarning (a UserWarning)           values were changed on request (``encoding_errors="replace"``)
     ForeignError                            a masked copy of a foreign exception, in cause chains only
 
-Vendors add subclasses where their failures differ (``woosmap.ImportFailed``,
-``algolia.RunFailed``, ``mytracker.ExportInterrupted`` … all ``JobFailed``).
+Vendors add subclasses where their failures differ, each in its own
+``dataferry/providers/<vendor>/errors.py`` (``brightdata.SnapshotExpired`` a ``BadRequest``,
+``woosmap.ImportFailed``, ``algolia.RunFailed``, ``mytracker.ExportInterrupted`` … all ``JobFailed``).
 
 ``WaitInterrupted`` is deliberately a ``KeyboardInterrupt`` and not a ``DataferryError``: an
 ``except Exception`` in user code must not swallow an interrupt.
@@ -164,30 +161,6 @@ def _one_line(error: Any) -> str:
 
 class BadRequest(ApiError):
     """HTTP 400: the vendor refused the request as it was."""
-
-
-class SnapshotNotReady(BadRequest):
-    """Bright Data: the snapshot is not ready for this operation yet."""
-
-    hint = "wait for the snapshot first: snap.wait()"
-
-
-class SnapshotExpired(BadRequest):
-    """Bright Data: the snapshot's data is no longer kept (16 days)."""
-
-    hint = "trigger the collection again; expired snapshots cannot be downloaded"
-
-
-class SnapshotEmpty(BadRequest):
-    """Bright Data: the snapshot finished with no records."""
-
-    hint = "the collection produced no records; check the inputs (snap.input())"
-
-
-class SnapshotTooBig(BadRequest):
-    """Bright Data: the snapshot is too big to deliver as a single file."""
-
-    hint = "pass batch_size= to split the delivery into several files"
 
 
 class AuthenticationError(ApiError):

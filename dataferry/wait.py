@@ -91,6 +91,17 @@ def next_delay(previous: float | None, policy: PollPolicy, *, hint: float | None
     return float(max(policy.floor, jittered))
 
 
+def in_not_found_grace(triggered_at: float | None, now: float, policy: PollPolicy) -> bool:
+    """Whether a 404 now means "not visible yet" rather than "no such job": the job was created
+    by this process (``triggered_at``, monotonic) less than ``policy.not_found_grace`` ago.
+
+    Example:
+        >>> in_not_found_grace(100.0, 101.0, PollPolicy()), in_not_found_grace(None, 101.0, PollPolicy())
+        (True, False)
+    """
+    return triggered_at is not None and now - triggered_at < policy.not_found_grace
+
+
 STAGE_OF = {
     JobState.QUEUED: Stage.QUEUED,
     JobState.RUNNING: Stage.RUNNING,
@@ -157,8 +168,7 @@ def wait_until_finished(
                     status = poll()
                     failures_in_row = 0
                 except NotFound:
-                    grace_left = triggered_at is not None and clock.monotonic() - triggered_at < policy.not_found_grace
-                    if not grace_left:
+                    if not in_not_found_grace(triggered_at, clock.monotonic(), policy):
                         raise
                     reporter.update(message="not visible yet, waiting")
                 except (TransportError, ServerError, RateLimited) as exc:

@@ -2,7 +2,8 @@
 
 from dataferry.http.auth import Auth, BearerAuth, HeaderAuth, NoAuth, QueryAuth
 from dataferry.http.errormap import ErrorMap, Rule
-from dataferry.http.ratelimit import Rate, RateLimiter
+from dataferry.http.ratelimit import Rate, RateLimiter, RateLimits, limits_from
 from dataferry.http.session import HttpClient
 
-__all__ = ["Auth", "BearerAuth", "ErrorMap", "HeaderAuth", "HttpClient", "NoAuth", "QueryAuth", "Rate", "RateLimiter", "Rule"]
+__all__ = ["Auth", "BearerAuth", "ErrorMap", "HeaderAuth", "HttpClient", "NoAuth", "QueryAuth", "Rate", "RateLimiter",
+           "RateLimits", "Rule", "limits_from"]

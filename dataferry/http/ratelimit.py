@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Union
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.errors import InvalidArgument
@@ -107,3 +108,66 @@ class RateLimiter:
     def __repr__(self) -> str:
         fams = ", ".join(f"{f}: {' & '.join(f'{r.calls}/{r.per:g}s' for r in rs)}" for f, rs in self._rates.items())
         return f"RateLimiter({fams})"
+
+
+RateLimits = Union[None, bool, float, Mapping[str, Union[Rate, Sequence[Rate]]]]
+"""What every client's ``rate_limits=`` takes (see :func:`limits_from`)."""
+
+
+def limits_from(documented: Mapping[str, Sequence[Rate]], rate_limits: RateLimits = None, *,
+                families: Sequence[str] = (), vendor: str = "") -> dict[str, tuple[Rate, ...]]:
+    """The limits a client keeps to: its vendor's documented ones unless ``rate_limits`` says otherwise.
+
+    The one meaning of ``rate_limits=`` on every client:
+
+    ==================  ==============================================================
+    ``None`` / ``True``  the vendor's documented limits (the default)
+    ``False``            no client-side limiting (an emulator started without limits)
+    a number ``> 0``     a factor applied to every window: ``0.01`` paces an emulator
+                         started with ``rate_scale=0.01`` (1 per 5 s becomes 1 per 0.05 s)
+    a mapping            endpoint family → :class:`Rate` (or several) replacing those
+                         families; the others keep their documented limits
+    ==================  ==============================================================
+
+    Args:
+        documented: the vendor's documented limits, family → rates.
+        rate_limits: what the caller passed.
+        families: more endpoint families a mapping may name (families the client uses that
+            have no documented limit).
+        vendor: for messages.
+
+    Returns:
+        family → rates, ready for :class:`RateLimiter`.
+
+    Raises:
+        InvalidArgument: a factor ``<= 0``, an unknown family, a value that is not a Rate,
+            or anything else.
+
+    Example:
+        >>> doc = {"status": (Rate(1, 5.0),)}
+        >>> limits_from(doc)["status"], limits_from(doc, False), limits_from(doc, 0.01)["status"]
+        ((Rate(calls=1, per=5.0),), {}, (Rate(calls=1, per=0.05),))
+    """
+    who = f"{vendor}: " if vendor else ""
+    base = {family: tuple(rates) for family, rates in documented.items()}
+    if rate_limits is None or rate_limits is True:
+        return base
+    if rate_limits is False:
+        return {}
+    if isinstance(rate_limits, (int, float)):
+        if not rate_limits > 0:
+            raise InvalidArgument(f"{who}a rate_limits scale factor must be > 0, got {rate_limits}")
+        return {f: tuple(Rate(r.calls, r.per * rate_limits) for r in rates) for f, rates in base.items()}
+    if isinstance(rate_limits, Mapping):
+        out = dict(base)
+        known = list(dict.fromkeys([*base, *families]))
+        for family, value in rate_limits.items():
+            if family not in known:
+                raise InvalidArgument(f"{who}unknown rate-limit family {family!r}; choose from {', '.join(known)}")
+            rates = (value,) if isinstance(value, Rate) else tuple(value) if isinstance(value, (list, tuple)) else ()
+            if not rates or not all(isinstance(r, Rate) for r in rates):
+                raise InvalidArgument(f"{who}rate_limits[{family!r}] must be a Rate or a list of Rates")
+            out[family] = rates
+        return out
+    raise InvalidArgument(f"{who}rate_limits must be None, True, False, a scale factor or a mapping of "
+                          f"family → Rate, got {rate_limits!r}")

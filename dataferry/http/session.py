@@ -241,10 +241,14 @@ class HttpClient:
 
             response = sent
             status = response.status_code
+            body = None
             if 200 <= status < 300 or status in allow:
-                return response
+                coded = None if stream else self._status_in_body(response)
+                if coded is None:
+                    return response
+                status, body = coded  # an error carried by the body of a 2xx answer (myTracker's "code")
             retry = should_retry(idempotent=idempotent, status=status)
-            body = decode_body(response)
+            body = decode_body(response) if body is None else body
             hint = self._hint(response, body)
             response.close()
             waiting_out = status == 429 and busy_wait is not None  # "too many running jobs": wait it out
@@ -363,6 +367,18 @@ class HttpClient:
     def _say_waiting(self, seconds: float, family: str) -> None:
         if seconds >= RATE_WAIT_NOTICE:
             notice(f"{self.vendor}: waiting {seconds:.0f} s to stay within the {family!r} rate limit")
+
+    def _status_in_body(self, response: requests.Response) -> tuple[int, Any] | None:
+        """``(status, body)`` when the error map reads an error status from a 2xx body
+        (:attr:`ErrorMap.status_of`), so that it goes through the same retry and error path as
+        an HTTP error; ``None`` for a good answer."""
+        if self.error_map.status_of is None:
+            return None
+        body = decode_body(response)
+        coded = self.error_map.status_of(body)
+        if coded is None or 200 <= coded < 300:
+            return None
+        return coded, body
 
     def _may_retry(self, failures: int, waited: float) -> bool:
         return failures < self.max_attempts and waited < self.retry_budget

@@ -14,9 +14,9 @@ from dataferry.errors import (
     PermissionDenied,
     RateLimited,
     ServerError,
-    SnapshotExpired,
     UnprocessableEntity,
 )
+from dataferry.providers.brightdata.errors import SnapshotExpired
 from dataferry.http.errormap import ErrorMap, Rule, find_errors, find_message
 from dataferry.redact import Redactor
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dataferry.errors import ApiError, InvalidArgument
 from dataferry.http.errormap import ErrorMap, find_errors, find_message
 from dataferry.http.retry import backoff_delay, parse_retry_after, parse_try_again
-from dataferry.providers.brightdata.collection import deadline_param
+from dataferry.providers.brightdata.params import deadline_param
 from dataferry.providers.mytracker.export import parse_progress
 from dataferry.redact import Redactor
 from dataferry.wait import PollPolicy, next_delay

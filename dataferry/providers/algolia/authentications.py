@@ -9,7 +9,7 @@ from dataferry.providers.algolia.auth_inputs import AUTH_INPUTS
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import AUTH_SECRET_FIELDS, AUTHENTICATION_TYPES, PLATFORM_FILTERS, PLATFORMS
 from dataferry.providers.algolia.inputs import fits_any, pick
-from dataferry.providers.algolia.listing import AlgoliaListing
+from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -42,7 +42,7 @@ class Authentications(IngestionBase):
     """``/1/authentications``: list, create, get, update, delete, search."""
 
     def authentications(self, *, type: Any = None, platform: Any = None, sort: str | None = None,  # noqa: A002
-                        order: str | None = None, page_size: int = PAGE_SIZE) -> AlgoliaListing:
+                        order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
         """Every authentication, all pages (``GET /1/authentications``).
 
         Args:
@@ -53,7 +53,7 @@ class Authentications(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing` (secrets masked).
+            A :class:`~dataferry.listing.Listing` (secrets masked).
 
         Raises:
             InvalidArgument: an unknown filter value, before anything is sent.
@@ -98,7 +98,7 @@ class Authentications(IngestionBase):
         self._register(secrets)
         return self._object("POST", "/1/authentications", body=body, idempotent=False)
 
-    def authentication(self, authentication_id: str) -> dict[str, Any]:
+    def get_authentication(self, authentication_id: str) -> dict[str, Any]:
         """One authentication (``GET /1/authentications/{id}``), secrets masked."""
         aid = resource_id(authentication_id, "authentication_id")
         return mask_authentication(self._object("GET", f"/1/authentications/{aid}"))
@@ -142,7 +142,7 @@ class Authentications(IngestionBase):
         aid = resource_id(authentication_id, "authentication_id")
         return self._object("DELETE", f"/1/authentications/{aid}")
 
-    def search_authentications(self, authentication_ids: Any) -> AlgoliaListing:
+    def search_authentications(self, authentication_ids: Any) -> Listing:
         """The authentications with these ids (``POST /1/authentications/search``)."""
         ids = id_list(authentication_ids, "authentication_ids")
         return self._search("/1/authentications/search", "authenticationIDs", ids, title="authentications found",

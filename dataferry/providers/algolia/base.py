@@ -8,20 +8,20 @@ from typing import Any
 
 from dataferry.client import VendorClient
 from dataferry.errors import DataError
-from dataferry.providers.algolia.listing import AlgoliaListing, paged, single
+from dataferry.listing import Listing, nb_pages_listing, one_page_listing
 from dataferry.providers.algolia.params import page_size as check_page_size
+
+
+TIMESTAMP_COLUMNS = ("createdAt", "updatedAt", "publishedAt", "startedAt", "finishedAt", "deletedAt",
+                     "trigger.lastRun", "trigger.nextRun", "cursor")
+"""Columns parsed as UTC datetimes by ``to_pandas`` (left as text if any value does not parse)."""
 
 
 class IngestionBase(VendorClient):
     """Helpers for the resource groups (authentications, destinations, sources, tasks,
-    observability); the public client is :class:`~dataferry.providers.algolia.client.Ingestion`."""
+    observability); the public client is :class:`~dataferry.providers.algolia.client.Client`."""
 
     vendor = "algolia"
-
-    @property
-    def reattach_client(self) -> str:
-        """Code that re-creates this client (credentials come from the environment)."""
-        return "algolia.Ingestion()"
 
     def _call(self, method: str, path: str, *, params: Any = None, body: Any = None, idempotent: bool | None = None,
               family: str = "default", job_id: str | None = None) -> Any:
@@ -55,7 +55,7 @@ class IngestionBase(VendorClient):
 
     def _list(self, path: str, key: str, *, query: dict[str, Any], title: str, page_size: int,
               family: str = "default", transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-              keep_nested: Sequence[str] = (), secret_columns: Sequence[str] = ()) -> AlgoliaListing:
+              keep_nested: Sequence[str] = (), secret_columns: Sequence[str] = ()) -> Listing:
         """A listing of a paged endpoint; nothing is sent until it is read."""
         size = check_page_size(page_size)
 
@@ -63,12 +63,13 @@ class IngestionBase(VendorClient):
             params = {**query, "page": number, "itemsPerPage": size}
             return self._object("GET", path, params=params, family=family)
 
-        return paged(fetch_page, key, title=title, transform=transform, keep_nested=keep_nested,
-                     secret_columns=secret_columns)
+        return nb_pages_listing(fetch_page, key, vendor=self.vendor, title=title, transform=transform,
+                                keep_nested=keep_nested, secret_columns=secret_columns, timestamps=TIMESTAMP_COLUMNS)
 
     def _search(self, path: str, ids_field: str, ids: list[str], *, title: str,
                 transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                secret_columns: Sequence[str] = ()) -> AlgoliaListing:
+                secret_columns: Sequence[str] = ()) -> Listing:
         """A search by ids (read-only, so safe to retry) as a one-page listing."""
         answer = self._call("POST", path, body={ids_field: ids}, idempotent=True)
-        return single(answer, title=title, transform=transform, secret_columns=secret_columns)
+        return one_page_listing(answer, vendor=self.vendor, title=title, transform=transform,
+                                secret_columns=secret_columns, timestamps=TIMESTAMP_COLUMNS)

@@ -4,14 +4,13 @@ every resource group of the v1 API."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from dataferry.client import VendorClient, credential
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
 from dataferry.errors import AuthenticationError, InvalidArgument
-from dataferry.http import ErrorMap, HeaderAuth, HttpClient, Rate, RateLimiter, Rule
+from dataferry.http import ErrorMap, HeaderAuth, Rate, RateLimits, Rule
 from dataferry.providers.algolia.authentications import Authentications
 from dataferry.providers.algolia.destinations import Destinations
 from dataferry.providers.algolia.enums import REGIONS
@@ -77,7 +76,7 @@ DEFAULT_BASE_URL = region_url(DEFAULT_REGION)
 """The API root of the default region."""
 
 
-class Ingestion(Authentications, Destinations, Sources, Tasks, Observability):
+class Client(Authentications, Destinations, Sources, Tasks, Observability):
     """Algolia Ingestion API v1: authentications, destinations, sources, tasks, runs, events.
 
     Args:
@@ -88,10 +87,11 @@ class Ingestion(Authentications, Destinations, Sources, Tasks, Observability):
             ``$ALGOLIA_REGION``, else ``"us"``.
         base_url: another API root (an emulator, a proxy); overrides ``region``.
         progress: default progress display for waits.
-        cache_dir: unused by this vendor (runs have no files); accepted for symmetry.
         timeout: ``(connect, read)`` seconds.
         clock: time source (tests inject a fake one).
         poll: how often runs are polled (:class:`~dataferry.wait.PollPolicy`).
+        rate_limits: client-side pacing (:func:`~dataferry.http.ratelimit.limits_from`): by
+            default Algolia's documented limits (:data:`RATE_LIMITS`); ``False`` for none.
         **http: more :class:`~dataferry.http.session.HttpClient` settings (``limiter``,
             ``max_attempts``...).
 
@@ -101,16 +101,19 @@ class Ingestion(Authentications, Destinations, Sources, Tasks, Observability):
 
     Example:
         >>> from dataferry import algolia
-        >>> ing = algolia.Ingestion(app_id="APP", api_key="secret-key", region="eu")
+        >>> ing = algolia.Client(app_id="APP", api_key="secret-key", region="eu")
         >>> ing
-        algolia.Ingestion(base_url='https://data.eu.algolia.com', auth=HeaderAuth(X-Algolia-Application-Id='APP', X-Algolia-API-Key=***))
+        algolia.Client(base_url='https://data.eu.algolia.com', auth=HeaderAuth(X-Algolia-Application-Id='APP', X-Algolia-API-Key=***))
         >>> ing.tasks(enabled=True).to_pandas()           # doctest: +SKIP
     """
 
+    default_base_url = DEFAULT_BASE_URL
+    documented_limits = RATE_LIMITS
+
     def __init__(self, app_id: str | None = None, api_key: str | None = None, *, region: str | None = None,
-                 base_url: str | None = None, progress: Any = None, cache_dir: str | Path | None = None,
+                 base_url: str | None = None, progress: Any = None,
                  timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), clock: Clock = SYSTEM_CLOCK,
-                 poll: PollPolicy | None = None, **http: Any) -> None:
+                 poll: PollPolicy | None = None, rate_limits: RateLimits = None, **http: Any) -> None:
         app_id = credential(app_id, APP_ID_ENV, "application id", vendor=self.vendor)
         api_key = credential(api_key, API_KEY_ENV, "API key", vendor=self.vendor)
         self.region = region or os.environ.get(REGION_ENV) or DEFAULT_REGION
@@ -119,20 +122,18 @@ class Ingestion(Authentications, Destinations, Sources, Tasks, Observability):
             root = base_url
         self.app_id = app_id
         auth = HeaderAuth(secret={API_KEY_HEADER: api_key}, public={APP_ID_HEADER: app_id})
-        http.setdefault("limiter", RateLimiter(RATE_LIMITS, clock=clock))
-        session = HttpClient(self.vendor, root, auth, ERRORS, timeout=timeout, clock=clock, **http)
-        VendorClient.__init__(self, session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
+        session = self.session(auth, ERRORS, base_url=root, timeout=timeout, clock=clock, rate_limits=rate_limits,
+                               **http)
+        VendorClient.__init__(self, session, progress=progress, clock=clock, poll=poll)
         self._custom_root = base_url is not None
 
-    @property
-    def reattach_client(self) -> str:
-        """Code that re-creates this client (credentials come from the environment)."""
+    def _reattach_args(self) -> dict[str, Any]:
         if self._custom_root:
-            return f"algolia.Ingestion(base_url={self.base_url!r})"
+            return {"base_url": self.base_url}
         if self.region != DEFAULT_REGION:
-            return f"algolia.Ingestion(region={self.region!r})"
-        return "algolia.Ingestion()"
+            return {"region": self.region}
+        return {}
 
 
-Client = Ingestion
-"""The same class under the name every dataferry vendor uses (``algolia.Client``)."""
+Ingestion = Client
+"""The former name of :class:`Client` (Algolia calls this API "Ingestion"); the same class."""

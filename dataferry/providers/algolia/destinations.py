@@ -8,7 +8,7 @@ from dataferry.errors import InvalidArgument
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.destination_inputs import destination_input
 from dataferry.providers.algolia.enums import DESTINATION_TYPES
-from dataferry.providers.algolia.listing import AlgoliaListing
+from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -24,7 +24,7 @@ class Destinations(IngestionBase):
     """``/1/destinations``: list, create, get, update, delete, search."""
 
     def destinations(self, *, type: Any = None, authentication_id: Any = None, sort: str | None = None,  # noqa: A002
-                     order: str | None = None, page_size: int = PAGE_SIZE) -> AlgoliaListing:
+                     order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
         """Every destination, all pages (``GET /1/destinations``).
 
         Args:
@@ -34,7 +34,7 @@ class Destinations(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`.
+            A :class:`~dataferry.listing.Listing`.
 
         Example::
 
@@ -75,7 +75,7 @@ class Destinations(IngestionBase):
             body["authenticationID"] = resource_id(authentication_id, "authentication_id")
         return self._object("POST", "/1/destinations", body=body, idempotent=False)
 
-    def destination(self, destination_id: str) -> dict[str, Any]:
+    def get_destination(self, destination_id: str) -> dict[str, Any]:
         """One destination (``GET /1/destinations/{id}``)."""
         did = resource_id(destination_id, "destination_id")
         return self._object("GET", f"/1/destinations/{did}")
@@ -109,7 +109,7 @@ class Destinations(IngestionBase):
         did = resource_id(destination_id, "destination_id")
         return self._object("DELETE", f"/1/destinations/{did}")
 
-    def search_destinations(self, destination_ids: Any) -> AlgoliaListing:
+    def search_destinations(self, destination_ids: Any) -> Listing:
         """The destinations with these ids (``POST /1/destinations/search``)."""
         ids = id_list(destination_ids, "destination_ids")
         return self._search("/1/destinations/search", "destinationIDs", ids, title="destinations found")

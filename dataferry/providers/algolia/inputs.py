@@ -1,10 +1,10 @@
-"""Typed request inputs: the machinery every variant (authentication, source, destination,
-trigger) is declared with.
+"""Typed request inputs: every variant (authentication, source, destination, trigger) is a
+:class:`dataferry.payload.Payload` (the one typed-payload mechanism, shared with Bright Data's
+delivery targets) whose fields also carry their type, allowed values and checks.
 
-A variant is a frozen dataclass whose fields carry their wire name, type, allowed values and
-whether they are secret. It checks itself on creation, turns into the JSON the API expects
-with :meth:`Input.to_wire`, masks its secrets in ``repr``, and checks plain dicts written
-with the API's own field names through :meth:`Input.validate`.
+A variant checks itself on creation, turns into the JSON the API expects with
+:meth:`Input.to_wire`, masks its secrets in ``repr``, and checks plain dicts written with the
+API's own field names through :meth:`Input.validate`.
 
 Example:
     >>> from dataferry.providers.algolia import AuthBasic
@@ -16,62 +16,20 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dataferry.errors import InvalidArgument
+from dataferry.payload import Check, Payload, Wire, plain, wire
 from dataferry.redact import MASK
 
-Check = Callable[[Any], "str | None"]
-"""A value check: ``None`` when the value is fine, else what is wrong with it."""
-
-
-@dataclass(frozen=True)
-class Wire:
-    """How one field of an input appears on the wire.
-
-    Attributes:
-        name: the API's field name (``appID``, ``client_secret``).
-        kind: the JSON type(s) accepted (``str``, ``int``, ``bool``, ``list``, ``dict``).
-        required: whether the API requires it (on create).
-        secret: masked in reprs, errors and logs.
-        choices: the allowed values, when the spec closes the set.
-        check: a further check returning what is wrong, or ``None``.
-    """
-
-    name: str
-    kind: type | tuple[type, ...]
-    required: bool = False
-    secret: bool = False
-    choices: tuple[Any, ...] | None = None
-    check: Check | None = None
-
-
-def wire(name: str, kind: type | tuple[type, ...], *, required: bool = False, secret: bool = False,
-         choices: Sequence[Any] | None = None, check: Check | None = None) -> Any:
-    """Declare a dataclass field of an :class:`Input` (required fields have no default).
-
-    Args:
-        name, kind, required, secret, choices, check: see :class:`Wire`.
-
-    Returns:
-        A ``dataclasses.field`` carrying the :class:`Wire` in its metadata.
-
-    Example:
-        >>> wire("appID", str, required=True).metadata["wire"].name
-        'appID'
-    """
-    meta = {"wire": Wire(name, kind, required, secret, tuple(choices) if choices else None, check)}
-    if required:
-        return dataclasses.field(metadata=meta)
-    return dataclasses.field(default=None, metadata=meta)
-
+__all__ = ["Check", "Input", "Wire", "article", "each_matches", "fits_any", "objects_with", "pick", "strings", "url",
+           "wire"]
 
 @dataclass(frozen=True, kw_only=True, repr=False)
-class Input:
+class Input(Payload):
     """Base of every typed input.
 
     Class attributes:
@@ -89,11 +47,6 @@ class Input:
                        if getattr(self, attr) is not None}, python_names=True)
 
     # -- declaration ----------------------------------------------------------------------
-    @classmethod
-    def wire_fields(cls) -> list[tuple[str, Wire]]:
-        """``(python attribute, Wire)`` for every field, in declaration order."""
-        return [(f.name, f.metadata["wire"]) for f in dataclasses.fields(cls) if "wire" in f.metadata]
-
     @classmethod
     def label(cls) -> str:
         """``"a 'basic' authentication input"``: how messages name this variant."""
@@ -139,21 +92,12 @@ class Input:
         return clean
 
     # -- use ----------------------------------------------------------------------------------
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON object the API expects (fields left ``None`` are omitted)."""
-        return {w.name: _plain(getattr(self, attr)) for attr, w in self.wire_fields() if getattr(self, attr) is not None}
-
     @classmethod
     def from_wire(cls, data: Mapping[str, Any], *, where: str | None = None) -> Input:
         """Build the variant from a dict written with the API's field names (checked)."""
         clean = cls.validate(data, where=where)
         by_wire = {w.name: attr for attr, w in cls.wire_fields()}
         return cls(**{by_wire[k]: v for k, v in clean.items()})
-
-    def secrets(self) -> list[str]:
-        """The secret values it holds (registered for masking before it is sent)."""
-        return [str(getattr(self, attr)) for attr, w in self.wire_fields()
-                if w.secret and getattr(self, attr) is not None]
 
     def __repr__(self) -> str:
         shown = []
@@ -193,14 +137,6 @@ def _problem(value: Any, w: Wire) -> str | None:
 def _json_name(kind: type) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object",
             float: "a number"}.get(kind, kind.__name__)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Input):
-        return value.to_wire()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 # -- reusable checks -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import EVENT_STATUSES, EVENT_TYPES, RUN_STATUSES
-from dataferry.providers.algolia.listing import AlgoliaListing
+from dataferry.listing import Listing
 from dataferry.providers.algolia.params import PAGE_SIZE, array_filter, list_query, resource_id, rfc3339
 from dataferry.providers.algolia.run import Run
 
@@ -18,7 +18,7 @@ class Observability(IngestionBase):
     """``/1/runs``: runs, one run (as a waitable handle), events, one event."""
 
     def runs(self, *, status: Any = None, task_id: str | None = None, start_date: Any = None, end_date: Any = None,
-             sort: str | None = None, order: str | None = None, page_size: int = PAGE_SIZE) -> AlgoliaListing:
+             sort: str | None = None, order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
         """Task runs, all pages (``GET /1/runs``).
 
         Args:
@@ -30,7 +30,7 @@ class Observability(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`; its ``window``
+            A :class:`~dataferry.listing.Listing`; its ``window``
             says which dates Algolia used.
 
         Example::
@@ -46,18 +46,32 @@ class Observability(IngestionBase):
         )
         return self._list("/1/runs", "runs", query=query, title="runs", page_size=page_size, family=OBSERVABILITY)
 
-    def run(self, run_id: str) -> Run:
-        """A handle on an existing run (nothing is sent until it is used).
+    def run(self, run_id: str, *, task_id: str | None = None) -> Run:
+        """A handle on an existing run; nothing is sent until it is used.
+
+        Runs are addressed by their own id (``GET /1/runs/{runID}``); ``task_id`` only says
+        which task it belongs to, when known.
 
         Example::
 
             ing.run("6c02aeb1-775e-418e-870b-1faccd4b2c0f").wait()
         """
-        return Run(self, resource_id(run_id, "run_id"))
+        return Run(self, resource_id(run_id, "run_id"),
+                   task_id=None if task_id is None else resource_id(task_id, "task_id"))
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its status read now (``GET /1/runs/{runID}``).
+
+        Raises:
+            NotFound: no run with this id.
+        """
+        run = self.run(run_id)
+        run.status()
+        return run
 
     def events(self, run_id: str, *, status: Any = None, type: Any = None, start_date: Any = None,  # noqa: A002
                end_date: Any = None, sort: str | None = None, order: str | None = None,
-               page_size: int = PAGE_SIZE) -> AlgoliaListing:
+               page_size: int = PAGE_SIZE) -> Listing:
         """The events of a run, all pages (``GET /1/runs/{runID}/events``).
 
         Args:
@@ -71,7 +85,7 @@ class Observability(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`; the free-form
+            A :class:`~dataferry.listing.Listing`; the free-form
             ``data`` of each event stays one column of dicts.
         """
         rid = resource_id(run_id, "run_id")
@@ -85,7 +99,7 @@ class Observability(IngestionBase):
         return self._list(f"/1/runs/{rid}/events", "events", query=query, title=f"events of run {rid}",
                           page_size=page_size, family=OBSERVABILITY, keep_nested=("data",))
 
-    def event(self, run_id: str, event_id: str) -> dict[str, Any]:
+    def get_event(self, run_id: str, event_id: str) -> dict[str, Any]:
         """One event (``GET /1/runs/{runID}/events/{eventID}``)."""
         rid = resource_id(run_id, "run_id")
         eid = resource_id(event_id, "event_id")

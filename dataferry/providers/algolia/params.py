@@ -196,3 +196,14 @@ def non_empty(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(f"{name} must be a non-empty string, got {value!r}")
     return value
+
+
+def run_path(task_id: str) -> str:
+    """The path of the call that starts a run (``POST``, no body): where Algolia's one job
+    request is built.
+
+    Example:
+        >>> run_path("6c02aeb1-775e-418e-870b-1faccd4b2c0f")
+        '/1/tasks/6c02aeb1-775e-418e-870b-1faccd4b2c0f/run'
+    """
+    return f"/1/tasks/{resource_id(task_id, 'task_id')}/run"

@@ -15,11 +15,12 @@ Statuses map onto the engine's states:
 from __future__ import annotations
 
 import enum
-import json
 from typing import Any
 
-from dataferry.errors import ApiError, JobError, JobFailed, TransportError
+from dataferry.errors import ApiError, TransportError
 from dataferry.job import Job
+from dataferry.listing import Listing
+from dataferry.providers.algolia.errors import RunFailed
 from dataferry.providers.algolia.params import PAGE_SIZE
 from dataferry.status import JobState, JobStatus, state_from
 from dataferry.wait import PollPolicy
@@ -45,9 +46,6 @@ LATEST_EVENTS = 5
 FAILED_EVENTS_KEPT = 100
 """Failed / critical events fetched into :class:`RunFailed` (``events_total`` has the count)."""
 
-FAILED_EVENTS_SHOWN = 3
-"""Failed / critical events listed in the :class:`RunFailed` message."""
-
 
 class Outcome(str, enum.Enum):
     """How a finished run ended."""
@@ -56,73 +54,6 @@ class Outcome(str, enum.Enum):
     FAILURE = "failure"
     SKIPPED = "skipped"
     """The run was not carried out (e.g. another run of the task was in progress)."""
-
-
-class RunFailed(JobFailed):
-    """A task run finished with ``outcome: failure``.
-
-    Attributes:
-        vendor_message: Algolia's ``reason``, verbatim (else the ``reasonCode``).
-        reason: the run's ``reason``.
-        reason_code: the run's ``reasonCode`` (``critical``, ``too_many_errors``...).
-        events: the failed and critical events (up to :data:`FAILED_EVENTS_KEPT`, oldest first).
-        events_total: how many failed / critical events the run has.
-        failure_threshold: the task's ``failureThreshold`` (percent), when known.
-        task_id: the task that ran.
-        run: the run as Algolia last described it.
-
-    Example::
-
-        try:
-            ing.run_task(task_id).wait()
-        except algolia.RunFailed as exc:
-            print(exc.reason_code, len(exc.events))
-    """
-
-    hint = "list the failed events: run.events(status=['failed', 'critical']).to_pandas()"
-
-    def __init__(self, vendor_message: str, **kw: Any) -> None:
-        status = kw.get("status")
-        detail = getattr(status, "detail", None) or {}
-        run = detail.get("run") or {}
-        self.run: dict[str, Any] = run
-        self.reason: str | None = run.get("reason")
-        self.reason_code: str | None = run.get("reasonCode")
-        self.task_id: str | None = run.get("taskID")
-        self.events: list[dict[str, Any]] = list(detail.get("failedEvents") or [])
-        self.events_total: int = int(detail.get("failedEventsTotal") or len(self.events))
-        self.failure_threshold: int | None = detail.get("failureThreshold")
-        super().__init__(vendor_message, **kw)
-        facts = []
-        if self.reason_code:
-            facts.append(f"reasonCode {self.reason_code}")
-        facts.append(f"{self.events_total} failed/critical event{'s' if self.events_total != 1 else ''}")
-        if self.failure_threshold is not None:
-            facts.append(f"task failureThreshold {self.failure_threshold}%")
-        lines = [f"algolia run {self.job_id} failed: {vendor_message} ({'; '.join(facts)})"]
-        lines += [f"  - {describe_event(e)}" for e in self.events[:FAILED_EVENTS_SHOWN]]
-        if self.events_total > FAILED_EVENTS_SHOWN:
-            lines.append(f"  … and {self.events_total - FAILED_EVENTS_SHOWN} more")
-        JobError.__init__(self, "\n".join(lines), vendor=self.vendor, job_id=self.job_id, status=status,
-                          hint=kw.get("hint"))
-
-
-def describe_event(event: dict[str, Any]) -> str:
-    """One line for an event: when, type, status, batch size and its message.
-
-    Example:
-        >>> describe_event({"type": "record", "status": "failed", "batchSize": 10,
-        ...                 "publishedAt": "2024-07-18T10:00:00Z", "data": {"message": "too big"}})
-        '2024-07-18T10:00:00Z record failed (10 records): too big'
-    """
-    text = f"{event.get('publishedAt', '?')} {event.get('type', '?')} {event.get('status', '?')}"
-    if event.get("batchSize"):
-        text += f" ({event['batchSize']} records)"
-    data = event.get("data")
-    if isinstance(data, dict) and data:
-        said = data.get("message") or data.get("error") or json.dumps(data, ensure_ascii=False)
-        text += f": {str(said)[:160]}"
-    return text
 
 
 def fraction(progress: Any) -> float | None:
@@ -146,7 +77,7 @@ class Run(Job):
     """One run of an ingestion task.
 
     Args:
-        client: the :class:`~dataferry.providers.algolia.client.Ingestion` client.
+        client: the :class:`~dataferry.providers.algolia.client.Client`.
         run_id: the run's UUID.
         task_id: the task it runs, when known.
         created_at: when it was created (RFC 3339), when known; the default start of the
@@ -248,7 +179,7 @@ class Run(Job):
 
     def events(self, *, status: Any = None, type: Any = None, start_date: Any = None,  # noqa: A002
                end_date: Any = None, sort: str | None = None, order: str | None = None,
-               page_size: int = PAGE_SIZE) -> Any:
+               page_size: int = PAGE_SIZE) -> Listing:
         """The run's events, every page (``GET /1/runs/{runID}/events``).
 
         Args:
@@ -260,16 +191,25 @@ class Run(Job):
             page_size: events per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`; ``.to_pandas()``.
+            A :class:`~dataferry.listing.Listing`; ``.to_pandas()``.
         """
         if start_date is None:
             start_date = self._window_start()
         return self.client.events(self.id, status=status, type=type, start_date=start_date, end_date=end_date,
                                   sort=sort, order=order, page_size=page_size)
 
-    def event(self, event_id: str) -> dict[str, Any]:
+    def get_event(self, event_id: str) -> dict[str, Any]:
         """One event of the run (``GET /1/runs/{runID}/events/{eventID}``)."""
-        return self.client.event(self.id, event_id)
+        return self.client.get_event(self.id, event_id)
+
+    def to_pandas(self) -> Any:
+        """The run's events as a DataFrame (every page, from the run's creation; see :meth:`events`).
+
+        Example::
+
+            ing.run_task(task_id).wait().to_pandas()
+        """
+        return self.events().to_pandas()
 
     # -- internals ---------------------------------------------------------------------------
     def _window_start(self) -> str | None:

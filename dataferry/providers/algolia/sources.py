@@ -9,7 +9,7 @@ from dataferry.errors import InvalidArgument
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import SOURCE_TYPES
 from dataferry.providers.algolia.inputs import Input, fits_any, pick
-from dataferry.providers.algolia.listing import AlgoliaListing
+from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -53,7 +53,7 @@ class Sources(IngestionBase):
     """``/1/sources``: list, create, get, update, delete, search, validate, discover."""
 
     def sources(self, *, type: Any = None, authentication_id: Any = None, sort: str | None = None,  # noqa: A002
-                order: str | None = None, page_size: int = PAGE_SIZE) -> AlgoliaListing:
+                order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
         """Every source, all pages (``GET /1/sources``).
 
         Args:
@@ -63,7 +63,7 @@ class Sources(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`.
+            A :class:`~dataferry.listing.Listing`.
 
         Example::
 
@@ -112,7 +112,7 @@ class Sources(IngestionBase):
         return self._object("POST", "/1/sources/validate", body=self._source_body(type, name, input, authentication_id),
                             idempotent=True)
 
-    def source(self, source_id: str) -> dict[str, Any]:
+    def get_source(self, source_id: str) -> dict[str, Any]:
         """One source (``GET /1/sources/{id}``)."""
         sid = resource_id(source_id, "source_id")
         return self._object("GET", f"/1/sources/{sid}")
@@ -155,7 +155,7 @@ class Sources(IngestionBase):
         sid = resource_id(source_id, "source_id")
         return self._object("DELETE", f"/1/sources/{sid}")
 
-    def search_sources(self, source_ids: Any) -> AlgoliaListing:
+    def search_sources(self, source_ids: Any) -> Listing:
         """The sources with these ids (``POST /1/sources/search``)."""
         ids = id_list(source_ids, "source_ids")
         return self._search("/1/sources/search", "sourceIDs", ids, title="sources found")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dataferry.errors import DataError, InvalidArgument
+from dataferry.errors import InvalidArgument
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import ACTIONS, TRIGGER_TYPES
-from dataferry.providers.algolia.listing import AlgoliaListing
+from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -19,6 +19,7 @@ from dataferry.providers.algolia.params import (
     list_query,
     resource_id,
     rfc3339,
+    run_path,
 )
 from dataferry.providers.algolia.run import Run
 from dataferry.providers.algolia.triggers import cron_problem, trigger_input
@@ -93,7 +94,7 @@ class Tasks(IngestionBase):
 
     def tasks(self, *, action: Any = None, enabled: bool | None = None, source_id: Any = None,
               destination_id: Any = None, trigger_type: Any = None, sort: str | None = None,
-              order: str | None = None, page_size: int = PAGE_SIZE) -> AlgoliaListing:
+              order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
         """Every task, all pages (``GET /1/tasks``).
 
         Args:
@@ -106,7 +107,7 @@ class Tasks(IngestionBase):
             page_size: items per request (1–100).
 
         Returns:
-            An :class:`~dataferry.providers.algolia.listing.AlgoliaListing`.
+            A :class:`~dataferry.listing.Listing`.
 
         Example::
 
@@ -166,10 +167,29 @@ class Tasks(IngestionBase):
             body["cursor"] = rfc3339(cursor, "cursor")
         return self._object("POST", "/1/tasks", body=body, idempotent=False)
 
-    def task(self, task_id: str) -> dict[str, Any]:
-        """One task (``GET /1/tasks/{id}``)."""
-        tid = resource_id(task_id, "task_id")
-        return self._object("GET", f"/1/tasks/{tid}")
+    def task(self, task_id: str) -> Task:
+        """A handle on an existing task; nothing is sent until it is used.
+
+        Raises:
+            InvalidArgument: ``task_id`` is not an id.
+
+        Example::
+
+            ing.task("6c02aeb1-775e-418e-870b-1faccd4b2c0f").run().wait()
+        """
+        return Task(self, resource_id(task_id, "task_id"))
+
+    def get_task(self, task_id: str) -> Task:
+        """The task with its details read now (``GET /1/tasks/{id}``); they are in ``.info``.
+
+        Raises:
+            NotFound: no task with this id.
+
+        Example::
+
+            ing.get_task(task_id).info["trigger"]
+        """
+        return self.task(task_id).refresh()
 
     def update_task(self, task_id: str, *, destination_id: str | None = None, cron: str | None = None,
                     input: Any = None, enabled: bool | None = None,  # noqa: A002
@@ -211,7 +231,7 @@ class Tasks(IngestionBase):
         tid = resource_id(task_id, "task_id")
         return self._object("DELETE", f"/1/tasks/{tid}")
 
-    def search_tasks(self, task_ids: Any) -> AlgoliaListing:
+    def search_tasks(self, task_ids: Any) -> Listing:
         """The tasks with these ids (``POST /1/tasks/search``)."""
         ids = id_list(task_ids, "task_ids")
         return self._search("/1/tasks/search", "taskIDs", ids, title="tasks found")
@@ -235,14 +255,84 @@ class Tasks(IngestionBase):
         Returns:
             The :class:`~dataferry.providers.algolia.run.Run`; ``.wait()`` on it.
 
+        Raises:
+            ApiError: Algolia accepted the run but its answer has no ``runID``.
+
         Example::
 
             run = ing.run_task("6c02aeb1-775e-418e-870b-1faccd4b2c0f")
             run.wait()
         """
         tid = resource_id(task_id, "task_id")
-        answer = self._object("POST", f"/1/tasks/{tid}/run", idempotent=False)
-        run_id = answer.get("runID")
+        response = self.http.request("POST", run_path(tid), idempotent=False, job_id=tid)
+        answer = self._safe(self.http.json_of(response))
+        run_id = answer.get("runID") if isinstance(answer, dict) else None
         if not isinstance(run_id, str) or not run_id:
-            raise DataError(f"algolia accepted the run of task {tid} but returned no runID: {answer}")
+            raise self.http.missing(answer, "runID", what=f"the run of task {tid}", response=response, job_id=tid)
         return Run(self, run_id, task_id=tid, created_at=answer.get("createdAt"), triggered=True)
+
+
+class Task:
+    """One ingestion task: the handle :meth:`Client.task` returns (no request) and
+    :meth:`Client.get_task` returns with its details read.
+
+    Attributes:
+        id: the task's UUID.
+        client: the :class:`~dataferry.providers.algolia.client.Client`.
+        info: the task as Algolia last described it, or ``None`` before :meth:`refresh`.
+
+    Example::
+
+        task = ing.task("6c02aeb1-775e-418e-870b-1faccd4b2c0f")
+        task.run().wait()
+        task.runs().to_pandas()
+        ing.get_task(task_id).info["trigger"]
+    """
+
+    def __init__(self, client: Any, task_id: str, info: dict[str, Any] | None = None) -> None:
+        self.client = client
+        self.id = task_id
+        self.info = info
+
+    def refresh(self) -> Task:
+        """Read the task's details (``GET /1/tasks/{id}``) into :attr:`info`; returns ``self``."""
+        self.info = self.client._object("GET", f"/1/tasks/{self.id}")
+        return self
+
+    def run(self) -> Run:
+        """Run the task now (see :meth:`Client.run_task`)."""
+        return self.client.run_task(self.id)
+
+    def runs(self, *, status: Any = None, start_date: Any = None, end_date: Any = None, sort: str | None = None,
+             order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+        """The task's runs, all pages (see :meth:`Client.runs` for the filters)."""
+        return self.client.runs(task_id=self.id, status=status, start_date=start_date, end_date=end_date, sort=sort,
+                                order=order, page_size=page_size)
+
+    def update(self, **changes: Any) -> dict[str, Any]:
+        """Change the task (see :meth:`Client.update_task`)."""
+        return self.client.update_task(self.id, **changes)
+
+    def enable(self) -> dict[str, Any]:
+        """Enable the task."""
+        return self.client.enable_task(self.id)
+
+    def disable(self) -> dict[str, Any]:
+        """Disable the task."""
+        return self.client.disable_task(self.id)
+
+    def delete(self) -> dict[str, Any]:
+        """Delete the task."""
+        return self.client.delete_task(self.id)
+
+    def __repr__(self) -> str:
+        if not self.info:
+            return f"<algolia task {self.id}>"
+        shown = ", ".join(f"{k}={self.info[k]!r}" for k in ("action", "enabled") if k in self.info)
+        return f"<algolia task {self.id}: {shown}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Task) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(("algolia-task", self.id))

@@ -5,15 +5,17 @@ Example:
     >>> bd = brightdata.Client(token="...")                                   # doctest: +SKIP
     >>> snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}])  # doctest: +SKIP
     >>> snap.wait().to_parquet("out/products.parquet")                          # doctest: +SKIP
+
+Wiring (``ERRORS``, ``DEFAULT_BASE_URL``, ``TOKEN_ENV``, ``TARGETS``...) stays importable from
+its module (``dataferry.providers.brightdata.client``, ``.delivery``, ``.params``).
 """
 
-from dataferry.providers.brightdata.client import DEFAULT_BASE_URL, TOKEN_ENV, Client
+from dataferry.providers.brightdata.client import Client
 from dataferry.providers.brightdata.collection import Collection
 from dataferry.providers.brightdata.delivery import (
     GCS,
     S3,
     SFTP,
-    TARGETS,
     AliOSS,
     AliOSSCredentials,
     Azure,
@@ -28,12 +30,15 @@ from dataferry.providers.brightdata.delivery import (
     SFTPCredentials,
     Snowflake,
     SnowflakeCredentials,
+    Target,
     Webhook,
 )
+from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
-    "DEFAULT_BASE_URL", "GCS", "S3", "SFTP", "TARGETS", "TOKEN_ENV", "AliOSS", "AliOSSCredentials", "Azure",
-    "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email", "GCSPubSub", "GoogleCredentials",
-    "S3AccessKey", "S3Role", "SFTPCredentials", "Snapshot", "Snowflake", "SnowflakeCredentials", "Webhook",
+    "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email",
+    "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials", "Snapshot",
+    "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake", "SnowflakeCredentials",
+    "Target", "Webhook",
 ]

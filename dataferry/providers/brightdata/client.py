@@ -1,30 +1,32 @@
-"""The Bright Data client: Datasets API v3 (trigger, snapshots, delivery, the snapshot list)."""
+"""The Bright Data client: Datasets API v3 (trigger, snapshots, delivery, the snapshot list)
+and collectors (DCA)."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from dataferry.client import VendorClient, credential
+from dataferry.client import VendorClient, check_keywords, credential, forward, request_keywords
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
-from dataferry.errors import (
-    ApiError,
-    InvalidArgument,
-    SnapshotEmpty,
-    SnapshotExpired,
-    SnapshotNotReady,
-    SnapshotTooBig,
-)
-from dataferry.http import BearerAuth, ErrorMap, HttpClient, Rule
+from dataferry.errors import InvalidArgument, NotFound, UnprocessableEntity
+from dataferry.http import BearerAuth, ErrorMap, RateLimits, Rule
 from dataferry.listing import Listing, skip_limit_pages
 from dataferry.providers.brightdata.collection import Collection
 from dataferry.providers.brightdata.delivery import Delivery
-from dataferry.providers.brightdata.snapshot import DOWNLOAD_FORMATS, MIN_BATCH_SIZE, Snapshot
+from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
+from dataferry.providers.brightdata.params import (
+    CREATED_HINT,
+    TRIGGER_PATH,
+    collect_params,
+    deadline_param,
+    inputs_body,
+    trigger_body,
+    trigger_params,
+)
+from dataferry.providers.brightdata.snapshot import Snapshot
 from dataferry.wait import PollPolicy
 
 DEFAULT_BASE_URL = "https://api.brightdata.com"
@@ -38,6 +40,10 @@ BUSY_WAIT = 900.0
 
 LIST_PAGE = 1000
 """Snapshots asked for per page of the snapshot list (the API allows up to 5000)."""
+
+FAMILIES = ("trigger", "status", "list", "control", "download")
+"""The endpoint families of this client; Bright Data documents no request rate, so none is
+limited unless ``rate_limits=`` names it."""
 
 ERRORS = ErrorMap(
     "brightdata",
@@ -55,8 +61,6 @@ ERRORS = ErrorMap(
 )
 """How Bright Data's error answers become exceptions."""
 
-_TRIGGER_TYPES = ("discover_new",)
-
 
 class Client(VendorClient):
     """Bright Data Datasets API v3.
@@ -69,6 +73,9 @@ class Client(VendorClient):
         timeout: ``(connect, read)`` seconds.
         clock: time source (tests inject a fake one).
         poll: how often to poll (:class:`~dataferry.wait.PollPolicy`); the default suits real jobs.
+        rate_limits: client-side pacing (:func:`~dataferry.http.ratelimit.limits_from`); Bright
+            Data documents no request rate, so by default nothing is paced; a mapping may pace
+            any of :data:`FAMILIES`.
         **http: more :class:`~dataferry.http.session.HttpClient` settings (``max_attempts``...).
 
     Raises:
@@ -82,43 +89,21 @@ class Client(VendorClient):
     """
 
     vendor = "brightdata"
+    default_base_url = DEFAULT_BASE_URL
+    rate_families = FAMILIES
 
     def __init__(self, token: str | None = None, *, base_url: str = DEFAULT_BASE_URL, progress: Any = None,
                  cache_dir: str | Path | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
-                 clock: Clock = SYSTEM_CLOCK, poll: PollPolicy | None = None, **http: Any) -> None:
+                 clock: Clock = SYSTEM_CLOCK, poll: PollPolicy | None = None, rate_limits: RateLimits = None,
+                 **http: Any) -> None:
         token = credential(token, TOKEN_ENV, "API token", vendor=self.vendor)
-        session = HttpClient(self.vendor, base_url, BearerAuth(token), ERRORS, timeout=timeout, clock=clock, **http)
+        session = self.session(BearerAuth(token), ERRORS, base_url=base_url, timeout=timeout, clock=clock,
+                               rate_limits=rate_limits, **http)
         super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
 
-    @property
-    def reattach_client(self) -> str:
-        """Code that re-creates this client (shown in re-attach hints)."""
-        if self.base_url == DEFAULT_BASE_URL:
-            return "brightdata.Client()"
-        return f"brightdata.Client(base_url={self.base_url!r})"
-
     # -- trigger ------------------------------------------------------------------------------
-    def trigger(
-        self,
-        dataset_id: str,
-        inputs: Any,
-        *,
-        include_errors: bool | None = None,
-        type: str | None = None,  # noqa: A002
-        discover_by: str | None = None,
-        limit_per_input: int | None = None,
-        limit_multiple_results: int | None = None,
-        custom_output_fields: str | Sequence[str] | None = None,
-        notify: bool | str | None = None,
-        endpoint: str | None = None,
-        auth_header: str | None = None,
-        format: str | None = None,  # noqa: A002
-        uncompressed_webhook: bool | None = None,
-        busy_wait: float = BUSY_WAIT,
-        download_format: str = "csv",
-        compress: bool = True,
-        batch_size: int | None = None,
-    ) -> Snapshot:
+    def trigger(self, dataset_id: str, inputs: Any, *, busy_wait: float = BUSY_WAIT, compress: bool = True,
+                **options: Any) -> Snapshot:
         """Trigger a collection (``POST /datasets/v3/trigger``).
 
         Args:
@@ -137,6 +122,10 @@ class Client(VendorClient):
                 nothing, so retrying cannot double a paid collection).
             download_format, compress, batch_size: how the returned :class:`Snapshot` downloads.
 
+        The keywords but ``busy_wait`` and ``compress`` are declared once, in
+        :func:`~dataferry.providers.brightdata.params.trigger_params` (``help()`` and
+        ``inspect`` list them all).
+
         Returns:
             The :class:`Snapshot` (not yet waited for).
 
@@ -147,44 +136,14 @@ class Client(VendorClient):
             NotFound: "dataset does not exist".
             RateLimited: still too many running jobs after ``busy_wait`` seconds.
             RequestMayHaveReached: the connection failed after sending; not re-sent.
+            ApiError: the trigger was accepted but its answer has no ``snapshot_id``.
         """
-        if not dataset_id or not isinstance(dataset_id, str):
-            raise InvalidArgument("dataset_id is required (e.g. 'gd_l1viktl72bvl7bjuj0')")
-        if type is not None and type not in _TRIGGER_TYPES:
-            raise InvalidArgument(f"type={type!r}: the only trigger type is 'discover_new'")
-        if type == "discover_new" and not discover_by:
-            raise InvalidArgument("type='discover_new' needs discover_by= (keyword, category_url, ...)")
-        if discover_by and type != "discover_new":
-            raise InvalidArgument("discover_by= only applies with type='discover_new'")
-        for name, value in (("limit_per_input", limit_per_input), ("limit_multiple_results", limit_multiple_results)):
-            if value is not None and (not isinstance(value, (int, float)) or value < 1):
-                raise InvalidArgument(f"{name} must be a number >= 1, got {value!r}")
-        if format is not None and format not in DOWNLOAD_FORMATS:
-            raise InvalidArgument(f"format={format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
-        if endpoint is not None and not str(endpoint).startswith(("http://", "https://")):
-            raise InvalidArgument("endpoint must be an http(s) URL (the webhook)")
-        # the download options are checked now: once the trigger is sent, a collection is paid for
-        if download_format not in DOWNLOAD_FORMATS:
-            raise InvalidArgument(f"download_format={download_format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
-        if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
-            raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
+        check_keywords("trigger", options, _TRIGGER_KEYWORDS)
+        params = trigger_params(dataset_id, **options)
+        auth_header = options.get("auth_header")
         if auth_header:
             self.http.redactor.add(auth_header)
-
-        params: list[tuple[str, str]] = [("dataset_id", dataset_id)]
-        for name, value in (
-            ("include_errors", include_errors), ("type", type), ("discover_by", discover_by),
-            ("limit_per_input", limit_per_input), ("limit_multiple_results", limit_multiple_results),
-            ("notify", notify), ("endpoint", endpoint), ("auth_header", auth_header), ("format", format),
-            ("uncompressed_webhook", uncompressed_webhook),
-        ):
-            if value is not None:
-                params.append((name, _wire(value)))
-        if custom_output_fields:
-            fields = custom_output_fields if isinstance(custom_output_fields, str) else "|".join(custom_output_fields)
-            params.append(("custom_output_fields", fields))
-
-        body = _body(inputs)
+        body = inputs_body(inputs)
         look = f"look for the new snapshot with bd.snapshots(dataset_id={dataset_id!r}) before triggering again"
         response = self.http.request(
             "POST", "/datasets/v3/trigger", params=params, idempotent=False, family="trigger",
@@ -194,8 +153,8 @@ class Client(VendorClient):
         snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
         if not snapshot_id:
             raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
-        return Snapshot(self, str(snapshot_id), format=download_format, compress=compress, batch_size=batch_size,
-                        triggered=True, dataset_id=dataset_id)
+        return Snapshot(self, str(snapshot_id), format=options.get("download_format", "csv"), compress=compress,
+                        batch_size=options.get("batch_size"), triggered=True, dataset_id=dataset_id)
 
     # -- handles ------------------------------------------------------------------------------
     def snapshot(self, snapshot_id: str, *, format: str = "csv", compress: bool = True,  # noqa: A002
@@ -210,11 +169,35 @@ class Client(VendorClient):
             raise InvalidArgument("snapshot_id is required")
         return Snapshot(self, snapshot_id, format=format, compress=compress, batch_size=batch_size)
 
+    def get_snapshot(self, snapshot_id: str, **download: Any) -> Snapshot:
+        """The snapshot with its status read now (``GET /datasets/v3/progress/{id}``).
+
+        Args:
+            snapshot_id: ``s_…``.
+            **download: ``format``, ``compress``, ``batch_size`` as for :meth:`snapshot`.
+
+        Raises:
+            NotFound: no snapshot with this id.
+        """
+        snap = self.snapshot(snapshot_id, **download)
+        snap.status()
+        return snap
+
     def delivery(self, delivery_id: str) -> Delivery:
-        """Re-attach to a delivery by id."""
+        """Re-attach to a delivery by id; nothing is sent yet."""
         if not delivery_id:
             raise InvalidArgument("delivery_id is required")
         return Delivery(self, delivery_id)
+
+    def get_delivery(self, delivery_id: str) -> Delivery:
+        """The delivery with its status read now (``GET /datasets/v3/delivery/{id}``).
+
+        Raises:
+            NotFound: no delivery with this id.
+        """
+        delivery = self.delivery(delivery_id)
+        delivery.status()
+        return delivery
 
     # -- collectors (DCA) -------------------------------------------------------------------------
     def collect(self, collector_id: str, inputs: Any, *, name: str | None = None, version: str | None = None,
@@ -234,7 +217,7 @@ class Client(VendorClient):
             no_downloads: do not download media files.
             deadline: terminate the batch after ``"1h"`` / ``"30m"`` / ``"45s"`` (or a timedelta).
             body_format: ``"json"``, ``"csv"`` or ``"multipart"`` (see
-                :func:`~dataferry.providers.brightdata.collection.trigger_body`).
+                :func:`~dataferry.providers.brightdata.params.trigger_body`).
             busy_wait: seconds to keep retrying a 429 (it created nothing).
 
         Returns:
@@ -257,9 +240,24 @@ class Client(VendorClient):
             >>> col = bd.collect("c_lq3x1ab2", [{"url": "https://example.com"}], deadline="1h")  # doctest: +SKIP
             >>> df = col.wait().to_pandas()                                                    # doctest: +SKIP
         """
-        return Collection.trigger(self, collector_id, inputs, name=name, version=version, queue_next=queue_next,
-                                  queue=queue, confirm_cancel=confirm_cancel, no_downloads=no_downloads,
-                                  deadline=deadline, body_format=body_format, busy_wait=busy_wait)
+        params = collect_params(collector_id, name=name, version=version, queue_next=queue_next, queue=queue,
+                                confirm_cancel=confirm_cancel, no_downloads=no_downloads, deadline=deadline)
+        body = trigger_body(inputs, body_format)
+        try:
+            response = self.http.request("POST", TRIGGER_PATH, params=params, idempotent=False, family="trigger",
+                                         busy_wait=busy_wait, created_hint=CREATED_HINT, **body)
+        except NotFound as exc:
+            exc.hint = f"check the collector id {collector_id!r} (Scraper Studio shows it on the collector's API page)"
+            raise
+        except UnprocessableEntity as exc:
+            exc.hint = "the inputs do not match the collector's input schema: check the field names and values"
+            raise
+        answer = self.http.json_of(response)
+        collection_id = answer.get("collection_id") if isinstance(answer, dict) else None
+        if not collection_id:
+            raise self.http.missing(answer, "collection_id", what="the trigger", response=response, hint=CREATED_HINT)
+        return Collection(self, str(collection_id), collector_id=collector_id, name=name,
+                          start_eta=answer.get("start_eta"), deadline=deadline_param(deadline), triggered=True)
 
     def collection(self, collection_id: str) -> Collection:
         """Re-attach to a collector batch by id (e.g. after a kernel restart); nothing is sent yet.
@@ -310,28 +308,7 @@ class Client(VendorClient):
         return Listing(skip_limit_pages(fetch, limit=page_size), title=f"snapshots of {dataset_id}")
 
 
-def _wire(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_TRIGGER_KEYWORDS = request_keywords(trigger_params)
+"""The keywords of a Datasets v3 trigger (declared once, in :func:`trigger_params`)."""
 
-
-def _body(inputs: Any) -> dict[str, Any]:
-    """The request body for trigger inputs: JSON, or a multipart CSV upload."""
-    if isinstance(inputs, (str, os.PathLike)):
-        path = Path(inputs)
-        if not path.is_file():
-            raise InvalidArgument(f"inputs: {path} is not a file (pass a list of dicts, a DataFrame or a CSV path)")
-        return {"files": {"data": (path.name, path.read_bytes(), "text/csv")}}
-    if hasattr(inputs, "to_dict") and hasattr(inputs, "columns"):
-        import pandas as pd
-
-        frame = inputs.astype(object).where(pd.notna(inputs), None)
-        # dates and timestamps go as ISO text (JSON has no date type)
-        inputs = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-                  for row in frame.to_dict(orient="records")]
-    if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, dict) for x in inputs):
-        raise InvalidArgument("inputs must be a list of dicts (e.g. [{'url': ...}]), a DataFrame or a CSV file path")
-    if not inputs:
-        raise InvalidArgument("inputs is empty: give at least one input (e.g. [{'url': ...}])")
-    return {"json": list(inputs)}
+forward(Client.trigger, trigger_params)

@@ -1,7 +1,8 @@
 """Bright Data deliveries: typed storage targets and the delivery job handle.
 
-Each target is a small dataclass validated on creation; its secrets never show in its repr,
-and the client masks them in every error.
+Each target is a :class:`dataferry.payload.Payload` (the one typed-payload mechanism, shared
+with Algolia's inputs): a small dataclass validated on creation, whose fields carry their wire
+names; its secrets never show in its repr, and the client masks them in every error.
 
 Example:
     >>> S3("my-bucket", S3AccessKey("AKIA...", "secret-value"), region="eu-west-1")
@@ -11,11 +12,12 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dataferry.errors import InvalidArgument
 from dataferry.job import Job
+from dataferry.payload import Payload, wire
 from dataferry.status import JobState, JobStatus, state_from
 
 EXTENSIONS = ("json", "jsonl", "csv")
@@ -27,56 +29,30 @@ def _need(value: Any, what: str) -> None:
         raise InvalidArgument(f"{what} is required")
 
 
-class Target:
+class Target(Payload):
     """A delivery target; subclasses are the spec's delivery types."""
 
     type: ClassVar[str] = ""
 
     def to_wire(self) -> dict[str, Any]:
         """The ``deliver`` object without ``filename``."""
-        out: dict[str, Any] = {"type": self.type}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            key = f.metadata.get("wire", f.name)
-            out[key] = value.to_wire() if hasattr(value, "to_wire") else value
-        return out
-
-    def secrets(self) -> list[str]:
-        """Secret values to mask in errors and logs."""
-        found = []
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
-            if hasattr(value, "secrets"):
-                found.extend(value.secrets())
-            elif f.metadata.get("secret") and value:
-                found.append(str(value))
-        return found
-
-
-def _secret(*, wire: str | None = None, **kw: Any) -> Any:
-    meta = {"secret": True} if wire is None else {"secret": True, "wire": wire}
-    return field(repr=False, metadata=meta, **kw)
+        return {"type": self.type, **super().to_wire()}
 
 
 @dataclass(frozen=True)
-class S3AccessKey(Target):
+class S3AccessKey(Payload):
     """S3 credentials by access key."""
 
-    access_key: str = field(metadata={"wire": "aws-access-key"})
-    secret_key: str = _secret(wire="aws-secret-key")
+    access_key: str = wire("aws-access-key", required=True)
+    secret_key: str = wire("aws-secret-key", required=True, secret=True)
 
     def __post_init__(self) -> None:
         _need(self.access_key, "S3AccessKey.access_key")
         _need(self.secret_key, "S3AccessKey.secret_key")
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"aws-access-key": self.access_key, "aws-secret-key": self.secret_key}
-
 
 @dataclass(frozen=True)
-class S3Role(Target):
+class S3Role(Payload):
     """S3 credentials by role ARN and external id."""
 
     role_arn: str
@@ -85,9 +61,6 @@ class S3Role(Target):
     def __post_init__(self) -> None:
         _need(self.role_arn, "S3Role.role_arn")
         _need(self.external_id, "S3Role.external_id")
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"role_arn": self.role_arn, "external_id": self.external_id}
 
 
 @dataclass(frozen=True)
@@ -110,18 +83,15 @@ class S3(Target):
 
 
 @dataclass(frozen=True)
-class GoogleCredentials(Target):
+class GoogleCredentials(Payload):
     """A Google service account's email and private key."""
 
     client_email: str
-    private_key: str = _secret()
+    private_key: str = wire("private_key", required=True, secret=True)
 
     def __post_init__(self) -> None:
         _need(self.client_email, "client_email")
         _need(self.private_key, "private_key")
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"client_email": self.client_email, "private_key": self.private_key}
 
 
 @dataclass(frozen=True)
@@ -151,12 +121,12 @@ class GCSPubSub(Target):
 
 
 @dataclass(frozen=True)
-class AzureCredentials(Target):
+class AzureCredentials(Payload):
     """An Azure storage account with either an access key or a SAS token."""
 
     account: str
-    key: str | None = _secret(default=None)
-    sas_token: str | None = _secret(default=None)
+    key: str | None = wire("key", secret=True)
+    sas_token: str | None = wire("sas_token", secret=True)
 
     def __post_init__(self) -> None:
         _need(self.account, "AzureCredentials.account")
@@ -164,14 +134,6 @@ class AzureCredentials(Target):
             raise InvalidArgument("AzureCredentials.account may contain letters and digits only")
         if (self.key is None) == (self.sas_token is None):
             raise InvalidArgument("AzureCredentials needs exactly one of key= or sas_token=")
-
-    def to_wire(self) -> dict[str, Any]:
-        out = {"account": self.account}
-        if self.key is not None:
-            out["key"] = self.key
-        if self.sas_token is not None:
-            out["sas_token"] = self.sas_token
-        return out
 
 
 @dataclass(frozen=True)
@@ -189,20 +151,16 @@ class Azure(Target):
 
 
 @dataclass(frozen=True)
-class SFTPCredentials(Target):
+class SFTPCredentials(Payload):
     """SFTP login: a password or an SSH key (with its passphrase)."""
 
     username: str
-    password: str | None = _secret(default=None)
-    ssh_key: str | None = _secret(default=None)
-    passphrase: str | None = _secret(default=None)
+    password: str | None = wire("password", secret=True)
+    ssh_key: str | None = wire("ssh_key", secret=True)
+    passphrase: str | None = wire("passphrase", secret=True)
 
     def __post_init__(self) -> None:
         _need(self.username, "SFTPCredentials.username")
-
-    def to_wire(self) -> dict[str, Any]:
-        return {k: v for k, v in (("username", self.username), ("password", self.password),
-                                  ("ssh_key", self.ssh_key), ("passphrase", self.passphrase)) if v is not None}
 
 
 @dataclass(frozen=True)
@@ -210,8 +168,8 @@ class SFTP(Target):
     """An SFTP server (``host`` goes on the wire as ``path``)."""
 
     type: ClassVar[str] = "sftp"
-    host: str = field(metadata={"wire": "path"})
-    credentials: SFTPCredentials = field(default=None)  # type: ignore[assignment]
+    host: str = wire("path", required=True)
+    credentials: SFTPCredentials = wire("credentials")
     port: int | None = None
     directory: str | None = None
 
@@ -224,15 +182,12 @@ class SFTP(Target):
 
 
 @dataclass(frozen=True)
-class SnowflakeCredentials(Target):
+class SnowflakeCredentials(Payload):
     """Snowflake account login."""
 
     account: str
     user: str
-    password: str = _secret()
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"account": self.account, "user": self.user, "password": self.password}
+    password: str = wire("password", required=True, secret=True)
 
 
 @dataclass(frozen=True)
@@ -253,14 +208,11 @@ class Snowflake(Target):
 
 
 @dataclass(frozen=True)
-class AliOSSCredentials(Target):
+class AliOSSCredentials(Payload):
     """Aliyun OSS access key pair."""
 
-    access_key: str
-    secret_key: str = _secret()
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"access-key": self.access_key, "secret-key": self.secret_key}
+    access_key: str = wire("access-key", required=True)
+    secret_key: str = wire("secret-key", required=True, secret=True)
 
 
 @dataclass(frozen=True)
@@ -338,6 +290,22 @@ class Delivery(Job):
     @property
     def reattach(self) -> str:
         return f"{self.client.reattach_client}.delivery({self.id!r})"
+
+    def to_pandas(self) -> Any:
+        """The files delivered (``filename``, ``delivery_ts``) as a DataFrame; reads the status
+        once when none was read yet (wait first for the full list).
+
+        Example::
+
+            snap.deliver(S3(...)).wait().to_pandas()
+        """
+        import pandas as pd
+
+        if self.last_status is None:
+            self.status()
+        if not self.files:
+            return pd.DataFrame(columns=["filename", "delivery_ts"])
+        return pd.DataFrame(self.files)
 
     def _fetch_status(self) -> JobStatus:
         body = self.client.http.get_json(f"/datasets/v3/delivery/{self.id}", family="status", job_id=self.id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dataferry.errors import ApiError, InvalidArgument
+from dataferry.errors import InvalidArgument
 from dataferry.datajob import DataJob
 from dataferry.parts import Part, normalize_format
-from dataferry.providers.brightdata.delivery import EXTENSIONS, Delivery, Target
+from dataferry.providers.brightdata.delivery import Delivery, Target
+from dataferry.providers.brightdata.params import DOWNLOAD_FORMATS, MIN_BATCH_SIZE, deliver_body
 from dataferry.status import JobState, JobStatus, state_from
 
 SNAPSHOT_STATES = {
@@ -24,12 +25,6 @@ SNAPSHOT_STATES = {
     "cancelled": JobState.CANCELLED,
 }
 """Progress statuses; any other value counts as still running."""
-
-DOWNLOAD_FORMATS = ("csv", "json", "ndjson", "jsonl")
-"""Formats the snapshot download accepts."""
-
-MIN_BATCH_SIZE = 1000
-"""Smallest ``batch_size`` Bright Data accepts."""
 
 
 class Snapshot(DataJob):
@@ -142,29 +137,17 @@ class Snapshot(DataJob):
             InvalidArgument: a bad option, before anything is sent.
             SnapshotNotReady, SnapshotExpired, SnapshotEmpty, SnapshotTooBig: as Bright Data says.
         """
-        if not isinstance(target, Target) or not target.type:
-            raise InvalidArgument("target must be a delivery target such as S3(...), GCS(...), Webhook(...)")
-        if extension not in EXTENSIONS:
-            raise InvalidArgument(f"extension={extension!r} is not one of {', '.join(EXTENSIONS)}")
-        if not filename:
-            raise InvalidArgument("filename (a template) is required")
-        if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
-            raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
+        body = deliver_body(target, filename=filename, extension=extension, compress=compress, batch_size=batch_size)
         if notify is not None and not str(notify).startswith(("http://", "https://")):
             raise InvalidArgument(f"notify must be an http(s) URL, got {notify!r}")
         for secret in target.secrets():
             self.client.http.redactor.add(secret)
-        body: dict[str, Any] = {"deliver": {**target.to_wire(), "filename": {"template": filename, "extension": extension}},
-                                "compress": bool(compress)}
-        if batch_size is not None:
-            body["batch_size"] = int(batch_size)
         params = {"notify": notify} if notify else None
         response = self.client.http.request("POST", f"/datasets/v3/deliver/{self.id}", json=body, params=params,
                                             idempotent=False, family="control", job_id=self.id)
         answer = self.client.http.json_of(response)
-        delivery_id = answer.get("delivery_id") or answer.get("id")
+        delivery_id = (answer.get("delivery_id") or answer.get("id")) if isinstance(answer, dict) else None
         if not delivery_id:
-            raise ApiError(f"the delivery was accepted but the answer has no delivery_id or id: {str(answer)[:200]}",
-                           vendor=self.vendor, status=response.status_code, method="POST",
-                           url=self.client.http.redactor.url(response.url), job_id=self.id)
+            raise self.client.http.missing(answer, "delivery_id", what="the delivery", response=response,
+                                           job_id=self.id)
         return Delivery(self.client, str(delivery_id), snapshot_id=self.id, triggered=True)

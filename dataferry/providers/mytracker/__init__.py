@@ -8,22 +8,16 @@ Example (needs an account, or an emulator's ``base_url``)::
                               date_from="2026-11-01", date_to="2026-11-07")
     export.wait().to_parquet("payments.parquet")
     mt.export(4).to_pandas()                      # re-attach to an existing export id
+
+Wiring (``ERRORS``, ``QUOTAS``, ``HmacAuth``, the env var names...) stays importable from its
+module (``dataferry.providers.mytracker.client``, ``.auth``, ``.params``, ``.export``).
 """
 
-from dataferry.providers.mytracker.auth import HmacAuth
-from dataferry.providers.mytracker.client import (
-    API_USER_ID_ENV,
-    DEFAULT_BASE_URL,
-    ERRORS,
-    QUOTAS,
-    SECRET_KEY_ENV,
-    Client,
-)
+from dataferry.providers.mytracker.client import Client
 from dataferry.providers.mytracker.errors import ExportInterrupted, ExportNotCancellable, ExportRefused
-from dataferry.providers.mytracker.export import RECREATE_ATTEMPTS, Export
+from dataferry.providers.mytracker.export import Export
 from dataferry.providers.mytracker.params import EVENTS
 
 __all__ = [
-    "API_USER_ID_ENV", "DEFAULT_BASE_URL", "ERRORS", "EVENTS", "QUOTAS", "RECREATE_ATTEMPTS", "SECRET_KEY_ENV",
-    "Client", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused", "HmacAuth",
+    "Client", "EVENTS", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused",
 ]

@@ -1,28 +1,25 @@
 """The myTracker client: raw data exports (create, get, cancel) signed with HMAC-SHA1.
 
-Every answer is the envelope ``{"code", "message", "data"}``. myTracker sets the HTTP status
-too, but its own clients only read ``code``; this client handles both, so an error answered
-as HTTP 200 with ``"code": 404`` is still a :class:`~dataferry.errors.NotFound`.
+Every answer is the envelope ``{"code", "message", "data"}`` (see
+:mod:`dataferry.providers.mytracker.api`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dataferry.client import VendorClient, credential
+from dataferry.client import VendorClient, check_keywords, credential, forward, request_keywords
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
-from dataferry.errors import ApiError, InvalidArgument
-from dataferry.events import notice
-from dataferry.http import ErrorMap, HttpClient, Rate, RateLimiter, Rule
+from dataferry.errors import InvalidArgument
+from dataferry.http import ErrorMap, Rate, RateLimits, Rule
 from dataferry.http.errormap import find_message
-from dataferry.http.retry import backoff_delay
+from dataferry.providers.mytracker import api
+from dataferry.providers.mytracker.api import FAMILY, envelope_code
 from dataferry.providers.mytracker.auth import HmacAuth
 from dataferry.providers.mytracker.errors import ExportNotCancellable
-from dataferry.providers.mytracker.export import FAMILY, RECREATE_ATTEMPTS, Export
+from dataferry.providers.mytracker.export import RECREATE_ATTEMPTS, Export
 from dataferry.providers.mytracker.params import create_params
 from dataferry.wait import PollPolicy
 
@@ -34,9 +31,6 @@ API_USER_ID_ENV = "MYTRACKER_API_USER_ID"
 
 SECRET_KEY_ENV = "MYTRACKER_SECRET_KEY"
 """Environment variable read when no ``secret_key=`` is given."""
-
-CREATE_PATH = "/api/raw/v1/export/create.json"
-"""The endpoint that creates a raw export (POST, form body)."""
 
 QUOTAS = {FAMILY: (Rate(10, 1.0), Rate(100, 60.0), Rate(1000, 3600.0))}
 """myTracker's documented per-API-user quotas: 10 requests a second, 100 a minute, 1000 an hour.
@@ -108,6 +102,7 @@ ERRORS = ErrorMap(
     rules=(Rule(ExportNotCancellable, 400, r"can\s*not be cancel"),),
     message=vendor_message,
     retry_after=reset_in,
+    status_of=envelope_code,
     hints={
         400: "myTracker refused the parameters (create_export checks most of them before sending)",
         403: "check the API user id and secret key (MYTRACKER_API_USER_ID / MYTRACKER_SECRET_KEY, from your "
@@ -131,7 +126,8 @@ class Client(VendorClient):
         timeout: ``(connect, read)`` seconds.
         clock: time source (tests inject a fake one); also "today" for date checks.
         poll: how often to poll (:class:`~dataferry.wait.PollPolicy`).
-        rate_limits: keep to myTracker's quotas (:data:`QUOTAS`) on the client side.
+        rate_limits: client-side pacing (:func:`~dataferry.http.ratelimit.limits_from`): by
+            default myTracker's quotas (:data:`QUOTAS`); ``False`` for none.
         recreate_attempts: times an export that ends "Error occurred" is created again.
         **http: more :class:`~dataferry.http.session.HttpClient` settings (``max_attempts``...).
 
@@ -148,20 +144,21 @@ class Client(VendorClient):
     """
 
     vendor = "mytracker"
+    default_base_url = DEFAULT_BASE_URL
+    documented_limits = QUOTAS
 
     def __init__(self, api_user_id: str | int | None = None, secret_key: str | None = None, *,
                  base_url: str = DEFAULT_BASE_URL, progress: Any = None, cache_dir: str | Path | None = None,
                  timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), clock: Clock = SYSTEM_CLOCK,
-                 poll: PollPolicy | None = None, rate_limits: bool = True,
+                 poll: PollPolicy | None = None, rate_limits: RateLimits = None,
                  recreate_attempts: int = RECREATE_ATTEMPTS, **http: Any) -> None:
         user = credential(None if api_user_id is None else str(api_user_id), API_USER_ID_ENV, "API user id",
                           vendor=self.vendor)
         secret = credential(secret_key, SECRET_KEY_ENV, "secret key", vendor=self.vendor)
         if not isinstance(recreate_attempts, int) or isinstance(recreate_attempts, bool) or recreate_attempts < 0:
             raise InvalidArgument(f"recreate_attempts must be an int ≥ 0, got {recreate_attempts!r}")
-        limiter = RateLimiter(QUOTAS if rate_limits else {}, clock=clock)
-        session = HttpClient(self.vendor, base_url, HmacAuth(user, secret), ERRORS, limiter=limiter,
-                             timeout=timeout, clock=clock, **http)
+        session = self.session(HmacAuth(user, secret), ERRORS, base_url=base_url, timeout=timeout, clock=clock,
+                               rate_limits=rate_limits, **http)
         super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
         self.recreate_attempts = recreate_attempts
 
@@ -170,69 +167,32 @@ class Client(VendorClient):
         """The API user id requests are signed for."""
         return self.http.auth.api_user_id  # type: ignore[attr-defined]
 
-    @property
-    def reattach_client(self) -> str:
-        """Code that re-creates this client (shown in re-attach hints)."""
-        if self.base_url == DEFAULT_BASE_URL:
-            return "mytracker.Client()"
-        return f"mytracker.Client(base_url={self.base_url!r})"
-
     # -- exports ------------------------------------------------------------------------------
-    def create_export(
-        self,
-        event: str,
-        selectors: str | Iterable[str],
-        *,
-        date_from: str | date | None = None,
-        date_to: str | date | None = None,
-        ts_from: int | float | datetime | None = None,
-        ts_to: int | float | datetime | None = None,
-        availability_ts_from: int | float | datetime | None = None,
-        availability_ts_to: int | float | datetime | None = None,
-        timezone: str | None = None,
-        id_app: Any = None,
-        sdk_key: Any = None,
-        id_account: Any = None,
-        id_ad: Any = None,
-        id_campaign: Any = None,
-        id_country: Any = None,
-        id_project: Any = None,
-        id_partner: Any = None,
-        is_verified: bool | int | None = None,
-        id_purchase_type: int | None = None,
-        event_name: str | Iterable[str] | None = None,
-        event_name_invert: bool | int | None = None,
-        id_ad_mediator: int | None = None,
-        id_segment: int | None = None,
-        rooted: bool | int | None = None,
-        recreate_attempts: int | None = None,
-    ) -> Export:
+    def create_export(self, event: str, selectors: Any, *, recreate_attempts: int | None = None,
+                      **params: Any) -> Export:
         """Create a raw data export (``POST /api/raw/v1/export/create.json``).
 
         Args:
             event: one of myTracker's Events dictionary (``installs``, ``payments``,
                 ``customEvents``...; see :data:`~dataferry.providers.mytracker.params.EVENTS`).
             selectors: the columns, a list or ``"idApp,tsEvent"``.
-            date_from, date_to: the period as dates (``"YYYY-MM-DD"`` or ``date``), read in ``timezone``.
-            ts_from, ts_to: or the period as event times (unix seconds or aware datetimes).
-            availability_ts_from, availability_ts_to: when events reached myTracker (≥ 3 h ago).
-            timezone: IANA name for the dates (myTracker's default: Europe/Moscow).
-            id_app, sdk_key: apps, by id or SDK key (myTracker OR-combines the two).
-            id_account, id_ad, id_campaign, id_country, id_project, id_partner: id filters.
-            is_verified, id_purchase_type: payments events only.
-            event_name, event_name_invert: custom event names (excluded instead when inverted).
-            id_ad_mediator: ad monetization events only. id_segment: hits / installs only.
-            rooted: devices with jailbreak / root detected (True) or not (False).
             recreate_attempts: override the client's setting for this export.
+            **params: the period and filters, declared once in
+                :func:`~dataferry.providers.mytracker.params.create_params` (the table of
+                :mod:`~dataferry.providers.mytracker.params`): ``date_from``/``date_to``,
+                ``ts_from``/``ts_to``, ``availability_ts_from``/``availability_ts_to``,
+                ``timezone``, ``id_app``, ``sdk_key``, ``id_account``... ``rooted``. The
+                signature shown by ``help()`` and ``inspect`` lists them all.
 
         Returns:
             The :class:`Export` (not yet waited for).
 
         Raises:
-            InvalidArgument: a parameter is wrong; nothing was sent.
+            InvalidArgument: a parameter is wrong (an unknown one too); nothing was sent.
             BadRequest: myTracker refused the parameters (its ``detail`` verbatim).
             PermissionDenied: wrong credentials, or no export permission.
             RequestMayHaveReached: the connection failed after sending; not re-sent.
+            ApiError: the export was accepted but the answer has no ``idRawExport``.
 
         Example::
 
@@ -242,17 +202,10 @@ class Client(VendorClient):
         attempts = self.recreate_attempts if recreate_attempts is None else recreate_attempts
         if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:
             raise InvalidArgument(f"recreate_attempts must be an int ≥ 0, got {attempts!r}")
-        params = create_params(
-            event, selectors, now=self.clock.time(), date_from=date_from, date_to=date_to, ts_from=ts_from,
-            ts_to=ts_to, availability_ts_from=availability_ts_from, availability_ts_to=availability_ts_to,
-            timezone=timezone, id_app=id_app, sdk_key=sdk_key, id_account=id_account, id_ad=id_ad,
-            id_campaign=id_campaign, id_country=id_country, id_project=id_project, id_partner=id_partner,
-            is_verified=is_verified, id_purchase_type=id_purchase_type, event_name=event_name,
-            event_name_invert=event_name_invert, id_ad_mediator=id_ad_mediator, id_segment=id_segment,
-            rooted=rooted,
-        )
-        export_id = self._create(params)
-        return Export(self, export_id, params=params, recreate_attempts=attempts, triggered=True)
+        check_keywords("create_export", params, _CREATE_KEYWORDS)
+        wire = create_params(event, selectors, now=self.clock.time(), **params)
+        export_id = api.create(self.http, wire)
+        return Export(self, export_id, params=wire, recreate_attempts=attempts, triggered=True)
 
     def export(self, export_id: str | int, *, recreate_attempts: int | None = None) -> Export:
         """Re-attach to an export by its ``idRawExport`` (e.g. after a kernel restart); nothing is sent yet.
@@ -273,48 +226,19 @@ class Client(VendorClient):
         attempts = self.recreate_attempts if recreate_attempts is None else recreate_attempts
         return Export(self, text, recreate_attempts=attempts)
 
-    # -- wire -----------------------------------------------------------------------------------
-    def _create(self, params: Iterable[tuple[str, str]]) -> str:
-        """POST create.json (never re-sent blindly) and return the new ``idRawExport``."""
-        data = self._api("POST", CREATE_PATH, data=list(params), idempotent=False)
-        export_id = data.get("idRawExport") if isinstance(data, dict) else None
-        if export_id in (None, ""):
-            raise ApiError(f"create.json answered without an idRawExport: {data!r}", vendor=self.vendor,
-                           method="POST", url=self.http.redactor.url(self.http.url(CREATE_PATH)))
-        return str(export_id)
+    def get_export(self, export_id: str | int, *, recreate_attempts: int | None = None) -> Export:
+        """The export with its status read now (``GET get.json``).
 
-    def _api(self, method: str, path: str, *, params: Any = None, data: Any = None, job_id: str | None = None,
-             idempotent: bool | None = None) -> Any:
-        """One API call; returns the envelope's ``data``.
-
-        HTTP errors are raised by the session; an error carried only by the JSON ``code``
-        (HTTP 200) is raised here through the same :data:`ERRORS` table, and a ``code`` 429
-        waits for ``resetInSecond`` like an HTTP 429 (nothing was done, so a retry is safe).
+        Raises:
+            InvalidArgument: the id is not a positive integer.
+            NotFound: no export with this id.
         """
-        attempt = 0
-        while True:
-            attempt += 1
-            response = self.http.request(method, path, params=params, data=data, family=FAMILY,
-                                         idempotent=idempotent, job_id=job_id)
-            body = self.http.json_of(response)
-            url = self.http.redactor.url(response.url)
-            if not isinstance(body, dict):
-                raise ApiError(f"answered without the {{code, message, data}} envelope: {str(body)[:200]}",
-                               vendor=self.vendor, status=response.status_code, method=method, url=url)
-            code = _code(body)
-            if code is None or 200 <= code < 300:
-                return body.get("data")
-            if code == 429 and attempt < self.http.max_attempts:
-                delay = backoff_delay(attempt, hint=reset_in(body), rng=self.http.rng)
-                notice(f"mytracker: rate limited (code 429); retrying in {delay:.0f} s ({method} {url})")
-                self.clock.sleep(delay)
-                continue
-            raise ERRORS.exception(code, body, method=method, url=url, redactor=self.http.redactor, job_id=job_id,
-                                   reason=str(body.get("message") or ""))
+        export = self.export(export_id, recreate_attempts=recreate_attempts)
+        export.status()
+        return export
 
 
-def _code(body: dict[str, Any]) -> int | None:
-    try:
-        return int(body["code"])
-    except (KeyError, TypeError, ValueError):
-        return None
+_CREATE_KEYWORDS = request_keywords(create_params, exclude=("now",))
+"""The keywords of ``create.json`` (declared once, in :func:`create_params`)."""
+
+forward(Client.create_export, create_params, exclude=("now",))

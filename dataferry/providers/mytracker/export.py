@@ -16,19 +16,18 @@
 from __future__ import annotations
 
 import math
-
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dataferry.client import VendorClient
 from dataferry.errors import DataferryError, JobFailed, LinkExpired
 from dataferry.events import notice
 from dataferry.datajob import DataJob
 from dataferry.parts import Part
+from dataferry.providers.mytracker import api
+from dataferry.providers.mytracker.api import CANCEL_PATH, FAMILY, GET_PATH
 from dataferry.providers.mytracker.errors import ERROR_OCCURRED, USER_ERROR, ExportInterrupted, ExportRefused
 from dataferry.status import JobState, JobStatus, state_from
-
-if TYPE_CHECKING:
-    from dataferry.providers.mytracker.client import Client
 
 IN_PROGRESS = "In progress"
 """get.json status of a running export."""
@@ -50,15 +49,6 @@ EXPORT_STATES = {
 
 RECREATE_ATTEMPTS = 2
 """Times an export that ends "Error occurred" is created again with the same parameters."""
-
-GET_PATH = "/api/raw/v1/export/get.json"
-"""The status endpoint (``?idRawExport=N``)."""
-
-CANCEL_PATH = "/api/raw/v1/export/cancel.json"
-"""The cancel endpoint (``?idRawExport=N``)."""
-
-FAMILY = "api"
-"""The rate-limit family of every API call (myTracker's quotas count all of a user's calls)."""
 
 
 def parse_progress(value: Any) -> float | None:
@@ -107,7 +97,7 @@ class Export(DataJob):
     status_family = FAMILY
     links_expire = True
 
-    def __init__(self, client: Client, export_id: str | int, *, params: list[tuple[str, str]] | None = None,
+    def __init__(self, client: VendorClient, export_id: str | int, *, params: list[tuple[str, str]] | None = None,
                  recreate_attempts: int = RECREATE_ATTEMPTS, triggered: bool = False) -> None:
         super().__init__(client, str(export_id), triggered=triggered)
         self.params = None if params is None else tuple(params)
@@ -163,7 +153,8 @@ class Export(DataJob):
                                  attempts=tuple(self.attempts), **({"hint": hint} if hint else {}))
 
     def _cancel_remote(self) -> None:
-        self.client._api("GET", CANCEL_PATH, params={"idRawExport": self.id}, job_id=self.id, idempotent=False)
+        api.call(self.client.http, "GET", CANCEL_PATH, params={"idRawExport": self.id}, job_id=self.id,
+                 idempotent=False)
 
     def _list_parts(self) -> list[Part]:
         status = self.last_status
@@ -193,7 +184,7 @@ class Export(DataJob):
 
     # -- internals -------------------------------------------------------------------------
     def _get(self) -> dict[str, Any]:
-        data = self.client._api("GET", GET_PATH, params={"idRawExport": self.id}, job_id=self.id)
+        data = api.call(self.client.http, "GET", GET_PATH, params={"idRawExport": self.id}, job_id=self.id)
         return data if isinstance(data, dict) else {}
 
     def _status_of(self, data: dict[str, Any]) -> JobStatus:
@@ -227,7 +218,7 @@ class Export(DataJob):
             return JobStatus(JobState.FAILED, status.raw, f"export {self.id} failed on the server; it was {made}",
                              detail=status.detail)
         old = self.id
-        new = self.client._create(self.params)
+        new = api.create(self.client.http, self.params)
         self.id = new
         self.attempts.append(new)
         self._fresh = {}

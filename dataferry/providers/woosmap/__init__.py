@@ -7,22 +7,16 @@ Example:
     >>> ds = wm.create_dataset(name="stores", url="https://example.com/stores.geojson")  # doctest: +SKIP
     >>> run = ds.import_()                                                                # doctest: +SKIP
     >>> run.wait()                                   # raises ImportFailed with the error entries  # doctest: +SKIP
-    >>> run.steps_frame(), run.entries_frame()                                            # doctest: +SKIP
+    >>> run.to_pandas()                              # the log entries with their steps      # doctest: +SKIP
     >>> wm.datasets().to_pandas()                                                         # doctest: +SKIP
+
+Wiring (``ERRORS``, ``RATE_LIMITS``, ``DEFAULT_BASE_URL``, ``KEY_ENV``...) stays importable
+from its module (``dataferry.providers.woosmap.client``, ``.params``).
 """
 
-from dataferry.providers.woosmap.client import (
-    DEFAULT_BASE_URL,
-    ERRORS,
-    KEY_ENV,
-    RATE_LIMITS,
-    Client,
-    build_rate_limits,
-)
+from dataferry.providers.woosmap.client import Client
 from dataferry.providers.woosmap.dataset import Dataset
-from dataferry.providers.woosmap.run import ImportFailed, ImportRun, NoImportRun
+from dataferry.providers.woosmap.errors import ImportFailed, NoImportRun
+from dataferry.providers.woosmap.run import ImportRun
 
-__all__ = [
-    "DEFAULT_BASE_URL", "ERRORS", "KEY_ENV", "RATE_LIMITS", "Client", "Dataset", "ImportFailed", "ImportRun",
-    "NoImportRun", "build_rate_limits",
-]
+__all__ = ["Client", "Dataset", "ImportFailed", "ImportRun", "NoImportRun"]

@@ -4,28 +4,26 @@ reimport hook and feature queries), paced to Woosmap's documented rate limits.""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any
 
 from dataferry.client import VendorClient, credential
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.constants import CONNECT_TIMEOUT, READ_TIMEOUT
-from dataferry.errors import DataError, InvalidArgument
-from dataferry.http import ErrorMap, HeaderAuth, HttpClient, NoAuth, QueryAuth, Rate, RateLimiter, Rule
+from dataferry.errors import InvalidArgument
+from dataferry.http import ErrorMap, HeaderAuth, NoAuth, QueryAuth, Rate, RateLimits, Rule
 from dataferry.http.errormap import find_message
-from dataferry.listing import Listing
+from dataferry.listing import Listing, next_page_pages
 from dataferry.providers.woosmap.dataset import Dataset
-from dataferry.providers.woosmap.pages import next_page_pages
-from dataferry.providers.woosmap.run import ImportRun, NoImportRun, latest_run_id, server_time
-from dataferry.providers.woosmap.validate import (
+from dataferry.providers.woosmap.errors import NoImportRun
+from dataferry.providers.woosmap.params import (
     PER_PAGE_MAX,
-    check_name,
-    check_per_page,
-    check_url,
+    check_page_size,
     check_uuid,
+    dataset_body,
+    reimport_path,
 )
-from dataferry.providers.woosmap.validate import schema_mapping as wire_schema_mapping
+from dataferry.providers.woosmap.run import ImportRun, latest_run_id, server_time
 from dataferry.wait import PollPolicy
 
 DEFAULT_BASE_URL = "https://api.woosmap.com"
@@ -58,10 +56,6 @@ RATE_LIMITS: Mapping[str, tuple[Rate, ...]] = MappingProxyType({
 client: status 1 per 5 s, import and reimport 1 per 90 s, feature queries 20 per second, every
 other call 1 per second."""
 
-RateLimits = Union[float, Mapping[str, Union[Rate, Sequence[Rate]]], None]
-"""What ``rate_limits=`` takes: ``None``, a scale factor, or family → rate(s)."""
-
-
 def _message(body: Any) -> str | None:
     """Woosmap's message: ``detail`` (401/402/403) or ``details`` (404/409/429); a 422's
     ``detail`` is the list of problems, summarised here and listed by the error itself."""
@@ -88,45 +82,6 @@ ERRORS = ErrorMap(
 """How Woosmap's error answers become exceptions."""
 
 
-def build_rate_limits(rate_limits: RateLimits = None) -> dict[str, tuple[Rate, ...]]:
-    """The client's rate limits: Woosmap's documented ones unless overridden.
-
-    Args:
-        rate_limits: ``None`` for :data:`RATE_LIMITS`; a factor ``> 0`` that scales every
-            window (``0.01`` paces an emulator started with ``rate_scale=0.01``); or a mapping
-            family → :class:`~dataferry.http.Rate` (or several) replacing those families.
-            Overrides are for emulators and tests: against the real API keep the default.
-
-    Raises:
-        InvalidArgument: an unknown family, a factor ``<= 0``, something else.
-
-    Example:
-        >>> build_rate_limits()["status"]
-        (Rate(calls=1, per=5.0),)
-        >>> build_rate_limits(0.01)["import"]
-        (Rate(calls=1, per=0.9),)
-    """
-    if rate_limits is None:
-        return dict(RATE_LIMITS)
-    if isinstance(rate_limits, bool):
-        raise InvalidArgument("rate_limits must be None, a scale factor or a mapping of family → Rate, not a bool")
-    if isinstance(rate_limits, (int, float)):
-        if not rate_limits > 0:
-            raise InvalidArgument(f"a rate_limits scale factor must be > 0, got {rate_limits}")
-        return {f: tuple(Rate(r.calls, r.per * rate_limits) for r in rates) for f, rates in RATE_LIMITS.items()}
-    if isinstance(rate_limits, Mapping):
-        out = dict(RATE_LIMITS)
-        for family, value in rate_limits.items():
-            if family not in RATE_LIMITS:
-                raise InvalidArgument(f"unknown rate-limit family {family!r}; choose from {', '.join(RATE_LIMITS)}")
-            rates = (value,) if isinstance(value, Rate) else tuple(value) if isinstance(value, (list, tuple)) else ()
-            if not rates or not all(isinstance(r, Rate) for r in rates):
-                raise InvalidArgument(f"rate_limits[{family!r}] must be a Rate or a list of Rates")
-            out[family] = rates
-        return out
-    raise InvalidArgument("rate_limits must be None, a scale factor or a mapping of family → Rate")
-
-
 class Client(VendorClient):
     """Woosmap Datasets API.
 
@@ -135,10 +90,10 @@ class Client(VendorClient):
         base_url: the API root (an emulator, a proxy).
         key_in: ``"header"`` (default: ``X-Api-Key``, never in a URL) or ``"query"``
             (``?private_key=``, which ends up in proxy and server logs).
-        rate_limits: override the documented limits, for emulators and tests only (see
-            :func:`build_rate_limits`).
+        rate_limits: client-side pacing (:func:`~dataferry.http.ratelimit.limits_from`): by
+            default Woosmap's documented limits (:data:`RATE_LIMITS`); a factor or a mapping
+            for emulators and tests; against the real API keep the default.
         progress: default progress display for this client's waits.
-        cache_dir: unused by Woosmap (kept for a uniform client signature).
         timeout: ``(connect, read)`` seconds.
         clock: time source (tests inject a fake one).
         poll: how often to poll (:class:`~dataferry.wait.PollPolicy`); never faster than the
@@ -154,13 +109,15 @@ class Client(VendorClient):
         >>> wm = woosmap.Client(private_key="…")                                            # doctest: +SKIP
         >>> ds = wm.create_dataset(name="stores", url="https://example.com/stores.geojson")  # doctest: +SKIP
         >>> run = ds.import_().wait()                                                          # doctest: +SKIP
-        >>> run.entries_frame()                                                                # doctest: +SKIP
+        >>> run.to_pandas()                                                                    # doctest: +SKIP
     """
 
     vendor = "woosmap"
+    default_base_url = DEFAULT_BASE_URL
+    documented_limits = RATE_LIMITS
 
     def __init__(self, private_key: str | None = None, *, base_url: str = DEFAULT_BASE_URL, key_in: str = "header",
-                 rate_limits: RateLimits = None, progress: Any = None, cache_dir: str | Path | None = None,
+                 rate_limits: RateLimits = None, progress: Any = None,
                  timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), clock: Clock = SYSTEM_CLOCK,
                  poll: PollPolicy | None = None, **http: Any) -> None:
         key = credential(private_key, KEY_ENV, "private key", vendor=self.vendor)
@@ -170,23 +127,16 @@ class Client(VendorClient):
             auth = QueryAuth(KEY_QUERY, key)
         else:
             raise InvalidArgument(f"key_in must be 'header' or 'query', got {key_in!r}")
-        limiter = RateLimiter(build_rate_limits(rate_limits), clock=clock)
-        session = HttpClient(self.vendor, base_url, auth, ERRORS, limiter=limiter, timeout=timeout, clock=clock, **http)
-        super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
-
-    @property
-    def reattach_client(self) -> str:
-        """Code that re-creates this client (shown in re-attach hints)."""
-        if self.base_url == DEFAULT_BASE_URL:
-            return "woosmap.Client()"
-        return f"woosmap.Client(base_url={self.base_url!r})"
+        session = self.session(auth, ERRORS, base_url=base_url, timeout=timeout, clock=clock,
+                               rate_limits=rate_limits, **http)
+        super().__init__(session, progress=progress, clock=clock, poll=poll)
 
     # -- datasets ---------------------------------------------------------------------------------
-    def datasets(self, *, per_page: int = LIST_PAGE) -> Listing:
+    def datasets(self, *, page_size: int = LIST_PAGE) -> Listing:
         """Every dataset (``GET /datasets/``), page after page to the end.
 
         Args:
-            per_page: datasets per request (1–20).
+            page_size: datasets per request (1–20; sent as ``per_page``).
 
         Returns:
             A :class:`~dataferry.listing.Listing`; ``.to_pandas()`` gives a DataFrame.
@@ -195,12 +145,12 @@ class Client(VendorClient):
 
             wm.datasets().to_pandas()
         """
-        check_per_page(per_page)
+        check_page_size(page_size)
 
         def fetch_page(number: int) -> dict[str, Any]:
-            return self.http.get_json("/datasets/", params={"page": number, "per_page": per_page}, family="list")
+            return self.http.get_json("/datasets/", params={"page": number, "per_page": page_size}, family="list")
 
-        return Listing(next_page_pages(fetch_page, "datasets"), title="woosmap datasets")
+        return Listing(next_page_pages(fetch_page, "datasets", vendor=self.vendor), title="woosmap datasets")
 
     def create_dataset(self, name: str, url: str, *,
                        schema_mapping: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None) -> Dataset:
@@ -220,15 +170,14 @@ class Client(VendorClient):
             UnprocessableEntity: Woosmap refused a field (each ``loc``/``msg`` listed).
             RequestMayHaveReached: the connection failed after sending; not re-sent (look at
                 ``wm.datasets()`` before creating it again).
+            ApiError: Woosmap accepted it but its answer has no ``id``.
         """
-        body: dict[str, Any] = {"name": check_name(name), "url": check_url(url)}
-        mapping = wire_schema_mapping(schema_mapping)
-        if mapping is not None:
-            body["schema_mapping"] = mapping
-        answer = self.http.json_of(self.http.request("POST", "/datasets/", json=body, family="create",
-                                                     idempotent=False))
+        body = dataset_body(name, url, schema_mapping)
+        response = self.http.request("POST", "/datasets/", json=body, family="create", idempotent=False)
+        answer = self.http.json_of(response)
         if not isinstance(answer, dict) or not answer.get("id"):
-            raise DataError(f"woosmap created the dataset but answered without its id: {str(answer)[:200]}")
+            raise self.http.missing(answer, "id", what="the new dataset", response=response,
+                                    hint="look for it with wm.datasets() before creating it again")
         return Dataset(self, answer["id"], answer)
 
     def dataset(self, dataset_id: str) -> Dataset:
@@ -253,6 +202,17 @@ class Client(VendorClient):
         """A handle on a dataset's latest import run; nothing is sent until ``status()`` / ``wait()``."""
         return ImportRun(self, check_uuid(dataset_id, "dataset_id"))
 
+    def get_import_run(self, dataset_id: str) -> ImportRun:
+        """A dataset's latest import run with its status read now (``GET /datasets/{id}/status``).
+
+        Raises:
+            NoImportRun: the dataset was never imported.
+            NotFound: no dataset with this id.
+        """
+        run = self.import_run(dataset_id)
+        run.status()
+        return run
+
     def reimport(self, reimport_key: str, *, dataset_id: str | None = None) -> ImportRun:
         """Start an import through the reimport hook (``POST /datasets/hooks/reimport/{key}``).
 
@@ -273,16 +233,17 @@ class Client(VendorClient):
         Raises:
             InvalidArgument: the key is not a UUID.
             NotFound: no dataset has this reimport key.
+            ApiError: the reimport was accepted but its answer has no ``dataset_id``.
         """
+        path = reimport_path(reimport_key)
         key = check_uuid(reimport_key, "reimport_key")
         self.http.redactor.add(key)
         known = check_uuid(dataset_id, "dataset_id") if dataset_id is not None else None
         previous = latest_run_id(self.http, known) if known is not None else None
-        response = self.http.request("POST", f"/datasets/hooks/reimport/{key}", family="reimport", idempotent=False,
-                                     auth=NoAuth(), job_id=known)
+        response = self.http.request("POST", path, family="reimport", idempotent=False, auth=NoAuth(), job_id=known)
         answer = self.http.json_of(response)
         target = answer.get("dataset_id") if isinstance(answer, dict) else None
         if not target:
-            raise DataError(f"woosmap accepted the reimport but answered without a dataset_id: {str(answer)[:200]}")
+            raise self.http.missing(answer, "dataset_id", what="the reimport", response=response)
         not_before = None if known is not None else server_time(response.headers.get("Date"))
         return ImportRun(self, target, triggered=True, previous_run_id=previous, not_before=not_before)

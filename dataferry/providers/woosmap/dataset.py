@@ -10,7 +10,7 @@ from dataferry.errors import InvalidArgument
 from dataferry.listing import Listing
 from dataferry.providers.woosmap.features import FEATURE_PAGE, get_feature, query_features
 from dataferry.providers.woosmap.run import ImportRun, latest_run_id
-from dataferry.providers.woosmap.validate import check_name, check_url, check_uuid
+from dataferry.providers.woosmap.params import check_name, check_url, check_uuid, import_path
 
 FIELDS = ("name", "url", "created_at", "updated_at", "scheduled_for_deletion_after")
 """Details shown in a dataset's repr (the ``reimport_key`` is left out: it triggers imports)."""
@@ -30,7 +30,7 @@ class Dataset:
     Example::
 
         ds = wm.create_dataset(name="stores", url="https://example.com/stores.geojson")
-        ds.import_().wait().steps_frame()
+        ds.import_().wait().to_pandas()
     """
 
     def __init__(self, client: Any, dataset_id: str, info: dict[str, Any] | None = None) -> None:
@@ -137,8 +137,7 @@ class Dataset:
             RequestMayHaveReached: the connection failed after sending; not re-sent.
         """
         previous = latest_run_id(self.client.http, self.id)
-        self.client.http.request("POST", f"/datasets/{self.id}/import", family="import", idempotent=False,
-                                 job_id=self.id)
+        self.client.http.request("POST", import_path(self.id), family="import", idempotent=False, job_id=self.id)
         return ImportRun(self.client, self.id, triggered=True, previous_run_id=previous)
 
     def reimport(self) -> ImportRun:
@@ -155,12 +154,12 @@ class Dataset:
             raise InvalidArgument(f"dataset {self.id} has no reimport_key; use import_() instead")
         return self.client.reimport(key, dataset_id=self.id)
 
-    def status(self) -> ImportRun:
+    def last_import(self) -> ImportRun:
         """The latest import run, with its status read now (one request).
 
         Returns:
             The :class:`~dataferry.providers.woosmap.run.ImportRun` (``.last_status``,
-            ``.steps_frame()``, ``.wait()``).
+            ``.to_pandas()``, ``.wait()``).
 
         Raises:
             NoImportRun: the dataset was never imported.
@@ -171,39 +170,46 @@ class Dataset:
         return run
 
     # -- features ---------------------------------------------------------------------------------
-    def search(self, where: str, *, format: str = "geojson", per_page: int = FEATURE_PAGE,  # noqa: A002
+    def search(self, where: str, *, format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
                limit: int | None = None) -> Listing:
         """Features whose attributes match ``where`` (e.g. ``"cost:>32.3"``), every page.
+
+        Args:
+            where: the filter; page_size: features per request (1–20); limit: stop after this many.
 
         Returns:
             A :class:`~dataferry.listing.Listing` (JSON records; ``.to_pandas()``).
         """
-        return query_features(self.client.http, self.id, "search", where=where, format=format, per_page=per_page,
+        return query_features(self.client.http, self.id, "search", where=where, format=format, page_size=page_size,
                               limit=limit)
 
     def nearby(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", per_page: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features near ``geometry`` (within ``buffer`` metres), nearest first."""
         return query_features(self.client.http, self.id, "nearby", geometry=geometry, buffer=buffer, where=where,
-                              format=format, per_page=per_page, limit=limit)
+                              format=format, page_size=page_size, limit=limit)
 
     def intersects(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                   format: str = "geojson", per_page: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+                   format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features intersecting ``geometry`` (grown by ``buffer`` metres)."""
         return query_features(self.client.http, self.id, "intersects", geometry=geometry, buffer=buffer, where=where,
-                              format=format, per_page=per_page, limit=limit)
+                              format=format, page_size=page_size, limit=limit)
 
     def contains(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                 format: str = "geojson", per_page: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+                 format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features containing ``geometry``."""
         return query_features(self.client.http, self.id, "contains", geometry=geometry, buffer=buffer, where=where,
-                              format=format, per_page=per_page, limit=limit)
+                              format=format, page_size=page_size, limit=limit)
 
     def within(self, polygon: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", per_page: int = FEATURE_PAGE, limit: int | None = None) -> Listing:  # noqa: A002
+               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
+               limit: int | None = None) -> Listing:
         """Features within ``polygon`` (GeoJSON Polygon or WKT ``POLYGON``)."""
         return query_features(self.client.http, self.id, "within", geometry=polygon, buffer=buffer, where=where,
-                              format=format, per_page=per_page, limit=limit)
+                              format=format, page_size=page_size, limit=limit)
 
     def feature(self, feature_id: str, *, format: str = "geojson",  # noqa: A002
                 fields: Sequence[str] | None = None) -> dict[str, Any]:

@@ -11,9 +11,8 @@ from typing import Any
 
 from dataferry.errors import InvalidArgument
 from dataferry.http import HttpClient
-from dataferry.listing import Listing
-from dataferry.providers.woosmap.pages import next_page_pages
-from dataferry.providers.woosmap.validate import check_per_page, check_uuid
+from dataferry.listing import Listing, next_page_pages
+from dataferry.providers.woosmap.params import check_page_size, check_uuid
 
 QUERIES = ("search", "nearby", "intersects", "contains", "within")
 """The feature query endpoints (``POST /datasets/{id}/features/<query>/``)."""
@@ -74,7 +73,7 @@ def _plain(coords: Any) -> Any:
 
 def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: Any = None,
                    buffer: float | None = None, where: str | None = None, format: str = "geojson",  # noqa: A002
-                   per_page: int = FEATURE_PAGE, limit: int | None = None) -> Listing:
+                   page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:
     """One of the feature queries, every page.
 
     Args:
@@ -85,7 +84,7 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
         buffer: metres added around ``geometry``.
         where: a Woosmap filter on attributes, e.g. ``"cost:>32.3"`` (required for ``search``).
         format: ``"geojson"`` or ``"wkb"``.
-        per_page: features per request (1–20).
+        page_size: features per request (1–20; sent as ``per_page``).
         limit: stop after this many features.
 
     Returns:
@@ -100,7 +99,7 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
         raise InvalidArgument(f"query must be one of {', '.join(QUERIES)}, got {query!r}")
     if format not in FORMATS:
         raise InvalidArgument(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    check_per_page(per_page)
+    check_page_size(page_size)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidArgument(f"limit must be a positive integer, got {limit!r}")
     body: dict[str, Any] = {}
@@ -125,10 +124,11 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
 
     def fetch_page(number: int) -> dict[str, Any]:
         return http.json_of(http.request("POST", f"/datasets/{dataset_id}/features/{query}/", json=body,
-                                         params={"format": format, "page": number, "per_page": per_page},
+                                         params={"format": format, "page": number, "per_page": page_size},
                                          family="features", idempotent=True))
 
-    return Listing(next_page_pages(fetch_page, "features", limit=limit), title=f"woosmap {query} in {dataset_id}")
+    return Listing(next_page_pages(fetch_page, "features", vendor="woosmap", limit=limit),
+                   title=f"woosmap {query} in {dataset_id}")
 
 
 def get_feature(http: HttpClient, dataset_id: str, feature_id: str, *, format: str = "geojson",  # noqa: A002

@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from dataferry.errors import JobFailed, NotFound
 from dataferry.job import Job
+from dataferry.providers.woosmap.errors import ImportFailed, NoImportRun, entries_of
 from dataferry.status import JobState, JobStatus, state_from
+from dataferry.wait import in_not_found_grace
 
 RUN_STATES = {
     "in_progress": JobState.RUNNING,
@@ -21,67 +22,12 @@ RUN_STATES = {
 STEPS = ("fetch", "import")
 """The steps of a run, in order; the progress fraction is the share of them finished."""
 
-STEP_COLUMNS = ["step", "status", "start", "end", "seconds", "entries", "warnings", "errors"]
-"""Columns of :meth:`ImportRun.steps_frame`."""
-
-ENTRY_COLUMNS = ["step", "created_at", "level", "detail"]
-"""Columns of :meth:`ImportRun.entries_frame`."""
+COLUMNS = ["step", "step_status", "step_start", "step_end", "step_seconds", "created_at", "level", "detail"]
+"""Columns of :meth:`ImportRun.to_pandas`: one row per log entry, with its step's columns (a
+step without entries has one row whose entry columns are empty)."""
 
 STALE_RAW = "queued"
 """The raw status shown while the status endpoint still shows the run before ours."""
-
-
-def entries_of(body: dict[str, Any], level: str | None = None) -> list[dict[str, Any]]:
-    """Every log entry of a status answer, with its step's name, optionally of one ``level``.
-
-    Example:
-        >>> body = {"steps": [{"name": "fetch", "entries": [{"created_at": "t", "detail": "x", "level": "error"}]}]}
-        >>> entries_of(body, "error")
-        [{'step': 'fetch', 'created_at': 't', 'level': 'error', 'detail': 'x'}]
-    """
-    out = []
-    for step in body.get("steps") or []:
-        for entry in step.get("entries") or []:
-            if level is None or entry.get("level") == level:
-                out.append({"step": step.get("name"), "created_at": entry.get("created_at"),
-                            "level": entry.get("level"), "detail": entry.get("detail")})
-    return out
-
-
-class ImportFailed(JobFailed):
-    """A Woosmap import run ended ``failed``.
-
-    Attributes:
-        errors: every ``error``-level log entry of the run (``step``, ``created_at``,
-            ``level``, ``detail``), also listed in the message.
-        run_id: the run's id (quote it to Woosmap support).
-
-    Example::
-
-        try:
-            ds.import_().wait()
-        except woosmap.ImportFailed as exc:
-            print(exc.errors)
-    """
-
-    hint = "fix the data at the dataset's URL (or the URL itself: ds.update(url=...)), then import again: ds.import_()"
-
-    def __init__(self, vendor_message: str, **kw: Any) -> None:
-        status = kw.get("status")
-        detail = getattr(status, "detail", None) or {}
-        self.errors = entries_of(detail, "error")
-        self.run_id = detail.get("id")
-        super().__init__(vendor_message, **kw)
-        self.message = f"woosmap import of dataset {self.job_id} failed: {vendor_message}"
-        if self.errors:
-            self.message += "".join(f"\n  - {e['step']}: {e['detail']}" for e in self.errors)
-        self.args = (self.message,)
-
-
-class NoImportRun(NotFound):
-    """HTTP 404 on the status of a dataset that was never imported."""
-
-    hint = "this dataset has no import yet: ds.import_() starts one"
 
 
 class ImportRun(Job):
@@ -105,7 +51,7 @@ class ImportRun(Job):
     Example::
 
         run = wm.dataset("8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0").import_()
-        run.wait().steps_frame()
+        run.wait().to_pandas()
     """
 
     kind = "import"
@@ -127,14 +73,14 @@ class ImportRun(Job):
 
     @property
     def reattach(self) -> str:
-        return f"{self.client.reattach_client}.dataset({self.id!r}).status()"
+        return f"{self.client.reattach_client}.dataset({self.id!r}).last_import()"
 
     # -- engine hook --------------------------------------------------------------------------
     def _fetch_status(self) -> JobStatus:
         try:
             answer = self.client.http.get_json(f"/datasets/{self.id}/status", family="status", job_id=self.id)
         except NoImportRun:
-            if not self._just_triggered():
+            if not in_not_found_grace(self._triggered_at, self.client.clock.monotonic(), self._policy()):
                 raise
             return JobStatus(JobState.QUEUED, STALE_RAW, "import requested; its run is not visible yet")
         body = self.client.http.redactor.data(answer) if isinstance(answer, dict) else {}
@@ -151,12 +97,6 @@ class ImportRun(Job):
         finished = sum(1 for s in steps if s.get("status") == "success" and s.get("name") in STEPS)
         progress = 1.0 if state is JobState.DONE else min(1.0, finished / len(STEPS))
         return JobStatus(state, raw, _message(steps, failed=state is JobState.FAILED), progress, detail=body)
-
-    def _just_triggered(self) -> bool:
-        """Whether this run was requested by us recently enough for "no run yet" to be normal."""
-        if self._triggered_at is None:
-            return False
-        return self.client.clock.monotonic() - self._triggered_at < self._policy().not_found_grace
 
     def _is_previous(self, body: dict[str, Any]) -> bool:
         if self.previous_run_id is not None:
@@ -182,45 +122,30 @@ class ImportRun(Job):
         """Every ``warning``-level log entry of the run."""
         return entries_of(self._body(), "warning")
 
-    def steps_frame(self) -> Any:
-        """The steps as a DataFrame: ``step``, ``status``, ``start``, ``end`` (UTC), ``seconds``
-        and the count of ``entries`` / ``warnings`` / ``errors``.
+    def to_pandas(self) -> Any:
+        """The run's log entries as a DataFrame, with their step's columns: ``step``,
+        ``step_status``, ``step_start``, ``step_end`` (UTC), ``step_seconds``, then the entry's
+        ``created_at`` (UTC), ``level`` and ``detail``. A step without entries has one row.
 
         Example::
 
-            run.wait().steps_frame()
+            run.wait().to_pandas().query("level != 'info'")
+            run.to_pandas().groupby("step", sort=False)["level"].value_counts()
         """
         import pandas as pd
 
         rows = []
         for step in self.steps:
-            entries = step.get("entries") or []
-            rows.append({
-                "step": step.get("name"),
-                "status": step.get("status"),
-                "start": step.get("start"),
-                "end": step.get("end"),
-                "entries": len(entries),
-                "warnings": sum(1 for e in entries if e.get("level") == "warning"),
-                "errors": sum(1 for e in entries if e.get("level") == "error"),
-            })
-        frame = pd.DataFrame(rows, columns=[c for c in STEP_COLUMNS if c != "seconds"])
-        frame["start"] = _timestamps(frame["start"])
-        frame["end"] = _timestamps(frame["end"])
-        frame.insert(4, "seconds", (frame["end"] - frame["start"]).dt.total_seconds())
-        return frame
-
-    def entries_frame(self) -> Any:
-        """Every log entry as a DataFrame: ``step``, ``created_at`` (UTC), ``level``, ``detail``.
-
-        Example::
-
-            run.entries_frame().query("level != 'info'")
-        """
-        import pandas as pd
-
-        frame = pd.DataFrame(entries_of(self._body()), columns=ENTRY_COLUMNS)
-        frame["created_at"] = _timestamps(frame["created_at"])
+            head = {"step": step.get("name"), "step_status": step.get("status"), "step_start": step.get("start"),
+                    "step_end": step.get("end")}
+            entries = step.get("entries") or [{}]
+            for entry in entries:
+                rows.append({**head, "created_at": entry.get("created_at"), "level": entry.get("level"),
+                             "detail": entry.get("detail")})
+        frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "step_seconds"])
+        for column in ("step_start", "step_end", "created_at"):
+            frame[column] = _timestamps(frame[column])
+        frame.insert(4, "step_seconds", (frame["step_end"] - frame["step_start"]).dt.total_seconds())
         return frame
 
     def _body(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dataferry.clock import FakeClock
-from dataferry.providers.algolia import Ingestion
+from dataferry.providers.algolia import Client
 from dataferry.wait import PollPolicy
 
 FAST = {"start_after": 0.02, "event_interval": 0.01, "records": 60, "batch_size": 10}
@@ -37,16 +37,16 @@ def alg_emu(start_emulator: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def ing(alg_emu: Any) -> Iterator[Ingestion]:
+def ing(alg_emu: Any) -> Iterator[Client]:
     """A client of :func:`alg_emu` with quick polls."""
-    client = Ingestion(**alg_emu.client_kwargs(), poll=QUICK)
+    client = Client(**alg_emu.client_kwargs(), poll=QUICK)
     yield client
     client.close()
 
 
 @pytest.fixture
-def unit(clock: FakeClock) -> Iterator[Ingestion]:
+def unit(clock: FakeClock) -> Iterator[Client]:
     """A client of the real host for ``responses`` tests; sleeps cost no wall time."""
-    client = Ingestion(app_id=APP, api_key=KEY, clock=clock)
+    client = Client(app_id=APP, api_key=KEY, clock=clock)
     yield client
     client.close()

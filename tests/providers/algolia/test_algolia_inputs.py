@@ -20,7 +20,7 @@ from dataferry.providers.algolia import (
     AuthOAuth,
     DestinationIndexName,
     DestinationIndexPrefix,
-    Ingestion,
+    Client,
     OnDemand,
     Schedule,
     SourceBigCommerce,
@@ -43,7 +43,7 @@ DID = "d1d1d1d1-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
-def nothing_sent(unit: Ingestion) -> Iterator[Ingestion]:
+def nothing_sent(unit: Client) -> Iterator[Client]:
     """The unit client; the test fails if any request leaves it."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield unit
@@ -178,7 +178,7 @@ def test_messages_name_the_wire_field_and_for_typed_inputs_the_argument() -> Non
     (lambda c: c.authentications(platform="magento"), "platform='magento' is not one of"),
     (lambda c: c.search_tasks([]), "task_ids is empty"),
 ])
-def test_bad_arguments_fail_before_anything_is_sent(nothing_sent: Ingestion, call: Callable[[Ingestion], Any],
+def test_bad_arguments_fail_before_anything_is_sent(nothing_sent: Client, call: Callable[[Client], Any],
                                                     message: str) -> None:
     with pytest.raises(InvalidArgument) as caught:
         call(nothing_sent)

@@ -15,7 +15,7 @@ from dataferry.errors import AuthenticationError, BadRequest, NotFound, RateLimi
 from dataferry.providers.algolia import (
     AuthAlgolia,
     DestinationIndexName,
-    Ingestion,
+    Client,
     Schedule,
     SourceCSV,
 )
@@ -50,7 +50,7 @@ def sent(mock: responses.RequestsMock, index: int = -1) -> tuple[str, str, dict[
 
 
 # One row per endpoint: (call, answer, method, path, query, body)
-CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str], Any]] = [
+CASES: list[tuple[str, Callable[[Client], Any], Any, str, str, dict[str, str], Any]] = [
     ("list authentications", lambda c: c.authentications(type=["basic", "algolia"], platform="none", sort="name",
                                                          order="asc", page_size=5).to_list(),
      {"authentications": [], "pagination": PAGE}, "GET", "/1/authentications",
@@ -66,7 +66,7 @@ CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str]
      {"authenticationID": AID, "name": "shop", "createdAt": STAMP}, "POST", "/1/authentications", {},
      {"type": "oauth", "name": "shop", "platform": "shopify",
       "input": {"url": "https://shop.example.com/oauth", "client_id": "id", "client_secret": "cs-12345"}}),
-    ("get authentication", lambda c: c.authentication(AID),
+    ("get authentication", lambda c: c.get_authentication(AID),
      {"authenticationID": AID, "type": "basic", "name": "n", "input": {"username": "u"}, "createdAt": STAMP},
      "GET", f"/1/authentications/{AID}", {}, None),
     ("update authentication", lambda c: c.update_authentication(AID, name="renamed", input={"password": "pw-45678"}),
@@ -84,7 +84,7 @@ CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str]
                                                           input=DestinationIndexName(index_name="products")),
      {"destinationID": DID, "name": "index", "createdAt": STAMP}, "POST", "/1/destinations", {},
      {"type": "search", "name": "index", "input": {"indexName": "products"}, "authenticationID": AID}),
-    ("get destination", lambda c: c.destination(DID), {"destinationID": DID}, "GET", f"/1/destinations/{DID}", {}, None),
+    ("get destination", lambda c: c.get_destination(DID), {"destinationID": DID}, "GET", f"/1/destinations/{DID}", {}, None),
     ("update destination", lambda c: c.update_destination(DID, input={"indexPrefix": "shop_"}),
      {"destinationID": DID, "name": "index", "updatedAt": STAMP}, "PATCH", f"/1/destinations/{DID}", {},
      {"input": {"indexPrefix": "shop_"}}),
@@ -104,7 +104,7 @@ CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str]
      {"message": "ok"}, "POST", "/1/sources/validate", {},
      {"type": "csv", "name": "p", "input": {"url": "https://x.example/p.csv", "delimiter": ";"},
       "authenticationID": AID}),
-    ("get source", lambda c: c.source(SID), {"sourceID": SID}, "GET", f"/1/sources/{SID}", {}, None),
+    ("get source", lambda c: c.get_source(SID), {"sourceID": SID}, "GET", f"/1/sources/{SID}", {}, None),
     ("update source", lambda c: c.update_source(SID, name="renamed", input={"uniqueIDColumn": "sku"}),
      {"sourceID": SID, "name": "renamed", "updatedAt": STAMP}, "PATCH", f"/1/sources/{SID}", {},
      {"name": "renamed", "input": {"uniqueIDColumn": "sku"}}),
@@ -146,7 +146,7 @@ CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str]
       "input": {"metafields": [{"namespace": "n", "key": "k", "value": "v"}],
                 "market": {"countries": ["FR"], "currencies": ["EUR"], "locales": ["fr"]}},
       "cursor": "2024-07-18T10:00:00Z"}),
-    ("get task", lambda c: c.task(TASK_ID), {"taskID": TASK_ID}, "GET", f"/1/tasks/{TASK_ID}", {}, None),
+    ("get task", lambda c: c.get_task(TASK_ID).info, {"taskID": TASK_ID}, "GET", f"/1/tasks/{TASK_ID}", {}, None),
     ("update task", lambda c: c.update_task(TASK_ID, cron="0 7 * * *", enabled=True, failure_threshold=0),
      {"taskID": TASK_ID, "updatedAt": STAMP}, "PATCH", f"/1/tasks/{TASK_ID}", {},
      {"trigger": {"cron": "0 7 * * *"}, "enabled": True, "failureThreshold": 0}),
@@ -175,14 +175,14 @@ CASES: list[tuple[str, Callable[[Ingestion], Any], Any, str, str, dict[str, str]
      {"events": [], "pagination": PAGE, "window": WINDOW}, "GET", f"/1/runs/{RUN_ID}/events",
      {"status": "failed,critical", "type": "record", "startDate": "2024-07-18T09:00:00Z", "sort": "publishedAt",
       "order": "asc", "page": "1", "itemsPerPage": "50"}, None),
-    ("get event", lambda c: c.event(RUN_ID, EID), {"eventID": EID}, "GET", f"/1/runs/{RUN_ID}/events/{EID}", {}, None),
+    ("get event", lambda c: c.get_event(RUN_ID, EID), {"eventID": EID}, "GET", f"/1/runs/{RUN_ID}/events/{EID}", {}, None),
 ]
 
 
 @pytest.mark.parametrize(("call", "reply", "method", "path", "query", "body"), [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
-def test_every_endpoint_sends_what_the_spec_describes(wire: responses.RequestsMock, unit: Ingestion,
-                                                      call: Callable[[Ingestion], Any], reply: Any, method: str,
+def test_every_endpoint_sends_what_the_spec_describes(wire: responses.RequestsMock, unit: Client,
+                                                      call: Callable[[Client], Any], reply: Any, method: str,
                                                       path: str, query: dict[str, str], body: Any) -> None:
     answer(wire, method, path, reply)
     if path == f"/1/runs/{RUN_ID}":  # reading a run also peeks at its latest events
@@ -196,7 +196,7 @@ def test_every_endpoint_sends_what_the_spec_describes(wire: responses.RequestsMo
         assert request.headers["Content-Type"] == "application/json"
 
 
-def test_array_filters_are_comma_joined_on_the_wire(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_array_filters_are_comma_joined_on_the_wire(wire: responses.RequestsMock, unit: Client) -> None:
     answer(wire, "GET", "/1/authentications", {"authentications": [], "pagination": PAGE})
     unit.authentications(type=["basic", "algolia"]).to_list()
     assert "type=basic%2Calgolia" in wire.calls[0].request.url
@@ -204,16 +204,16 @@ def test_array_filters_are_comma_joined_on_the_wire(wire: responses.RequestsMock
 
 def test_the_region_picks_the_host(wire: responses.RequestsMock) -> None:
     wire.add("GET", "https://data.eu.algolia.com/1/tasks/" + TASK_ID, json={"taskID": TASK_ID})
-    eu = Ingestion(app_id=APP, api_key=KEY, region="eu")
-    assert eu.task(TASK_ID) == {"taskID": TASK_ID}
-    assert eu.base_url == "https://data.eu.algolia.com" and eu.reattach_client == "algolia.Ingestion(region='eu')"
+    eu = Client(app_id=APP, api_key=KEY, region="eu")
+    assert eu.get_task(TASK_ID).info == {"taskID": TASK_ID}
+    assert eu.base_url == "https://data.eu.algolia.com" and eu.reattach_client == "algolia.Client(region='eu')"
 
 
 def test_an_unknown_region_is_refused() -> None:
     from dataferry.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument, match="region='asia' is not one of us, eu"):
-        Ingestion(app_id=APP, api_key=KEY, region="asia")
+        Client(app_id=APP, api_key=KEY, region="asia")
 
 
 def test_credentials_and_region_come_from_the_environment(monkeypatch: pytest.MonkeyPatch,
@@ -222,7 +222,7 @@ def test_credentials_and_region_come_from_the_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("ALGOLIA_API_KEY", KEY)
     monkeypatch.setenv("ALGOLIA_REGION", "eu")
     wire.add("GET", f"https://data.eu.algolia.com/1/tasks/{TASK_ID}", json={"taskID": TASK_ID})
-    Ingestion().task(TASK_ID)
+    Client().get_task(TASK_ID)
     assert wire.calls[0].request.headers["X-Algolia-API-Key"] == KEY
 
 
@@ -230,13 +230,13 @@ def test_missing_credentials_say_which_variable_to_set() -> None:
     from dataferry.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="ALGOLIA_APP_ID"):
-        Ingestion(api_key=KEY)
+        Client(api_key=KEY)
     with pytest.raises(ConfigurationError, match="ALGOLIA_API_KEY"):
-        Ingestion(app_id=APP)
+        Client(app_id=APP)
 
 
 def test_every_page_is_fetched_up_to_nb_pages_even_after_a_short_page(wire: responses.RequestsMock,
-                                                                       unit: Ingestion) -> None:
+                                                                       unit: Client) -> None:
     pages = {1: ["t1", "t2"], 2: ["t3"], 3: ["t4", "t5"]}  # page 2 is short, yet page 3 follows
     for number, ids in pages.items():
         wire.add("GET", BASE + "/1/tasks", match=[responses.matchers.query_param_matcher(
@@ -248,7 +248,7 @@ def test_every_page_is_fetched_up_to_nb_pages_even_after_a_short_page(wire: resp
     assert len(wire.calls) == 3 and listing.total == 5 and listing.pages == 3
 
 
-def test_a_listing_without_pagination_is_a_data_error(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_a_listing_without_pagination_is_a_data_error(wire: responses.RequestsMock, unit: Client) -> None:
     from dataferry.errors import DataError
 
     answer(wire, "GET", "/1/tasks", {"tasks": []})
@@ -256,22 +256,22 @@ def test_a_listing_without_pagination_is_a_data_error(wire: responses.RequestsMo
         unit.tasks().to_list()
 
 
-def test_errors_carry_algolias_message(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_errors_carry_algolias_message(wire: responses.RequestsMock, unit: Client) -> None:
     answer(wire, "POST", "/1/sources", {"message": "input.url must be a valid URL"}, 400)
     with pytest.raises(BadRequest, match="input.url must be a valid URL") as caught:
         unit.create_source(type="json", name="n", input={"url": "https://x.example/a.json"})
     assert caught.value.status == 400 and caught.value.vendor == "algolia"
     answer(wire, "GET", f"/1/tasks/{TASK_ID}", {"message": "Invalid Application-Id or API-Key"}, 403)
     with pytest.raises(AuthenticationError, match="Invalid Application-Id or API-Key") as denied:
-        unit.task(TASK_ID)
+        unit.get_task(TASK_ID)
     assert denied.value.status == 403 and KEY not in str(denied.value)
     answer(wire, "GET", f"/1/sources/{SID}", {"message": "source not found"}, 404)
     with pytest.raises(NotFound, match="source not found") as missing:
-        unit.source(SID)
+        unit.get_source(SID)
     assert "us and eu regions" in str(missing.value)
 
 
-def test_a_429_with_an_html_body_is_waited_out(wire: responses.RequestsMock, unit: Ingestion, clock: Any) -> None:
+def test_a_429_with_an_html_body_is_waited_out(wire: responses.RequestsMock, unit: Client, clock: Any) -> None:
     html = "<html><head><title>429 Too Many Requests</title></head><body>nginx</body></html>"
     wire.add("POST", f"{BASE}/1/tasks/{TASK_ID}/run", body=html, status=429, content_type="text/html",
              headers={"Retry-After": "7"})
@@ -283,15 +283,15 @@ def test_a_429_with_an_html_body_is_waited_out(wire: responses.RequestsMock, uni
 
 def test_a_429_that_persists_becomes_rate_limited_with_the_page_title(wire: responses.RequestsMock,
                                                                       clock: Any) -> None:
-    client = Ingestion(app_id=APP, api_key=KEY, clock=clock, max_attempts=3)
+    client = Client(app_id=APP, api_key=KEY, clock=clock, max_attempts=3)
     wire.add("GET", f"{BASE}/1/tasks/{TASK_ID}", status=429, content_type="text/html",
              body="<html><head><title>429 Too Many Requests</title></head></html>")
     with pytest.raises(RateLimited, match="429 Too Many Requests") as caught:
-        client.task(TASK_ID)
+        client.get_task(TASK_ID)
     assert len(wire.calls) == 3 and "200 requests per minute" in str(caught.value)
 
 
-def test_creations_are_never_sent_twice_after_a_server_error(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_creations_are_never_sent_twice_after_a_server_error(wire: responses.RequestsMock, unit: Client) -> None:
     answer(wire, "POST", "/1/tasks", {"message": "internal error"}, 503)
     with pytest.raises(ServerError):
         unit.create_task(SID, DID, action="replace")
@@ -301,14 +301,14 @@ def test_creations_are_never_sent_twice_after_a_server_error(wire: responses.Req
     assert len(wire.calls) == 2
 
 
-def test_reads_are_retried_after_a_server_error(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_reads_are_retried_after_a_server_error(wire: responses.RequestsMock, unit: Client) -> None:
     answer(wire, "POST", "/1/tasks/search", {"message": "busy"}, 503)
     answer(wire, "POST", "/1/tasks/search", [{"taskID": TASK_ID}])
     assert unit.search_tasks(TASK_ID).to_list() == [{"taskID": TASK_ID}]
     assert len(wire.calls) == 2
 
 
-def test_client_side_rate_limits_follow_the_documentation(unit: Ingestion, clock: Any) -> None:
+def test_client_side_rate_limits_follow_the_documentation(unit: Client, clock: Any) -> None:
     limiter = unit.http.limiter
     assert [(r.calls, r.per) for r in limiter.rates("default")] == [(200, 60.0)]
     assert [(r.calls, r.per) for r in limiter.rates("observability")] == [(200, 30.0)]
@@ -317,7 +317,7 @@ def test_client_side_rate_limits_follow_the_documentation(unit: Ingestion, clock
     assert limiter.acquire("default") == 0.0  # a separate budget
 
 
-def test_runs_and_events_use_the_observability_budget(wire: responses.RequestsMock, unit: Ingestion) -> None:
+def test_runs_and_events_use_the_observability_budget(wire: responses.RequestsMock, unit: Client) -> None:
     families: list[str] = []
     original = unit.http.limiter.acquire
     unit.http.limiter.acquire = lambda family, **kw: families.append(family) or original(family, **kw)  # type: ignore[method-assign]
@@ -326,5 +326,5 @@ def test_runs_and_events_use_the_observability_budget(wire: responses.RequestsMo
     answer(wire, "GET", f"/1/tasks/{TASK_ID}", {"taskID": TASK_ID})
     unit.runs().to_list()
     unit.events(RUN_ID).to_list()
-    unit.task(TASK_ID)
+    unit.get_task(TASK_ID)
     assert families == ["observability", "observability", "default"]

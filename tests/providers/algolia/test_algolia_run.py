@@ -11,7 +11,7 @@ import pytest
 import responses
 
 from dataferry.clock import FakeClock
-from dataferry.providers.algolia import Ingestion, Outcome, Run, RunFailed
+from dataferry.providers.algolia import Client, Outcome, Run, RunFailed
 from dataferry.status import JobState
 from dataferry.wait import PollPolicy
 
@@ -48,8 +48,8 @@ def wire() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def client(clock: FakeClock) -> Iterator[Ingestion]:
-    c = Ingestion(app_id=APP, api_key=KEY, clock=clock, poll=PollPolicy(initial=0.01, growth=1.0, jitter=0.0))
+def client(clock: FakeClock) -> Iterator[Client]:
+    c = Client(app_id=APP, api_key=KEY, clock=clock, poll=PollPolicy(initial=0.01, growth=1.0, jitter=0.0))
     yield c
     c.close()
 
@@ -58,7 +58,7 @@ def calls_to(mock: responses.RequestsMock, url: str) -> list[dict[str, str]]:
     return [dict(parse_qsl(urlsplit(c.request.url).query)) for c in mock.calls if c.request.url.split("?")[0] == url]
 
 
-def test_statuses_progress_and_success(wire: responses.RequestsMock, client: Ingestion, clock: FakeClock) -> None:
+def test_statuses_progress_and_success(wire: responses.RequestsMock, client: Client, clock: FakeClock) -> None:
     for body in (run_body("created"), run_body("idled", 9, 0, outcome="processing"),
                  run_body("started", 9, 4, outcome="processing"), run_body("started", 9, 4, outcome="processing"),
                  run_body("finished", 9, 9, outcome="success", reasonCode="ok", failureThreshold=5)):
@@ -80,7 +80,7 @@ def test_statuses_progress_and_success(wire: responses.RequestsMock, client: Ing
     assert run.failure_threshold == 5
 
 
-def test_wait_polls_at_the_observability_pace_until_done(wire: responses.RequestsMock, client: Ingestion,
+def test_wait_polls_at_the_observability_pace_until_done(wire: responses.RequestsMock, client: Client,
                                                          clock: FakeClock) -> None:
     for body in [run_body("started", 9, n, outcome="processing") for n in range(0, 9, 2)] + \
             [run_body("finished", 9, 9, outcome="success", failureThreshold=0)]:
@@ -94,11 +94,11 @@ def test_wait_polls_at_the_observability_pace_until_done(wire: responses.Request
     assert waits and min(waits) >= 0.15 - 1e-9  # 200 requests per 30 s: never polled faster
     assert repr(run) == (f"<algolia run {RUN_ID}: finished 100% – success; 9/9 events; latest: record succeeded "
                          "(10 records); failure threshold 0%>")
-    assert run.reattach == f"algolia.Ingestion().run('{RUN_ID}')"
+    assert run.reattach == f"algolia.Client().run('{RUN_ID}')"
 
 
 def test_a_failed_run_raises_run_failed_with_reason_and_events(wire: responses.RequestsMock,
-                                                               client: Ingestion) -> None:
+                                                               client: Client) -> None:
     wire.add("GET", RUN_URL, json=run_body("started", 12, 6, outcome="processing"))
     wire.add("GET", RUN_URL, json=run_body("finished", 12, 12, outcome="failure", reasonCode="too_many_errors",
                                            reason="40% of the records failed", failureThreshold=10))
@@ -122,7 +122,7 @@ def test_a_failed_run_raises_run_failed_with_reason_and_events(wire: responses.R
                                               "order": "asc", "status": "failed,critical", "startDate": CREATED}
 
 
-def test_a_skipped_run_ends_the_wait_with_its_own_outcome(wire: responses.RequestsMock, client: Ingestion) -> None:
+def test_a_skipped_run_ends_the_wait_with_its_own_outcome(wire: responses.RequestsMock, client: Client) -> None:
     wire.add("GET", RUN_URL, json=run_body("skipped", reason="a run of this task is already in progress",
                                            reasonCode="blocking", failureThreshold=5))
     wire.add("GET", EVENTS_URL, json=events_page([]))
@@ -132,7 +132,7 @@ def test_a_skipped_run_ends_the_wait_with_its_own_outcome(wire: responses.Reques
         "skipped: a run of this task is already in progress"
 
 
-def test_unknown_statuses_and_undecided_outcomes_keep_waiting(wire: responses.RequestsMock, client: Ingestion) -> None:
+def test_unknown_statuses_and_undecided_outcomes_keep_waiting(wire: responses.RequestsMock, client: Client) -> None:
     for body in (run_body("queued_for_retry"), run_body("finished", 3, 3, outcome="processing"),
                  run_body("finished", 3, 3), run_body("finished", 3, 3, outcome="success")):
         wire.add("GET", RUN_URL, json=body)
@@ -145,7 +145,7 @@ def test_unknown_statuses_and_undecided_outcomes_keep_waiting(wire: responses.Re
 
 
 def test_the_threshold_comes_from_the_task_when_the_run_has_none(wire: responses.RequestsMock,
-                                                                 client: Ingestion) -> None:
+                                                                 client: Client) -> None:
     wire.add("GET", RUN_URL, json=run_body("started", 4, 1, outcome="processing"))
     wire.add("GET", RUN_URL, json=run_body("started", 4, 2, outcome="processing"))
     wire.add("GET", EVENTS_URL, json=events_page([]))
@@ -156,7 +156,7 @@ def test_the_threshold_comes_from_the_task_when_the_run_has_none(wire: responses
     assert len(calls_to(wire, f"{BASE}/1/tasks/{TASK_ID}")) == 1  # asked once
 
 
-def test_a_deleted_task_leaves_the_threshold_unknown(wire: responses.RequestsMock, client: Ingestion) -> None:
+def test_a_deleted_task_leaves_the_threshold_unknown(wire: responses.RequestsMock, client: Client) -> None:
     wire.add("GET", RUN_URL, json=run_body("finished", 2, 2, outcome="success"))
     wire.add("GET", EVENTS_URL, json=events_page([]))
     wire.add("GET", f"{BASE}/1/tasks/{TASK_ID}", json={"message": "task not found"}, status=404)
@@ -165,7 +165,7 @@ def test_a_deleted_task_leaves_the_threshold_unknown(wire: responses.RequestsMoc
 
 
 def test_a_run_not_visible_yet_right_after_starting_it_is_waited_for(wire: responses.RequestsMock,
-                                                                      client: Ingestion) -> None:
+                                                                      client: Client) -> None:
     wire.add("POST", f"{BASE}/1/tasks/{TASK_ID}/run", json={"runID": RUN_ID, "createdAt": CREATED})
     wire.add("GET", RUN_URL, json={"message": "run not found"}, status=404)
     wire.add("GET", RUN_URL, json=run_body("finished", 1, 1, outcome="success", failureThreshold=1))
@@ -175,7 +175,7 @@ def test_a_run_not_visible_yet_right_after_starting_it_is_waited_for(wire: respo
     assert run.wait(progress="off").done
 
 
-def test_events_of_a_reattached_run_start_at_its_creation(wire: responses.RequestsMock, client: Ingestion) -> None:
+def test_events_of_a_reattached_run_start_at_its_creation(wire: responses.RequestsMock, client: Client) -> None:
     wire.add("GET", RUN_URL, json=run_body("finished", 2, 2, outcome="success", failureThreshold=1))
     wire.add("GET", EVENTS_URL, json=events_page([event(1), event(2, "failed")]))
     frame = client.run(RUN_ID).events(status="failed").to_pandas()
@@ -185,7 +185,7 @@ def test_events_of_a_reattached_run_start_at_its_creation(wire: responses.Reques
     assert str(frame["publishedAt"].dtype).startswith("datetime64") and str(frame["publishedAt"].dt.tz) == "UTC"
 
 
-def test_run_failed_is_a_job_failed(wire: responses.RequestsMock, client: Ingestion) -> None:
+def test_run_failed_is_a_job_failed(wire: responses.RequestsMock, client: Client) -> None:
     from dataferry.errors import JobFailed
 
     assert issubclass(RunFailed, JobFailed) and Run.failure is RunFailed

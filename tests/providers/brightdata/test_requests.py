@@ -22,7 +22,6 @@ from dataferry.providers.brightdata import (
     GCS,
     S3,
     SFTP,
-    TARGETS,
     AliOSS,
     AliOSSCredentials,
     Azure,
@@ -39,6 +38,7 @@ from dataferry.providers.brightdata import (
     SnowflakeCredentials,
     Webhook,
 )
+from dataferry.providers.brightdata.delivery import TARGETS
 from dataferry.status import JobState
 from dataferry.wait import PollPolicy
 

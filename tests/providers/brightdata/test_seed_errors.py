@@ -25,11 +25,8 @@ from dataferry.errors import (
     NotFound,
     RateLimited,
     ServerError,
-    SnapshotEmpty,
-    SnapshotExpired,
-    SnapshotNotReady,
-    SnapshotTooBig,
 )
+from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
 from dataferry.providers.brightdata import S3, Client, S3AccessKey, Webhook
 from dataferry.wait import PollPolicy
 

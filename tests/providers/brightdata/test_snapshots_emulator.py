@@ -29,13 +29,12 @@ from dataferry.errors import (
     JobFailed,
     RequestMayHaveReached,
     ServerError,
-    SnapshotNotReady,
 )
+from dataferry.providers.brightdata.errors import SnapshotNotReady
 from dataferry.providers.brightdata import (
     GCS,
     S3,
     SFTP,
-    TARGETS,
     AliOSS,
     AliOSSCredentials,
     Azure,
@@ -51,6 +50,7 @@ from dataferry.providers.brightdata import (
     SnowflakeCredentials,
     Webhook,
 )
+from dataferry.providers.brightdata.delivery import TARGETS
 from dataferry.wait import PollPolicy
 
 DATASET = "gd_l1viktl72bvl7bjuj0"

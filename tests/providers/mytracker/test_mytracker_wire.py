@@ -14,7 +14,8 @@ import responses
 from dataferry.clock import FakeClock
 from dataferry.errors import BadRequest, NotFound, PermissionDenied, RateLimited, ServerError
 from dataferry.http import Rate
-from dataferry.providers.mytracker import QUOTAS, Client, ExportNotCancellable
+from dataferry.providers.mytracker import Client, ExportNotCancellable
+from dataferry.providers.mytracker.client import QUOTAS
 from dataferry.providers.mytracker.auth import signature
 
 BASE = "https://tracker.my.com"

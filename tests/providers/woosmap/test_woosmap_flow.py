@@ -40,10 +40,11 @@ def test_create_import_wait_and_inspect_the_steps_and_entries(start_emulator: Ca
         "have no title." in messages
     stored = wm_emu.app.datasets[ds.id].runs[-1]
     assert run.run_id == stored.id
-    steps = run.steps_frame()
-    assert steps["step"].tolist() == ["fetch", "import"] and steps["status"].tolist() == ["success", "success"]
-    assert (steps["seconds"] > 0).all() and steps["warnings"].tolist() == [0, 1]
-    entries = run.entries_frame()
+    entries = run.to_pandas()
+    steps = entries.drop_duplicates("step")
+    assert steps["step"].tolist() == ["fetch", "import"] and steps["step_status"].tolist() == ["success", "success"]
+    assert (steps["step_seconds"] > 0).all()
+    assert [int((entries["step"].eq(s) & entries["level"].eq("warning")).sum()) for s in ("fetch", "import")] == [0, 1]
     assert set(entries["level"]) == {"info", "warning"}
     count = int(re.search(r"\d+", entries["detail"].iloc[-1]).group())
     assert entries["detail"].iloc[-1] == f"Successfully imported {count} features." == run.last_status.message[8:]
@@ -64,8 +65,8 @@ def test_a_failed_import_raises_import_failed_with_the_error_entries(wm: Client,
     assert {e["step"] for e in caught.value.errors} == {step}
     for detail in expected:
         assert f"\n  - {step}: {detail}" in str(caught.value)
-    assert run.entries_frame().query("level == 'error'")["detail"].tolist() == expected
-    assert run.steps_frame()["status"].iloc[-1] == "failed"
+    assert run.to_pandas().query("level == 'error'")["detail"].tolist() == expected
+    assert run.to_pandas()["step_status"].iloc[-1] == "failed"
 
 
 def test_a_run_asked_for_before_it_is_visible_is_queued(start_emulator: Callable[..., Any]) -> None:
@@ -81,11 +82,11 @@ def test_a_run_asked_for_before_it_is_visible_is_queued(start_emulator: Callable
 
 def test_status_of_an_imported_dataset_and_of_a_new_one(wm: Client) -> None:
     ds = _imported(wm)
-    run = wm.dataset(ds.id).status()
+    run = wm.dataset(ds.id).last_import()
     assert run.done and run.wait() is run and len(run.steps) == 2
     fresh = wm.create_dataset(name="fresh", url="https://example.com/fresh.geojson")
     with pytest.raises(NoImportRun) as caught:
-        fresh.status()
+        fresh.last_import()
     assert caught.value.status == 404 and "ds.import_()" in str(caught.value)
 
 
@@ -124,7 +125,7 @@ def test_the_dataset_list_reads_every_page(start_emulator: Callable[..., Any]) -
     emu = start_emulator("woosmap", existing_datasets=4, rate_scale=0.005)
     wm = Client(**emu.client_kwargs(), rate_limits=0.005)
     wm.create_dataset(name="stores", url="https://example.com/stores.geojson")
-    listing = wm.datasets(per_page=2)
+    listing = wm.datasets(page_size=2)
     frame = listing.to_pandas()
     assert listing.pages == 3 and len(frame) == 5
     assert sorted(frame["id"]) == sorted(emu.app.datasets)
@@ -180,7 +181,7 @@ def test_a_429_from_woosmap_is_waited_out(start_emulator: Callable[..., Any]) ->
     # a client that paces itself far less than Woosmap allows: the emulator answers 429
     wm = Client(**emu.client_kwargs(), rate_limits={"status": Rate(100, 1.0)})
     did = next(iter(emu.app.datasets))
-    runs = [wm.dataset(did).status() for _ in range(3)]
+    runs = [wm.dataset(did).last_import() for _ in range(3)]
     assert all(r.done for r in runs)
     throttled = [g for g, _ in emu.app.throttled]
     asked = [r for r in emu.app.requests if r.path.endswith("/status")]
@@ -190,7 +191,7 @@ def test_a_429_from_woosmap_is_waited_out(start_emulator: Callable[..., Any]) ->
 def test_feature_queries_return_json_or_dataframes(wm: Client, wm_emu: Any) -> None:
     ds = _imported(wm)
     everything = ds.search("cost:>=0").to_list()
-    costly = ds.search("cost:>40", per_page=5)
+    costly = ds.search("cost:>40", page_size=5)
     frame = costly.to_pandas()
     assert (frame["attributes.cost"] > 40).all()
     assert frame["id"].tolist() == [f["id"] for f in everything if f["attributes"]["cost"] > 40]

@@ -7,7 +7,9 @@ import pytest
 from dataferry.clock import FakeClock
 from dataferry.errors import InvalidArgument
 from dataferry.http import Rate
-from dataferry.providers.woosmap import RATE_LIMITS, Client, build_rate_limits
+from dataferry.http import limits_from
+from dataferry.providers.woosmap import Client
+from dataferry.providers.woosmap.client import RATE_LIMITS
 
 KEY = "test-woosmap-private-key-4f1c9a"
 DID = "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0"
@@ -27,7 +29,8 @@ def test_the_default_limits_are_exactly_the_documented_ones() -> None:
         "delete": (Rate(1, 1.0),), "status": (Rate(1, 5.0),), "import": (Rate(1, 90.0),),
         "reimport": (Rate(1, 90.0),), "features": (Rate(20, 1.0),),
     }
-    assert build_rate_limits() == dict(RATE_LIMITS)
+    assert limits_from(RATE_LIMITS) == dict(RATE_LIMITS) == limits_from(RATE_LIMITS, True)
+    assert limits_from(RATE_LIMITS, False) == {}
 
 
 def test_status_calls_are_one_per_5_seconds(clock: FakeClock) -> None:
@@ -63,13 +66,13 @@ def test_rate_limits_scale_for_emulators_and_tests(clock: FakeClock) -> None:
     wm = Client(private_key=KEY, clock=clock, rate_limits=0.01)
     assert _times(wm, clock, "status", 3) == pytest.approx([0.0, 0.05, 0.10])
     assert wm.import_run(DID)._policy().floor == pytest.approx(0.05)
-    custom = build_rate_limits({"status": Rate(2, 1.0), "import": [Rate(1, 10.0), Rate(3, 60.0)]})
+    custom = limits_from(RATE_LIMITS, {"status": Rate(2, 1.0), "import": [Rate(1, 10.0), Rate(3, 60.0)]})
     assert custom["status"] == (Rate(2, 1.0),) and custom["import"] == (Rate(1, 10.0), Rate(3, 60.0))
     assert custom["list"] == RATE_LIMITS["list"]
 
 
 @pytest.mark.parametrize("value,message", [
-    (0, "> 0"), (-1.0, "> 0"), (True, "bool"), ({"stat": Rate(1, 1.0)}, "unknown rate-limit family"),
+    (0, "> 0"), (-1.0, "> 0"), ({"stat": Rate(1, 1.0)}, "unknown rate-limit family"),
     ({"status": 5}, "Rate"), ({"status": []}, "Rate"), ("fast", "scale factor"),
 ])
 def test_bad_rate_limit_overrides_are_refused(value: object, message: str) -> None:

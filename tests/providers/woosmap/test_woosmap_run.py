@@ -93,13 +93,13 @@ def test_success_is_done_and_the_frames_read_the_spec_example(run: ImportRun, cl
     serve([SPEC_EXAMPLE], clock)
     assert run.wait() is run and run.done and run.run_id == RUN_ID
     assert run.last_status.progress == 1.0 and run.last_status.message == "import: Successfully imported 34867 features."
-    steps = run.steps_frame()
-    assert steps.columns.tolist() == ["step", "status", "start", "end", "seconds", "entries", "warnings", "errors"]
-    assert steps["step"].tolist() == ["fetch", "import"] and steps["entries"].tolist() == [3, 2]
-    assert steps.loc[0, "start"] == pd.Timestamp("2024-06-07T09:30:36.715881", tz="UTC")
-    assert steps["seconds"].round(3).tolist() == [11.640, 30.542]
-    entries = run.entries_frame()
-    assert entries.columns.tolist() == ["step", "created_at", "level", "detail"] and len(entries) == 5
+    entries = run.to_pandas()
+    assert entries.columns.tolist() == ["step", "step_status", "step_start", "step_end", "step_seconds", "created_at",
+                                        "level", "detail"] and len(entries) == 5
+    steps = entries.drop_duplicates("step").reset_index(drop=True)
+    assert steps["step"].tolist() == ["fetch", "import"] and entries["step"].value_counts().tolist() == [3, 2]
+    assert steps.loc[0, "step_start"] == pd.Timestamp("2024-06-07T09:30:36.715881", tz="UTC")
+    assert steps["step_seconds"].round(3).tolist() == [11.640, 30.542]
     assert entries["created_at"].dt.tz is not None and entries["step"].tolist() == ["fetch"] * 3 + ["import"] * 2
     assert run.errors == [] and run.warnings == []
 
@@ -119,8 +119,9 @@ def test_a_failed_run_raises_import_failed_with_every_error_entry(run: ImportRun
     assert "\n  - import: Feature 7: invalid geometry." in text and "\n  - import: Feature 9: no coordinates." in text
     assert "without a title" not in text and "ds.import_()" in text
     assert run.last_status.state is JobState.FAILED
-    assert run.entries_frame()["level"].value_counts().to_dict() == {"error": 3, "info": 4, "warning": 1}
-    assert run.steps_frame()["errors"].tolist() == [0, 3]
+    frame = run.to_pandas()
+    assert frame["level"].value_counts().to_dict() == {"error": 3, "info": 4, "warning": 1}
+    assert [int((frame["step"].eq(s) & frame["level"].eq("error")).sum()) for s in ("fetch", "import")] == [0, 3]
 
 
 @responses.activate
@@ -192,24 +193,25 @@ def test_a_404_right_after_an_import_is_forgiven_while_the_run_appears(offline: 
 @responses.activate
 def test_status_of_a_dataset_returns_the_run_with_its_status_read(offline: Client, clock: FakeClock) -> None:
     serve([SPEC_EXAMPLE], clock)
-    run = offline.dataset(DID).status()
+    run = offline.dataset(DID).last_import()
     assert run.done and len(responses.calls) == 1
     run.wait()
     assert len(responses.calls) == 1  # a finished run is not asked again
-    assert run.reattach == f"woosmap.Client().dataset('{DID}').status()"
+    assert run.reattach == f"woosmap.Client().dataset('{DID}').last_import()"
 
 
 @responses.activate
 def test_frames_read_the_status_once_when_none_was_read(run: ImportRun, clock: FakeClock) -> None:
     serve([SPEC_EXAMPLE], clock)
-    assert len(run.entries_frame()) == 5 and len(responses.calls) == 1
-    assert len(run.steps_frame()) == 2 and len(responses.calls) == 1
+    assert len(run.to_pandas()) == 5 and len(responses.calls) == 1
+    assert len(run.steps) == 2 and len(responses.calls) == 1
 
 
 def test_empty_runs_give_empty_frames_with_their_columns(run: ImportRun) -> None:
     run.body = {"id": RUN_ID, "status": "in_progress", "steps": []}
-    assert run.steps_frame().columns.tolist()[:5] == ["step", "status", "start", "end", "seconds"]
-    assert run.entries_frame().empty and run.entries_frame().columns.tolist() == ["step", "created_at", "level", "detail"]
+    frame = run.to_pandas()
+    assert frame.empty and frame.columns.tolist() == ["step", "step_status", "step_start", "step_end", "step_seconds",
+                                                      "created_at", "level", "detail"]
 
 
 def test_imports_cannot_be_cancelled_and_say_so(run: ImportRun) -> None:

@@ -30,12 +30,12 @@ def test_the_key_never_shows_in_errors_reprs_logs_or_progress(start_emulator: Ca
     with pytest.raises(ImportFailed) as failed:
         run.wait()
     shown += [str(failed.value), repr(failed.value), repr(run), run._repr_html_(), str(run.last_status.detail),
-              run.entries_frame().to_string(), run.steps_frame().to_string()]
+              run.to_pandas().to_string()]
     with pytest.raises(NotFound) as missing:
         wm.get_dataset(UNKNOWN)
     shown += [str(missing.value), repr(missing.value.body)]
     emu.faults.add("status", path="/status$", status=429, retry_after=0.01, times=1)
-    wm.dataset(ds.id).status()
+    wm.dataset(ds.id).last_import()
     progress = capsys.readouterr().err
     shown += [caplog.text, progress]
     assert "rate limited" in caplog.text  # the 429 notice was logged, without the key

@@ -81,7 +81,7 @@ def test_create_sends_name_url_and_schema_mapping(offline: Client, mapping: Any)
     (lambda wm: wm.dataset("stores"), "UUID"),
     (lambda wm: wm.dataset(DID).update(), "name= and/or url="),
     (lambda wm: wm.dataset(DID).update(url="example.com"), "http"),
-    (lambda wm: wm.datasets(per_page=50), "per_page"),
+    (lambda wm: wm.datasets(page_size=50), "page_size"),
     (lambda wm: wm.reimport("key"), "reimport_key"),
     (lambda wm: wm.dataset(DID).search(""), "where"),
     (lambda wm: wm.dataset(DID).search("cost:>1", format="kml"), "format"),
@@ -106,7 +106,7 @@ def test_the_dataset_list_follows_next_to_the_last_page(offline: Client) -> None
     for page, chunk, following in ((1, rows[:2], 2), (2, rows[2:4], 3), (3, rows[4:], None)):
         responses.get(f"{BASE}/datasets/", match=[matchers.query_param_matcher({"page": str(page), "per_page": "2"})],
                       json={"datasets": chunk, "pagination": {"page": page, "prev": page - 1 or None, "next": following}})
-    frame = offline.datasets(per_page=2).to_pandas()
+    frame = offline.datasets(page_size=2).to_pandas()
     assert frame["id"].tolist() == [r["id"] for r in rows] and len(responses.calls) == 3
 
 
@@ -253,4 +253,4 @@ def test_a_create_that_meets_a_500_is_not_sent_again(offline: Client) -> None:
 def test_the_status_of_a_never_imported_dataset_says_to_import_it(offline: Client) -> None:
     responses.get(f"{BASE}/datasets/{DID}/status", status=404, json={"details": "No import run found for this dataset"})
     with pytest.raises(NoImportRun, match="ds.import_"):
-        offline.dataset(DID).status()
+        offline.dataset(DID).last_import()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
+from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.errors import InvalidArgument
 from dataferry.providers.mytracker.client import DEFAULT_BASE_URL, Client
 

@@ -16,8 +16,8 @@ import argparse
 import sys
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
-from dataferry.providers.algolia.client import DEFAULT_BASE_URL, Ingestion
+from dataferry.cli.commands import add_common, add_job_commands
+from dataferry.providers.algolia.client import DEFAULT_BASE_URL, Client
 from dataferry.providers.algolia.enums import EVENT_STATUSES, REGIONS, RUN_STATUSES
 
 SHOWN_COLUMNS = {
@@ -29,9 +29,9 @@ SHOWN_COLUMNS = {
 """Columns printed as a table for each list (``--csv`` prints every column)."""
 
 
-def _client(args: argparse.Namespace) -> Ingestion:
+def _client(args: argparse.Namespace) -> Client:
     base_url = None if args.base_url == DEFAULT_BASE_URL else args.base_url
-    return Ingestion(app_id=getattr(args, "app_id", None), region=getattr(args, "region", None), base_url=base_url,
+    return Client(app_id=getattr(args, "app_id", None), region=getattr(args, "region", None), base_url=base_url,
                      progress=args.progress)
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
+from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.errors import InvalidArgument
 from dataferry.providers.brightdata.client import DEFAULT_BASE_URL, Client
 

@@ -1,4 +1,5 @@
-"""Checks on Woosmap arguments, run before anything is sent (each failure names the argument)."""
+"""Where every Woosmap request that creates a dataset or starts an import is built, with the
+checks of its arguments, run before anything is sent (each failure names the argument)."""
 
 from __future__ import annotations
 
@@ -58,11 +59,11 @@ def check_url(value: Any) -> str:
     return value.strip()
 
 
-def schema_mapping(value: Mapping[str, str] | Sequence[Mapping[str, str]] | None) -> list[dict[str, str]] | None:
+def wire_schema_mapping(value: Mapping[str, str] | Sequence[Mapping[str, str]] | None) -> list[dict[str, str]] | None:
     """A ``schema_mapping`` on the wire from ``{"title": "store_name"}`` or the spec's own list.
 
     Example:
-        >>> schema_mapping({"title": "store_name"})
+        >>> wire_schema_mapping({"title": "store_name"})
         [{'schema_key': 'title', 'data_key': 'store_name'}]
     """
     if value is None:
@@ -85,8 +86,32 @@ def schema_mapping(value: Mapping[str, str] | Sequence[Mapping[str, str]] | None
     return items
 
 
-def check_per_page(value: Any) -> int:
-    """``per_page``: an integer from 1 to 20."""
+def check_page_size(value: Any) -> int:
+    """``page_size`` (sent as ``per_page``): an integer from 1 to 20."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PER_PAGE_MAX:
-        raise InvalidArgument(f"per_page must be an integer from 1 to {PER_PAGE_MAX}, got {value!r}")
+        raise InvalidArgument(f"page_size must be an integer from 1 to {PER_PAGE_MAX}, got {value!r}")
     return value
+
+
+def dataset_body(name: str, url: str, schema_mapping: Any = None) -> dict[str, Any]:
+    """The JSON body of ``POST /datasets/`` (a dataset whose imports are the jobs), checked.
+
+    Example:
+        >>> dataset_body("stores", "https://example.com/stores.geojson")
+        {'name': 'stores', 'url': 'https://example.com/stores.geojson'}
+    """
+    body: dict[str, Any] = {"name": check_name(name), "url": check_url(url)}
+    mapping = wire_schema_mapping(schema_mapping)
+    if mapping is not None:
+        body["schema_mapping"] = mapping
+    return body
+
+
+def import_path(dataset_id: str) -> str:
+    """The path of the call that starts an import (``POST``, no body)."""
+    return f"/datasets/{check_uuid(dataset_id, 'dataset_id')}/import"
+
+
+def reimport_path(reimport_key: str) -> str:
+    """The path of the reimport hook (``POST``, no body, no authentication)."""
+    return f"/datasets/hooks/reimport/{check_uuid(reimport_key, 'reimport_key')}"

@@ -22,10 +22,10 @@ from dataferry.errors import DataferryError, WaitInterrupted
 from dataferry.version import __version__
 
 VENDOR_CLIS = {
-    "brightdata": "dataferry.providers.brightdata.cli",
-    "mytracker": "dataferry.providers.mytracker.cli",
-    "woosmap": "dataferry.providers.woosmap.cli",
-    "algolia": "dataferry.providers.algolia.cli",
+    "brightdata": "dataferry.cli.brightdata",
+    "mytracker": "dataferry.cli.mytracker",
+    "woosmap": "dataferry.cli.woosmap",
+    "algolia": "dataferry.cli.algolia",
 }
 """Vendor name → module with ``register(subparsers)`` adding that vendor's commands."""
 
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from dataferry.demo import run_demo
+    from dataferry.cli.demo import run_demo
 
     run_demo(rows=args.rows, out=args.out, progress=args.progress)
     return 0
@@ -147,7 +147,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataferryError as exc:
         print(f"dataferry: error: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from dataferry.commands import add_common, add_job_commands
+from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.providers.woosmap.client import DEFAULT_BASE_URL, Client
 from dataferry.providers.woosmap.run import ImportRun
 
@@ -58,7 +58,7 @@ def register(sub: Any) -> None:
     p = commands.add_parser("log", help="print the steps and log entries of a dataset's latest import")
     p.add_argument("id")
     add_common(p, DEFAULT_BASE_URL)
-    p.set_defaults(func=lambda a: _print_run(_client(a).dataset(a.id).status()))
+    p.set_defaults(func=lambda a: _print_run(_client(a).dataset(a.id).last_import()))
 
     add_job_commands(commands, _client, lambda c, i: c.import_run(i), default_base_url=DEFAULT_BASE_URL,
                      noun="import")
@@ -103,6 +103,23 @@ def _print_dataset(info: Any) -> int:
 def _print_run(run: ImportRun) -> int:
     state = run.last_status.describe() if run.last_status else "unknown"
     print(f"import run {run.run_id} of dataset {run.id}: {state}")
-    print(run.steps_frame().to_string(index=False))
-    print(run.entries_frame().to_string(index=False))
+    frame = run.to_pandas()
+    print(_steps(frame).to_string(index=False))
+    entries = frame[frame["created_at"].notna() | frame["level"].notna()]
+    print(entries[["step", "created_at", "level", "detail"]].to_string(index=False))
     return 0
+
+
+def _steps(frame: Any) -> Any:
+    """One row per step: its status, start, end, seconds and how many entries / warnings / errors."""
+    import pandas as pd
+
+    rows = []
+    for step, group in frame.groupby("step", sort=False):
+        has = group["created_at"].notna() | group["level"].notna()
+        first = group.iloc[0]
+        rows.append({"step": step, "status": first["step_status"], "start": first["step_start"],
+                     "end": first["step_end"], "seconds": first["step_seconds"], "entries": int(has.sum()),
+                     "warnings": int(group["level"].eq("warning").sum()),
+                     "errors": int(group["level"].eq("error").sum())})
+    return pd.DataFrame(rows, columns=["step", "status", "start", "end", "seconds", "entries", "warnings", "errors"])

@@ -166,7 +166,8 @@ def tagged(data: Any, column: str | None, value: str) -> Any:
         raise InvalidArgument(f"source_column={column!r} is already a column of the data; choose another name")
     values = pa.array([value] * data.num_rows, pa.string())
     if isinstance(data, pa.RecordBatch):
-        return pa.RecordBatch.from_arrays([*data.columns, values], schema=data.schema.append(pa.field(column, pa.string())))
+        schema = data.schema.append(pa.field(column, pa.string()))
+        return pa.RecordBatch.from_arrays([*data.columns, values], schema=schema)
     return data.append_column(pa.field(column, pa.string()), values)
 
 

@@ -132,8 +132,8 @@ class JobGroup(GroupData, Sequence[Any]):
         return len(self.jobs)
 
     # -- waiting --------------------------------------------------------------------------------
-    def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT, raise_on_failure: bool = True,
-             cancel_on_interrupt: bool = False, max_workers: int = GROUP_WORKERS, background: bool = False) -> Any:
+    def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
+             raise_on_failure: bool = True, cancel_on_interrupt: bool = False, max_workers: int = GROUP_WORKERS, background: bool = False) -> Any:
         """Wait for every job, with one display.
 
         Args:
@@ -224,7 +224,8 @@ class JobGroup(GroupData, Sequence[Any]):
         if failures:
             error: JobError = GroupFailed(f"{len(bad)} of {len(outcomes)} jobs did not finish{_described(outcomes)}",
                                           outcomes=outcomes,
-                                          hint="pass raise_on_failure=False to keep going; group.succeeded has the rest")
+                                          hint="pass raise_on_failure=False to keep going; "
+                                               "group.succeeded has the rest")
             raise error from failures[0].error
         pending = [o.job for o in bad]
         raise GroupTimeout(f"{len(pending)} of {len(outcomes)} jobs still running when the group's deadline passed; "

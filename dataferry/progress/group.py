@@ -191,7 +191,7 @@ class GroupProgress:
         snapshot = replace(self.state, rows=[replace(r) for r in self.state.rows])
         try:
             getattr(self.renderer, method)(snapshot)
-        except Exception as exc:  # a display problem must not stop the waits it reports on
+        except Exception as exc:  # noqa: BLE001 - a display problem must not stop the waits it reports on
             log.warning("dataferry: the %s group display failed (%s: %s); progress is off for this group",
                         type(self.renderer).__name__, type(exc).__name__, exc)
             self.renderer = _Silent()

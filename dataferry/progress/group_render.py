@@ -106,8 +106,10 @@ def table_html(state: GroupState) -> str:
         level = "" if fraction is None else f"{fraction:.0%}"
         body.append(
             f"<tr class='dataferry-row' data-state='{_e(row.stage.value)}' data-job='{_e(row.job_id)}'>"
-            f"<td style='{CELL}'>{_e(row.vendor)} {_e(row.kind)}</td><td style='{CELL}'><code>{_e(row.job_id)}</code></td>"
-            f"<td style='{CELL}'><span class='dataferry-state' style='{state_style(tone)}'>{_e(row.stage.value)}</span></td>"
+            f"<td style='{CELL}'>{_e(row.vendor)} {_e(row.kind)}</td>"
+            f"<td style='{CELL}'><code>{_e(row.job_id)}</code></td>"
+            f"<td style='{CELL}'><span class='dataferry-state' style='{state_style(tone)}'>"
+            f"{_e(row.stage.value)}</span></td>"
             f"<td style='{CELL}'>{_e(figure(row) or level)}</td><td style='{CELL}'>{_e(parts(row))}</td>"
             f"<td style='{CELL}'>{_e(f'{row.rows:,}' if row.rows else '')}</td>"
             f"<td style='{CELL}'>{_e(human_seconds(state.row_elapsed(row)))}</td></tr>")
@@ -196,7 +198,8 @@ class GroupWidgetRenderer:
 
         from dataferry.progress.widget import BAR_CLASS, PANEL_CLASS, WIDGET_MIME
 
-        bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, bar_style="info", layout=w.Layout(flex="1 1 auto", width="auto"))
+        bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, bar_style="info",
+                              layout=w.Layout(flex="1 1 auto", width="auto"))
         bar.add_class(BAR_CLASS)
         label = w.Label(layout=w.Layout(min_width="6em"))
         header, table = w.HTML(), w.HTML()

@@ -47,8 +47,8 @@ def test_the_table_shows_a_row_per_job_and_an_overall_bar() -> None:
     text = group_text(state)
     assert text.splitlines()[0] == ("dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1): running · "
                                     "1/3 finished · 1 running · 1 downloading · 1 failed · 5s")
-    final = group_html(GroupState(rows=rows(), stage=Stage.STOPPED, started=0, now=6, reattach="dataferry.wait_all([…])"),
-                       final=True)
+    stopped = GroupState(rows=rows(), stage=Stage.STOPPED, started=0, now=6, reattach="dataferry.wait_all([…])")
+    final = group_html(stopped, final=True)
     assert "dataferry-group-summary" in final and "re-attach" in final and "data-state='stopped'" in final
 
 
@@ -65,12 +65,11 @@ def test_terminal_and_log_renderers() -> None:
     lines.draw(GroupState(rows=rows(), now=2))
     lines.close(GroupState(rows=rows(), stage=Stage.FAILED, now=3))
     got = [line.split(" ", 1)[1] for line in log.getvalue().splitlines()]
+    head = "dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1)"
     assert got == [
         "dataferry group 1/3: algolia run r-1: failed · finished · 2s · critical: source unreachable <b>",
-        "dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1): waiting · 1/3 finished · 1 running · "
-        "1 downloading · 1 failed · 1s",
-        "dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1): failed · 1/3 finished · 1 running · "
-        "1 downloading · 1 failed · 3s",
+        f"{head}: waiting · 1/3 finished · 1 running · 1 downloading · 1 failed · 1s",
+        f"{head}: failed · 1/3 finished · 1 running · 1 downloading · 1 failed · 3s",
     ]
 
 

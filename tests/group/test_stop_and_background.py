@@ -76,8 +76,8 @@ def test_ctrl_c_stops_every_wait_at_once_and_gives_one_snippet(slow: Any, capsys
     error = caught.value
     assert isinstance(error, dataferry.WaitInterrupted) and not error.cancelled
     assert str(error).count("re-attach:") == 1
-    assert re.fullmatch(r"dataferry\.wait_all\(\[(brightdata\.Client\(base_url='[^']+'\)\.snapshot\('s_\w+'\)(, )?){6}\]\)",
-                        error.reattach), error.reattach
+    one = r"brightdata\.Client\(base_url='[^']+'\)\.snapshot\('s_\w+'\)"
+    assert re.fullmatch(rf"dataferry\.wait_all\(\[({one}(, )?){{6}}\]\)", error.reattach), error.reattach
     assert all(o.state == "stopped" for o in error.outcomes)
     shown = out.getvalue() + capsys.readouterr().err
     assert "re-attach" not in shown  # the error carries the one snippet; no job printed its own

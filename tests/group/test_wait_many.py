@@ -6,7 +6,6 @@ overall deadline (issue #19, items 1 and 3)."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 

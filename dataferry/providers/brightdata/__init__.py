@@ -30,10 +30,12 @@ from dataferry.providers.brightdata.delivery import (
     SnowflakeCredentials,
     Webhook,
 )
+from dataferry.providers.brightdata.many import TriggerTimeout, trigger_many
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
     "DEFAULT_BASE_URL", "GCS", "S3", "SFTP", "TARGETS", "TOKEN_ENV", "AliOSS", "AliOSSCredentials", "Azure",
     "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email", "GCSPubSub", "GoogleCredentials",
-    "S3AccessKey", "S3Role", "SFTPCredentials", "Snapshot", "Snowflake", "SnowflakeCredentials", "Webhook",
+    "S3AccessKey", "S3Role", "SFTPCredentials", "Snapshot", "Snowflake", "SnowflakeCredentials", "TriggerTimeout", "Webhook",
+    "trigger_many",
 ]

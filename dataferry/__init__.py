@@ -42,6 +42,15 @@ PROVIDERS = {
 
 _LAZY = {**PROVIDERS, "emulator": "dataferry.emulator"}
 
+_LAZY_NAMES = {
+    "wait_all": "dataferry.groups",
+    "as_completed": "dataferry.groups",
+    "JobGroup": "dataferry.groups",
+    "group": "dataferry.groups",
+    "wait_all_async": "dataferry.aio",
+}
+"""Many jobs at once (issue #19), imported on first use (they need no pyarrow either)."""
+
 __all__ = [
     "ApiError",
     "DataError",
@@ -56,6 +65,7 @@ __all__ = [
     "WaitTimeout",
     "__version__",
     *_LAZY,
+    *_LAZY_NAMES,
 ]
 
 
@@ -96,6 +106,10 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(_LAZY[name])
         globals()[name] = module
         return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'dataferry' has no attribute {name!r}")
 
 

@@ -28,7 +28,14 @@ from dataferry.constants import (
 from dataferry.decode import DecodeOptions
 from dataferry.download import Downloader
 from dataferry.job import CLIENT_DEFAULT, Job
-from dataferry.output import BatchSink, Sink, TableSink, concat, pandas_pieces, to_pandas
+from dataferry.output import (
+    BatchSink,
+    Sink,
+    TableSink,
+    concat,
+    pandas_pieces,
+    to_pandas,
+)
 from dataferry.parquet import open_parquet_sink
 from dataferry.parts import Part
 from dataferry.progress import Reporter, Stage
@@ -160,6 +167,13 @@ class DataJob(Job):
         """
         pieces = pandas_pieces(dtype_backend)  # a bad dtype_backend fails before any download
         return to_pandas(concat(list(self._tables(None, finish=pieces, **kw))), dtype_backend, consume=True)
+
+    async def to_pandas_async(self, **kw: Any) -> Any:
+        """``await snap.to_pandas_async()``: :meth:`to_pandas` (same arguments) without blocking the
+        running event loop; the work runs in a worker thread (see :mod:`dataferry.aio`)."""
+        from dataferry.aio import to_pandas_async
+
+        return await to_pandas_async(self, **kw)
 
     def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
                    dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,

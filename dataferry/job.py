@@ -29,6 +29,7 @@ from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
 from dataferry.redact import scrub_auth_text
 from dataferry.status import JobState, JobStatus
+from dataferry.stopping import stoppable
 from dataferry.wait import PollPolicy, wait_until_finished
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Job:
         )
 
     def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
-             cancel_on_interrupt: bool = False) -> Job:
+             cancel_on_interrupt: bool = False, background: bool = False) -> Any:
         """Wait until the job finishes, showing progress.
 
         Args:
@@ -109,10 +110,16 @@ class Job:
                 running); ``None`` waits as long as it takes.
             progress: ``"auto"``, ``"widget"``, ``"html"``, ``"tqdm"``, ``"log"``, ``"off"``,
                 ``True`` / ``False``; default: the client's setting.
-            cancel_on_interrupt: cancel the remote job on Ctrl-C / "interrupt kernel".
+            cancel_on_interrupt: cancel the remote job on Ctrl-C / "interrupt kernel" (and when
+                a background wait's future is cancelled).
+            background: return at once with a :class:`~dataferry.background.WaitFuture` (a
+                ``concurrent.futures.Future``) while the wait goes on in a worker thread; its
+                panel is drawn now and keeps updating while other cells run.
 
         Returns:
-            ``self``, so that ``job.wait().to_pandas()`` reads naturally.
+            ``self``, so that ``job.wait().to_pandas()`` reads naturally; with
+            ``background=True``, the future (``future.result()`` is ``self`` or re-raises the
+            typed error; ``future.cancel()`` stops waiting).
 
         Raises:
             JobFailed: the vendor reports failure (its message verbatim).
@@ -120,12 +127,29 @@ class Job:
             WaitTimeout: ``timeout`` passed.
             WaitInterrupted: interrupted; the message says how to re-attach.
         """
+        if background:
+            from dataferry.background import wait_job_in_background
+
+            return wait_job_in_background(self, timeout=timeout, progress=progress,
+                                          cancel_on_interrupt=cancel_on_interrupt)
         if self.last_status is not None and self.last_status.state is JobState.DONE:
             return self
         with self._operation(progress) as reporter:
             self._wait(reporter, timeout, cancel_on_interrupt)
             reporter.finish(Stage.DONE, message=self.last_status.message if self.last_status else None)
         return self
+
+    async def wait_async(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
+                         cancel_on_interrupt: bool = False) -> Job:
+        """``await job.wait_async()``: :meth:`wait` without blocking the running event loop.
+
+        The wait runs in a worker thread (see :mod:`dataferry.aio`); cancelling the awaiting
+        task stops it (and cancels the remote job when ``cancel_on_interrupt=True``).
+        """
+        from dataferry.aio import awaited
+
+        return await awaited(self.wait(timeout, progress=progress, cancel_on_interrupt=cancel_on_interrupt,
+                                       background=True))
 
     def cancel(self) -> None:
         """Ask the vendor to cancel the job."""
@@ -186,7 +210,11 @@ class Job:
             policy = replace(policy, floor=floor, initial=max(policy.initial, floor))
         return policy
 
-    def _wait(self, reporter: Reporter, timeout: float | None, cancel_on_interrupt: bool) -> JobStatus:
+    def _wait(self, reporter: Reporter, timeout: float | None, cancel_on_interrupt: Any,
+              policy: PollPolicy | None = None) -> JobStatus:
+        """The poll loop for this job (``policy``: instead of :meth:`_policy`, e.g. a group's
+        share of the client's rate; a wait started under :func:`dataferry.stopping.stopping`
+        ends when its event is set)."""
         if self.last_status is not None and self.last_status.state is JobState.DONE:
             return self.last_status
         reporter.stage(Stage.SUBMITTED if self.last_status is None else Stage.RUNNING)
@@ -197,9 +225,9 @@ class Job:
             kind=self.kind,
             reporter=reporter,
             reattach=self.reattach,
-            policy=self._policy(),
+            policy=policy or self._policy(),
             timeout=timeout,
-            clock=self.client.clock,
+            clock=stoppable(self.client.clock),
             triggered_at=self._triggered_at,
             cancel=self.cancel,
             cancel_on_interrupt=cancel_on_interrupt,
@@ -208,17 +236,21 @@ class Job:
         )
 
     @contextlib.contextmanager
-    def _operation(self, progress: Any) -> Iterator[Reporter]:
+    def _operation(self, progress: Any, **options: Any) -> Iterator[Reporter]:
         """One user-visible operation (a wait, a download...) with its progress display.
 
         ``progress`` is the call's ``progress=`` (a mode name, a bool, a
         :class:`~dataferry.progress.Progress` with ``keep_widget``, a renderer), else the
         client's default. The renderer is chosen before anything else happens, so a bad
         ``progress=`` fails first. Every text shown passes through the client's redactor.
+        ``options`` and a renderer's ``reporter_options`` go to the
+        :class:`~dataferry.progress.Reporter` (``quiet_seconds``, ``tick``...).
         """
         chosen = self.client.progress if progress is CLIENT_DEFAULT else progress
-        reporter = Reporter(make_renderer(chosen), vendor=self.vendor, job_id=self.id, kind=self.kind,
-                            clock=self.client.clock, redact=self._redact)
+        renderer = make_renderer(chosen)
+        options = {**getattr(renderer, "reporter_options", {}), **options}
+        reporter = Reporter(renderer, vendor=self.vendor, job_id=self.id, kind=self.kind,
+                            clock=self.client.clock, redact=self._redact, **options)
         try:
             try:
                 yield reporter

@@ -69,7 +69,7 @@ PUBLIC = {
         "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery",
         "Email", "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials",
         "Snapshot", "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake",
-        "SnowflakeCredentials", "Target", "Webhook",
+        "SnowflakeCredentials", "Target", "TriggerTimeout", "Webhook", "trigger_many",
     ],
     "mytracker": ["Client", "EVENTS", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused"],
     "woosmap": ["Client", "Dataset", "ImportFailed", "ImportRun", "NoImportRun"],

@@ -34,11 +34,12 @@ from dataferry.providers.brightdata.delivery import (
     Webhook,
 )
 from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
+from dataferry.providers.brightdata.many import TriggerTimeout, trigger_many
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
     "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email",
     "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials", "Snapshot",
     "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake", "SnowflakeCredentials",
-    "Target", "Webhook",
+    "Target", "TriggerTimeout", "Webhook", "trigger_many",
 ]

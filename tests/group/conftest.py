@@ -70,7 +70,7 @@ class Vendors:
             s = self.bd_fast.trigger(DATASET, inputs)
             jobs.append(s)
             tier[s.id] = "1 bd-fast"
-        example = self.alg.task(TASK)
+        example = self.alg.get_task(TASK).info
         tasks = [self.alg.create_task(example["sourceID"], example["destinationID"], action="replace")["taskID"]
                  for _ in range(5)]  # one run per task: a second run of a running task is skipped
         for task in tasks:

@@ -17,25 +17,12 @@ from typing import Any
 from dataferry.constants import RETRY_BASE_DELAY, RETRY_MAX_DELAY, WAIT_TIMEOUT
 from dataferry.errors import RateLimited, WaitTimeout
 from dataferry.groups import JobGroup, as_completed
+from dataferry.providers.brightdata.errors import TriggerTimeout
 from dataferry.status import JobState
 from dataferry.stopping import stoppable
 
 RUNNING_JOBS = "too many running jobs"
 """What Bright Data's 429 says when the account's running-jobs limit is reached."""
-
-
-class TriggerTimeout(WaitTimeout):
-    """The deadline passed before every batch could be triggered.
-
-    Attributes:
-        triggered: the snapshots triggered so far (a :class:`~dataferry.groups.JobGroup`).
-        left: the input batches not triggered, in order.
-    """
-
-    def __init__(self, message: str, *, triggered: JobGroup, left: list[Any], hint: str | None = None) -> None:
-        self.triggered = triggered
-        self.left = left
-        super().__init__(message, vendor="brightdata", hint=hint)
 
 
 def trigger_many(client: Any, dataset_id: str, batches: Sequence[Any], *, timeout: float | None = WAIT_TIMEOUT,

@@ -32,8 +32,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
             ``"append"``, ``"replace_partitions"`` or ``"replace"`` (see :mod:`dataferry.datasets`).
         name: a token for this job (its vendor and id) in every file name, so that a re-run of
             the same job writes the same names and replaces its own files.
-        compression, row_group_size, row_group_bytes, storage_options, filesystem,
-            destination: as for :class:`ParquetFileSink`.
+        compression, row_group_size, row_group_bytes: as for :class:`ParquetFileSink`.
+        storage_options, filesystem, destination: as for :class:`ParquetFileSink`.
 
     Files are named ``part-00000-<name>.parquet`` (``part-00000-<name>-0-0.parquet`` inside
     partitions; without a name, ``part-00000.parquet``). They are written to a hidden staging

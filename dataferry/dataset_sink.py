@@ -86,6 +86,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
         self._buffered_bytes = 0
         self._chunk = 0
         self._part_rows = 0
+        self._file_schemas: dict[str, pa.Schema] = {}  # part file → the schema it was written with
+        self._flushed_schemas: list[pa.Schema] = []  # of the partitioned writes (file columns only)
 
     def _stem(self) -> str:
         return datasets.part_name(self._index, self.token)
@@ -149,6 +151,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
         if self._part is not None:
             if self._part.rows:
                 self._part.close()
+                assert self._part.schema is not None
+                self._file_schemas[self._part.dest.path] = self._part.schema
             else:
                 self._part.abort()
             self._part = None
@@ -162,7 +166,13 @@ class ParquetDatasetSink(Sink[pa.Table]):
         file_schema = None
         if self.schema is not None:
             file_schema = pa.schema([f for f in self.schema if f.name not in self.partition_cols])
-            for f in self.dest.files(self.tmp):
+            # only files written before the schema widened are read back and rewritten
+            if self.partition_cols:
+                stale = [f for f in self.dest.files(self.tmp) if not f.endswith(datasets.COMMON_METADATA)] \
+                    if any(not s.equals(file_schema) for s in self._flushed_schemas) else []
+            else:
+                stale = [f for f, schema in self._file_schemas.items() if not schema.equals(file_schema)]
+            for f in stale:
                 with self.dest.open_input(f) as raw:
                     current = pq.read_schema(raw)
                 if not current.equals(file_schema):
@@ -192,6 +202,7 @@ class ParquetDatasetSink(Sink[pa.Table]):
             schema = pa.schema([self.schema.field(n) if n in self.schema.names else schema.field(n)
                                 for n in schema.names])
         table = pa.concat_tables([conform(t, schema) for t in self._buffer])
+        self._flushed_schemas.append(pa.schema([f for f in schema if f.name not in self.partition_cols]))
         with self.dest.guard("writing"):
             pq.write_to_dataset(
                 table,

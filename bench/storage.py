@@ -39,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from throughput import _peak_rss, cpu_times, parse_size, prepare  # noqa: E402
+from throughput import _peak_rss, cpu_times, parse_size, prepare
 
 BUCKET = "bench"
 METHODS = ("disk_file", "s3_file", "disk_dataset", "s3_dataset")

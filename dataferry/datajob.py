@@ -25,12 +25,19 @@ from dataferry.constants import (
     STREAM_DEPTH,
     WAIT_TIMEOUT,
 )
+from dataferry.dataset_sink import open_parquet_sink
 from dataferry.decode import DecodeOptions
 from dataferry.download import Downloader
 from dataferry.errors import InvalidArgument
 from dataferry.job import CLIENT_DEFAULT, Job
-from dataferry.output import BatchSink, Sink, TableSink, concat, pandas_pieces, to_pandas
-from dataferry.dataset_sink import open_parquet_sink
+from dataferry.output import (
+    BatchSink,
+    Sink,
+    TableSink,
+    concat,
+    pandas_pieces,
+    to_pandas,
+)
 from dataferry.parts import Part
 from dataferry.progress import Reporter, Stage
 from dataferry.storage import resolve
@@ -98,7 +105,8 @@ class DataJob(Job):
                     continue
                 name = safe_name(fetched.part.filename)
                 if dest.local:
-                    target = Path(directory)  # type: ignore[arg-type]
+                    target = dest.result()
+                    assert isinstance(target, Path)
                     target.mkdir(parents=True, exist_ok=True)
                     final = target / name
                     tmp = final.with_name(f".{final.name}.tmp")
@@ -335,7 +343,7 @@ def _with_constants(columns: Mapping[str, Any] | None) -> Callable[[pa.Table], p
         try:
             scalars[name] = value if isinstance(value, pa.Scalar) else pa.scalar(value)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InvalidArgument(f"constant_columns[{name!r}]: {value!r} is not a single value Arrow can store") from exc
+            raise InvalidArgument(f"constant_columns[{name!r}]: {value!r} is not one value Arrow can store") from exc
 
     def add(table: pa.Table) -> pa.Table:
         for name, scalar in scalars.items():

@@ -13,7 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataferry import datasets
-from dataferry.constants import PARQUET_COMPRESSION, PARQUET_ROW_GROUP_BYTES, PARQUET_ROW_GROUP_ROWS
+from dataferry.constants import (
+    PARQUET_COMPRESSION,
+    PARQUET_ROW_GROUP_BYTES,
+    PARQUET_ROW_GROUP_ROWS,
+)
 from dataferry.errors import InvalidArgument
 from dataferry.output import Data, Sink, as_table
 from dataferry.parquet import ParquetFileSink, _copy_rows
@@ -115,7 +119,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
             self.begin_part(self._index)
         missing = [c for c in self.partition_cols if c not in table.column_names]
         if missing and table.num_rows:
-            raise InvalidArgument(f"partition_cols {missing} are not columns of the data ({', '.join(table.column_names[:12])})")
+            shown = ", ".join(table.column_names[:12])
+            raise InvalidArgument(f"partition_cols {missing} are not columns of the data ({shown})")
         self.schema = unify([self.schema, table.schema]) if self.schema is not None else unify([table.schema])
         if self._base is not None:
             self.schema = datasets.joined(self._base, self.schema, self.dest.url)
@@ -127,7 +132,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
         if table.num_rows:
             self._buffer.append(table)
             self._buffered_bytes += table.get_total_buffer_size()
-            if sum(t.num_rows for t in self._buffer) >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
+            rows = sum(t.num_rows for t in self._buffer)
+            if rows >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
                 self._flush_partitions()
 
     def rollback_part(self) -> None:
@@ -220,9 +226,9 @@ class ParquetDatasetSink(Sink[pa.Table]):
 
     def _rewrite(self, file: str, schema: pa.Schema) -> None:
         tmp = self.dest.temp_name(file)
-        with self.dest.guard("rewriting"):
-            with pq.ParquetWriter(tmp, schema, compression=self.compression, filesystem=self.dest.fs) as writer:
-                _copy_rows(self.dest, file, writer, schema, None, self.row_group_size)
+        with self.dest.guard("rewriting"), pq.ParquetWriter(tmp, schema, compression=self.compression,
+                                                            filesystem=self.dest.fs) as writer:
+            _copy_rows(self.dest, file, writer, schema, None, self.row_group_size)
         self.dest.move(tmp, file)
 
 

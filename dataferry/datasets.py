@@ -33,7 +33,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dataferry.errors import DataferryError, InvalidArgument, OutputExists, SchemaConflict, StorageError
+from dataferry.errors import (
+    DataferryError,
+    InvalidArgument,
+    OutputExists,
+    SchemaConflict,
+    StorageError,
+)
 from dataferry.schema import common_type
 from dataferry.storage import Destination
 
@@ -101,12 +107,11 @@ def check_empty(dest: Destination, existing: Sequence[str]) -> None:
 def existing_schema(dest: Destination, existing: Sequence[str]) -> pa.Schema | None:
     """The dataset's schema: its ``_common_metadata``, else its newest-named data file's."""
     meta = dest.join(COMMON_METADATA)
-    path = meta if dest.kind(meta) == "file" else (dest.join(*sorted(existing)[-1].split("/")) if existing else None)
+    path = meta if dest.kind(meta) == "file" else (dest.join(*max(existing).split("/")) if existing else None)
     if path is None:
         return None
-    with dest.guard("reading the schema of"):
-        with dest.open_input(path) as f:
-            return pq.read_schema(f)
+    with dest.guard("reading the schema of"), dest.open_input(path) as f:
+        return pq.read_schema(f)
 
 
 def compatible(existing: pa.DataType, incoming: pa.DataType) -> pa.DataType | None:

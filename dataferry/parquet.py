@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from dataferry import datasets
 from dataferry.constants import (
     PARQUET_COMPRESSION,
     PARQUET_DICTIONARY_RATIO,
@@ -30,7 +31,6 @@ from dataferry.constants import (
     PARQUET_ROW_GROUP_BYTES,
     PARQUET_ROW_GROUP_ROWS,
 )
-from dataferry import datasets
 from dataferry.errors import InvalidArgument, OutputExists
 from dataferry.output import Data, Sink, as_table
 from dataferry.schema import conform, needs_widening, unify

@@ -65,12 +65,12 @@ DEFAULT_REGION = "us-east-1"
 """Region used with a custom ``endpoint_url`` when none is given (a local S3 server has no
 other, and asking the instance metadata service for one would hang offline)."""
 
-_SECRET_OPTION = re.compile(r"(secret|token|key|password|credential|sas|connection_string|signature)", re.I)
+_SECRET_OPTION = re.compile(r"(secret|token|key|password|credential|sas|connection_string|signature)", re.IGNORECASE)
 _NOT_FOUND = re.compile(r"NO_SUCH_BUCKET|NoSuchBucket|bucket does not exist|ContainerNotFound|"
-                        r"The specified container does not exist", re.I)
+                        r"The specified container does not exist", re.IGNORECASE)
 _DENIED = re.compile(r"ACCESS_DENIED|AccessDenied|INVALID_ACCESS_KEY_ID|InvalidAccessKeyId|SIGNATURE_DOES_NOT_MATCH|"
                      r"SignatureDoesNotMatch|Forbidden|ExpiredToken|InvalidToken|AuthenticationFailed|"
-                     r"HTTP 40[13]\b|\b403\b", re.I)
+                     r"HTTP 40[13]\b|\b403\b", re.IGNORECASE)
 
 
 def require(module: str, extra: str, purpose: str) -> ModuleType:
@@ -97,7 +97,7 @@ def split_url(path: str | os.PathLike[str]) -> tuple[str, str]:
         ('', 'out/x.parquet')
     """
     text = os.fspath(path)
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+)://(.*)$", text, re.S)
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]+)://(.*)$", text, re.DOTALL)
     if not m:
         return "", text
     scheme = m.group(1).lower()
@@ -144,7 +144,9 @@ class Destination:
 
     def result(self) -> Path | str:
         """What a writer returns: a :class:`~pathlib.Path` on disk, the URL elsewhere."""
-        return Path(self.url) if self.local else self.url
+        if not self.local:
+            return self.url
+        return Path(self.path) if "://" in self.url else Path(self.url)
 
     # -- operations ---------------------------------------------------------------------
     def kind(self, path: str | None = None) -> str | None:
@@ -188,9 +190,8 @@ class Destination:
 
     def delete(self, path: str) -> None:
         """Delete a file, quietly when it is already gone."""
-        with contextlib.suppress(FileNotFoundError, StorageNotFound):
-            with self.guard("deleting"):
-                self.fs.delete_file(path)
+        with contextlib.suppress(FileNotFoundError, StorageNotFound), self.guard("deleting"):
+            self.fs.delete_file(path)
 
     def delete_tree(self, path: str) -> None:
         """Delete a directory (a prefix) and everything under it; errors are swallowed (this is

@@ -13,7 +13,12 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 
 from dataferry import parquet
-from dataferry.errors import MissingExtra, PartIncomplete, StorageDenied, StorageNotFound
+from dataferry.errors import (
+    MissingExtra,
+    PartIncomplete,
+    StorageDenied,
+    StorageNotFound,
+)
 from dataferry.s3server import LocalS3
 
 PLANTED = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTEDSECRET"

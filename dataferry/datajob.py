@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
 
-from dataferry import pipeline
+from dataferry import frames, pipeline
 from dataferry.cache import PartCache, safe_name
 from dataferry.constants import (
     DOWNLOAD_WORKERS,
@@ -25,8 +25,10 @@ from dataferry.constants import (
     STREAM_DEPTH,
     WAIT_TIMEOUT,
 )
+from dataferry.dataset_sink import open_parquet_sink
 from dataferry.decode import DecodeOptions
 from dataferry.download import Downloader
+from dataferry.errors import InvalidArgument
 from dataferry.job import CLIENT_DEFAULT, Job
 from dataferry.output import (
     BatchSink,
@@ -36,9 +38,9 @@ from dataferry.output import (
     pandas_pieces,
     to_pandas,
 )
-from dataferry.parquet import open_parquet_sink
 from dataferry.parts import Part
 from dataferry.progress import Reporter, Stage
+from dataferry.storage import resolve
 
 Out = TypeVar("Out")
 
@@ -70,36 +72,59 @@ class DataJob(Job):
 
     def download(self, directory: str | os.PathLike[str] | None = None, *, cache: bool = True,
                  workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
-                 progress: Any = CLIENT_DEFAULT) -> list[Path]:
+                 progress: Any = CLIENT_DEFAULT, storage_options: Mapping[str, Any] | None = None,
+                 filesystem: Any = None) -> list[Any]:
         """Download every part as a file.
 
         Args:
-            directory: where to put the files; ``None`` returns the cached files in place.
+            directory: where to put the files: a local directory or a URL (``s3://lake/raw/``,
+                any fsspec URL); ``None`` returns the cached files in place.
             cache: reuse (and keep) verified parts in the cache directory.
             workers: parts downloaded at the same time.
             timeout: seconds to wait for the job first.
             progress: see :meth:`wait`.
+            storage_options, filesystem: for a URL, see :func:`dataferry.storage.resolve`.
 
         Returns:
-            The paths, in part order.
+            The paths (:class:`~pathlib.Path` on disk, URLs elsewhere), in part order. Each file
+            appears under its name only once complete.
         """
+        dest = None if directory is None else resolve(directory, storage_options=storage_options,
+                                                       filesystem=filesystem)
+        if dest is not None:
+            dest.check()
         with self._operation(progress) as reporter:
             parts = self._ready_parts(reporter, timeout)
             store = self._cache(cache)
             downloader = self._downloader(store, reporter)
-            paths = []
+            paths: list[Any] = []
             for fetched in downloader.fetch_all(parts, workers=workers):
                 reporter.add(parts=1)
-                if directory is None:
+                if dest is None:
                     paths.append(fetched.path)
                     continue
-                target = Path(directory)
-                target.mkdir(parents=True, exist_ok=True)
-                dest = target / safe_name(fetched.part.filename)
-                tmp = dest.with_name(f".{dest.name}.tmp")
-                shutil.copyfile(fetched.path, tmp)
-                os.replace(tmp, dest)
-                paths.append(dest)
+                name = safe_name(fetched.part.filename)
+                if dest.local:
+                    target = dest.result()
+                    assert isinstance(target, Path)
+                    target.mkdir(parents=True, exist_ok=True)
+                    final = target / name
+                    tmp = final.with_name(f".{final.name}.tmp")
+                    shutil.copyfile(fetched.path, tmp)
+                    os.replace(tmp, final)
+                    paths.append(final)
+                    continue
+                final_key = dest.join(name)
+                tmp_key = dest.temp_name(final_key)
+                try:
+                    with dest.guard("uploading"), open(fetched.path, "rb") as src, \
+                            dest.fs.open_output_stream(tmp_key, compression=None) as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                    dest.move(tmp_key, final_key)
+                except BaseException:
+                    dest.delete(tmp_key)
+                    raise
+                paths.append(f"{dest.url.rstrip('/')}/{name}")
             if directory is not None:
                 store.cleanup()
             reporter.finish(Stage.DONE, output=str(directory or store.dir))
@@ -175,32 +200,99 @@ class DataJob(Job):
 
         return await to_pandas_async(self, **kw)
 
+    def to_polars(self, *, rechunk: bool = False, **kw: Any) -> Any:
+        """Every part as one polars DataFrame, straight from Arrow (``dataferry[polars]``).
+
+        Args:
+            rechunk: make each column contiguous (a copy).
+            **kw: see :meth:`iter_tables` (the same decode options as :meth:`to_pandas`).
+
+        Example::
+
+            df = snap.to_polars()
+        """
+        frames.need("polars")  # a missing extra fails before any download
+        return frames.to_polars(self.to_arrow(**kw), rechunk=rechunk)
+
+    def to_duckdb(self, con: Any = None, table: str | None = None, *, if_exists: str = "fail", **kw: Any) -> Any:
+        """Every part in DuckDB (``dataferry[duckdb]``): a relation over the Arrow table, or a table.
+
+        Args:
+            con: a DuckDB connection (default: DuckDB's default connection).
+            table: create this table (``None``: a relation that scans the data in place).
+            if_exists: ``"fail"``, ``"replace"`` or ``"append"`` when ``table`` exists.
+            **kw: see :meth:`iter_tables`.
+
+        Example::
+
+            con = duckdb.connect("lake.duckdb")
+            snap.to_duckdb(con, "products")
+            con.sql("SELECT currency, count(*) FROM products GROUP BY 1")
+        """
+        frames.need("duckdb")
+        if if_exists not in frames.IF_EXISTS:
+            raise InvalidArgument(f"if_exists={if_exists!r} is not one of {frames.IF_EXISTS}")
+        return frames.to_duckdb(self.to_arrow(**kw), con, table, if_exists=if_exists)
+
     def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                   dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+                   dataset: bool | None = None, existing_data: str | None = None,
+                   constant_columns: Mapping[str, Any] | None = None,
+                   storage_options: Mapping[str, Any] | None = None, filesystem: Any = None,
+                   compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
                    cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
-                   progress: Any = CLIENT_DEFAULT, **decode: Any) -> Path:
-        """Write every part to Parquet, streamed in flat memory, atomically.
+                   progress: Any = CLIENT_DEFAULT, **decode: Any) -> Any:
+        """Write every part to Parquet, streamed in flat memory, atomically, on disk or in
+        object storage.
 
         Args:
             path: a ``.parquet`` file, or a directory (existing, or ending with ``/``, or with
-                ``partition_cols``) for a dataset of one file per part.
+                ``partition_cols``) for a dataset of one file per part; a local path or a URL
+                (``s3://``, ``gs://``, ``az://``, any fsspec URL).
             partition_cols: hive-partition the dataset by these columns.
             dataset: force a dataset directory (``True``) or a single file (``False``).
+            existing_data: for a dataset ``"error"`` (the default), ``"append"``,
+                ``"replace_partitions"`` or ``"replace"`` (see :mod:`dataferry.datasets`); for
+                a file ``"replace"`` (the default) or ``"error"``.
+            constant_columns: columns with one value for the whole run, added to every row
+                (``{"snapshot_date": "2026-12-02"}``: the partition of a nightly run).
+            storage_options: options for the URL's filesystem, as in pandas (e.g.
+                ``{"endpoint_url": "http://127.0.0.1:9000", "key": ..., "secret": ...}``).
+            filesystem: a ``pyarrow.fs.FileSystem`` or fsspec filesystem to write with.
             compression: Parquet codec.
             row_group_size: rows per row group.
             cache, workers, timeout, progress, **decode: see :meth:`iter_tables`.
 
         Returns:
-            The path written. Nothing exists under it until the output is complete.
+            The path written (a :class:`~pathlib.Path` on disk, the URL elsewhere). Nothing
+            appears under it until the output is complete; a failed run leaves what was there.
+
+        Raises:
+            OutputExists: the dataset holds data and ``existing_data="error"``.
+            StorageNotFound, StorageDenied, StorageError: the destination refused (raised
+                before anything is downloaded when the bucket or the credentials are wrong).
+            MissingExtra: the URL's backend is not installed.
+            SchemaConflict: a column cannot join the existing dataset's type for it.
+
+        Example::
+
+            snap.to_parquet("s3://lake/products/", partition_cols=["snapshot_date"],
+                            existing_data="replace_partitions")
         """
         options = DecodeOptions(**decode)
+        finish = _with_constants(constant_columns)
         with self._operation(progress) as reporter:
-            sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=dataset, compression=compression,
-                                     row_group_size=row_group_size)
-            with sink:
-                for _ in self._through(sink, reporter, options, cache=cache, workers=workers, timeout=timeout):
-                    pass  # the sink writes as it goes
-                reporter.stage(Stage.WRITING)
+            sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=dataset, existing_data=existing_data,
+                                     name=safe_name(f"{self.vendor}-{self.id}"), storage_options=storage_options,
+                                     filesystem=filesystem, compression=compression, row_group_size=row_group_size)
+            try:
+                with sink:
+                    for _ in self._through(sink, reporter, options, cache=cache, workers=workers, timeout=timeout,
+                                           finish=finish):
+                        pass  # the sink writes as it goes
+                    reporter.stage(Stage.WRITING)
+            except Exception as exc:
+                exc.add_note(f"nothing was written to {sink.dest.url}: what this run had written was removed")
+                raise
             reporter.finish(Stage.DONE, output=str(sink.path))
         return sink.path
 
@@ -247,3 +339,26 @@ class DataJob(Job):
             yield from self._through(TableSink(), reporter, options, cache=cache, workers=workers, timeout=timeout,
                                      depth=depth, finish=finish)
             reporter.finish(Stage.DONE)
+
+
+def _with_constants(columns: Mapping[str, Any] | None) -> Callable[[pa.Table], pa.Table] | None:
+    """What adds ``columns`` (one value each) to every decoded group, or ``None``."""
+    if not columns:
+        return None
+    scalars = {}
+    for name, value in columns.items():
+        try:
+            scalars[name] = value if isinstance(value, pa.Scalar) else pa.scalar(value)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InvalidArgument(f"constant_columns[{name!r}]: {value!r} is not one value Arrow can store") from exc
+
+    def add(table: pa.Table) -> pa.Table:
+        for name, scalar in scalars.items():
+            column = pa.repeat(scalar, table.num_rows)
+            if name in table.column_names:
+                table = table.set_column(table.column_names.index(name), name, column)
+            else:
+                table = table.append_column(name, column)
+        return table
+
+    return add

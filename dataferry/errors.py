@@ -5,6 +5,7 @@
     DataferryError
     ├── InvalidArgument (also ValueError)   bad input caught before anything is sent
     ├── ConfigurationError                  missing credentials, unknown progress mode
+    │   └── MissingExtra (also ImportError)  an optional dependency is not installed; names the extra
     ├── ApiError                            the vendor answered with an error
     │   ├── BadRequest (400)                .errors lists validation errors
     │   ├── AuthenticationError (401)
@@ -27,6 +28,11 @@
         ├── LinkExpired                     a download link expired and could not be refreshed
         └── DecodeError                     a part is not valid CSV / JSON / NDJSON
             └── NotData                         an HTML page, an error object or binary bytes instead
+    └── StorageError                        a destination (disk, object store) refused or failed; .url
+        ├── StorageNotFound (also FileNotFoundError)  the bucket / container does not exist
+        ├── StorageDenied (also PermissionError)      credentials wrong, or not allowed
+        ├── OutputExists (also FileExistsError)       existing_data="error" and data is there
+        └── SchemaConflict                  a column's type cannot join the dataset's; .column
 
     WaitInterrupted (a KeyboardInterrupt)   Ctrl-C / "interrupt kernel" while waiting
     Stopped                                 worker threads told to stop (never reaches the user)
@@ -99,6 +105,28 @@ class InvalidArgument(DataferryError, ValueError):
 
 class ConfigurationError(DataferryError):
     """Something about the environment is missing or wrong (credentials, settings)."""
+
+
+class MissingExtra(ConfigurationError, ImportError):
+    """An optional dependency is not installed.
+
+    Attributes:
+        extra: the dataferry extra that installs it (``"s3"``, ``"polars"``...).
+        module: the module that could not be imported.
+
+    Example:
+        >>> raise MissingExtra("writing to az:// needs adlfs", extra="azure", module="adlfs")
+        Traceback (most recent call last):
+        ...
+        dataferry.errors.MissingExtra: writing to az:// needs adlfs
+          hint: pip install 'dataferry[azure]'
+    """
+
+    def __init__(self, message: str, *, extra: str, module: str) -> None:
+        self.extra = extra
+        self.module = module
+        super().__init__(message, hint=f"pip install 'dataferry[{extra}]'")
+        self.name = module  # ImportError's attribute
 
 
 class ApiError(DataferryError):
@@ -365,3 +393,51 @@ class NotData(DecodeError):
 class DecodeWarning(UserWarning):
     """Data was changed while decoding because the user asked for it (invalid UTF-8 replaced
     with ``encoding_errors="replace"``); the message says how many values."""
+
+
+class StorageError(DataferryError):
+    """A destination (a local disk, an object store) refused or failed an operation.
+
+    Attributes:
+        url: the destination as the user gave it (credentials never appear in it).
+        action: what was being done ("writing", "listing"...).
+    """
+
+    def __init__(self, message: str, *, url: str = "", action: str = "", hint: str | None = None) -> None:
+        self.url = url
+        self.action = action
+        super().__init__(message, hint=hint)
+
+
+class StorageNotFound(StorageError, FileNotFoundError):
+    """The bucket or container does not exist (or the path's parent cannot be found)."""
+
+    hint = "create the bucket first, or check its name and the endpoint"
+
+
+class StorageDenied(StorageError, PermissionError):
+    """The store refused the credentials, or they are not allowed to do this."""
+
+    hint = "check the access key / secret (storage_options= or the environment) and the bucket's permissions"
+
+
+class OutputExists(StorageError, FileExistsError):
+    """The target already holds data and ``existing_data="error"`` (the default for datasets)."""
+
+    hint = 'pass existing_data="append", "replace_partitions" or "replace"'
+
+
+class SchemaConflict(StorageError):
+    """A column's type in this run cannot be stored beside the dataset's existing one.
+
+    Attributes:
+        column: the column's name.
+        existing, incoming: the two types, as text.
+    """
+
+    def __init__(self, message: str, *, column: str, existing: str, incoming: str, url: str = "") -> None:
+        self.column = column
+        self.existing = existing
+        self.incoming = incoming
+        super().__init__(message, url=url, action="appending",
+                         hint='write to a new dataset, cast the column (column_types=), or existing_data="replace"')

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dataferry.errors import InvalidArgument
+from dataferry.errors import InvalidArgument, OutputExists
 from dataferry.output import concat, large_strings, pandas_pieces, to_pandas
 from dataferry.parquet import ParquetDatasetSink, ParquetFileSink, open_parquet_sink
 
@@ -77,8 +77,9 @@ def test_dataset_one_file_per_part_with_one_schema(tmp_path: Path) -> None:
         sink.begin_part(1)
         sink.write(batch(range(10, 20), v=[2.5] * 10))
         sink.end_part()
-    files = sorted(p.name for p in target.iterdir())
+    files = sorted(p.name for p in target.iterdir() if p.name != "_common_metadata")
     assert files == ["part-00000.parquet", "part-00001.parquet"]
+    assert pq.read_schema(target / "_common_metadata").names == ["id", "v"]
     assert {str(pq.read_schema(target / f)) for f in files} == {str(pq.read_schema(target / files[1]))}
     assert pd.read_parquet(target)["id"].tolist() == list(range(20))
 
@@ -94,7 +95,7 @@ def test_partitioned_dataset_and_rollback(tmp_path: Path) -> None:
         sink.rollback_part()
         sink.write(batch(range(6, 12), country=["PL"] * 6))
         sink.end_part()
-    assert sorted(p.name for p in target.iterdir()) == ["country=DE", "country=PL", "country=SE"]
+    assert sorted(p.name for p in target.iterdir()) == ["_common_metadata", "country=DE", "country=PL", "country=SE"]
     df = pd.read_parquet(target)
     assert sorted(df["id"].tolist()) == list(range(12)) and len(df) == 12
 
@@ -103,11 +104,21 @@ def test_dataset_replaces_an_existing_directory_whole(tmp_path: Path) -> None:
     target = tmp_path / "ds"
     target.mkdir()
     (target / "stale.parquet").write_bytes(b"old")
-    with open_parquet_sink(target) as sink:
+    with open_parquet_sink(target, existing_data="replace") as sink:
         sink.begin_part(0)
         sink.write(batch(range(3)))
         sink.end_part()
-    assert [p.name for p in target.iterdir()] == ["part-00000.parquet"]
+    assert sorted(p.name for p in target.iterdir()) == ["_common_metadata", "part-00000.parquet"]
+
+
+def test_a_dataset_that_holds_data_is_an_error_by_default(tmp_path: Path) -> None:
+    target = tmp_path / "ds"
+    target.mkdir()
+    (target / "stale.parquet").write_bytes(b"old")
+    with pytest.raises(OutputExists, match="already holds 1 file") as err:
+        open_parquet_sink(target)
+    assert isinstance(err.value, FileExistsError) and "existing_data=" in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]  # no staging directory left
 
 
 def test_partition_cols_need_a_directory_and_existing_columns(tmp_path: Path) -> None:

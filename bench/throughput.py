@@ -26,6 +26,7 @@ side mean anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -193,10 +194,8 @@ def _preimport(modules: tuple[str, ...]) -> None:
     import importlib
 
     for module in modules:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(module)
-        except ImportError:
-            pass
 
 
 def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:

@@ -50,7 +50,12 @@ __all__ = [
     "WaitInterrupted",
     "WaitTimeout",
     "__version__",
-    *_LAZY,
+    # the lazily imported modules of _LAZY, spelled out so static tools can read __all__
+    "algolia",
+    "brightdata",
+    "emulator",
+    "mytracker",
+    "woosmap",
 ]
 
 

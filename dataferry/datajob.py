@@ -161,10 +161,20 @@ class DataJob(Job):
         pieces = pandas_pieces(dtype_backend)  # a bad dtype_backend fails before any download
         return to_pandas(concat(list(self._tables(None, finish=pieces, **kw))), dtype_backend, consume=True)
 
-    def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                   dataset: bool | None = None, compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
-                   cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
-                   progress: Any = CLIENT_DEFAULT, **decode: Any) -> Path:
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        partition_cols: Sequence[str] | None = None,
+        dataset: bool | None = None,
+        compression: str = PARQUET_COMPRESSION,
+        row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Path:
         """Write every part to Parquet, streamed in flat memory, atomically.
 
         Args:

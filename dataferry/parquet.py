@@ -10,6 +10,7 @@ again from its start, the rows it had contributed are rolled back first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -183,10 +184,8 @@ class ParquetFileSink(Sink[pa.Table]):
     def abort(self) -> None:
         """Drop everything written so far."""
         if self._writer is not None:
-            try:
+            with contextlib.suppress(OSError, pa.ArrowException):
                 self._writer.close()
-            except (OSError, pa.ArrowException):
-                pass
             self._writer = None
         self._buffer.clear()
         self.tmp.unlink(missing_ok=True)
@@ -277,7 +276,9 @@ class ParquetDatasetSink(Sink[pa.Table]):
             self.begin_part(self._index)
         missing = [c for c in self.partition_cols if c not in table.column_names]
         if missing and table.num_rows:
-            raise InvalidArgument(f"partition_cols {missing} are not columns of the data ({', '.join(table.column_names[:12])})")
+            raise InvalidArgument(
+                f"partition_cols {missing} are not columns of the data ({', '.join(table.column_names[:12])})"
+            )
         self.schema = unify([self.schema, table.schema]) if self.schema is not None else unify([table.schema])
         self.rows += table.num_rows
         self._part_rows += table.num_rows
@@ -287,7 +288,10 @@ class ParquetDatasetSink(Sink[pa.Table]):
         if table.num_rows:
             self._buffer.append(table)
             self._buffered_bytes += table.get_total_buffer_size()
-            if sum(t.num_rows for t in self._buffer) >= self.row_group_size or self._buffered_bytes >= self.row_group_bytes:
+            if (
+                sum(t.num_rows for t in self._buffer) >= self.row_group_size
+                or self._buffered_bytes >= self.row_group_bytes
+            ):
                 self._flush_partitions()
 
     def rollback_part(self) -> None:

@@ -143,7 +143,7 @@ def _forms(secret: str) -> tuple[str, ...]:
 
 
 def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
-    from dataferry.errors import DataferryError, ForeignError, Interrupted
+    from dataferry.errors import ApiError, DataferryError, ForeignError, Interrupted
 
     if id(exc) in seen:
         return
@@ -154,8 +154,8 @@ def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
             value = getattr(exc, name, None)
             if isinstance(value, str):
                 setattr(exc, name, redactor.text(value))
-        if getattr(exc, "body", None) is not None:
-            exc.body = redactor.data(exc.body)  # type: ignore[attr-defined]
+        if isinstance(exc, ApiError) and exc.body is not None:
+            exc.body = redactor.data(exc.body)
     for link in ("__cause__", "__context__"):
         nxt = getattr(exc, link)
         if nxt is None:

@@ -5,4 +5,15 @@ from dataferry.http.errormap import ErrorMap, Rule
 from dataferry.http.ratelimit import Rate, RateLimiter
 from dataferry.http.session import HttpClient
 
-__all__ = ["Auth", "BearerAuth", "ErrorMap", "HeaderAuth", "HttpClient", "NoAuth", "QueryAuth", "Rate", "RateLimiter", "Rule"]
+__all__ = [
+    "Auth",
+    "BearerAuth",
+    "ErrorMap",
+    "HeaderAuth",
+    "HttpClient",
+    "NoAuth",
+    "QueryAuth",
+    "Rate",
+    "RateLimiter",
+    "Rule",
+]

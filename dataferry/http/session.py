@@ -232,7 +232,9 @@ class HttpClient:
                 failures += 1
                 shown = self._shown_url(url, params)
                 if should_retry(idempotent=idempotent, failure=sent.failure) and self._may_retry(failures, waited):
-                    delay = min(backoff_delay(failures, rng=self.rng), self.retry_budget - waited)  # never past the budget
+                    delay = min(
+                        backoff_delay(failures, rng=self.rng), self.retry_budget - waited
+                    )  # never past the budget
                     waited += delay
                     notice(f"{self.vendor}: {sent.detail}; retrying in {delay:.0f} s ({method} {shown})")
                     self._sleep(delay, stop)
@@ -278,7 +280,9 @@ class HttpClient:
             )
             if status >= 500 and not idempotent:
                 error.maybe_created = True
-                error.message += f"\n  the {self.vendor} server failed after receiving the call: it may have acted on it"
+                error.message += (
+                    f"\n  the {self.vendor} server failed after receiving the call: it may have acted on it"
+                )
                 error.hint = created_hint or CREATED_HINT
                 error.args = (error.message,)
             raise self.redactor.scrub(error)

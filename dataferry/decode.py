@@ -268,6 +268,7 @@ def _line_structure(exc: BaseException) -> bool:
 def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan,
           label: str) -> Iterator[pa.RecordBatch]:
     with open_bytes(path) as stream:
+        # every stream open_bytes hands out is buffered and has peek(); typing.IO does not declare it
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
         if not head:
             return  # an empty part

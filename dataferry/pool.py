@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -195,11 +195,12 @@ def ordered_streams(
         while True:
             kind, value = q.get()
             if kind == "item":
-                yield value  # type: ignore[misc]
+                yield cast("R", value)  # an "item" entry carries one of fn's results
             elif kind == "end":
                 return
             else:
-                raise value  # type: ignore[misc]
+                assert isinstance(value, BaseException)  # an "error" entry carries the producer's exception
+                raise value
 
     try:
         while len(active) < workers and start_next():

@@ -135,6 +135,7 @@ class ArrowReads:
         got = 0
         try:
             buffer = pa.allocate_buffer(max(0, nbytes), resizable=True)
+            # every stream open_bytes hands out is buffered and has readinto(); typing.IO does not declare it
             got = (self._stream.readinto(memoryview(buffer)) or 0) if nbytes > 0 else 0  # type: ignore[attr-defined]
             buffer.resize(got)
             if got:

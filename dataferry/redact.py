@@ -7,8 +7,10 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+_E = TypeVar("_E", bound=BaseException)
 
 MASK = "***"
 """What a secret is replaced with."""
@@ -80,7 +82,7 @@ class Redactor:
         """Whether ``value`` shows a secret (a known value or a secret-named query parameter)."""
         return self.text(value) != value
 
-    def scrub(self, exc: BaseException) -> BaseException:
+    def scrub(self, exc: _E) -> _E:
         """Mask secrets in ``exc`` and everything in its cause / context chain, in place.
 
         dataferry's own errors get their texts masked; a foreign exception (requests,

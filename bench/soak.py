@@ -169,7 +169,7 @@ class Soak:
             with tally.lock:
                 tally.typed_errors[type(exc).__name__] += 1
             return
-        for attempt in range(REPEATS + 1):
+        for _attempt in range(REPEATS + 1):
             try:
                 job.wait(timeout=120)
                 rows = check(job)
@@ -207,7 +207,7 @@ class Soak:
                 n += 1
                 try:
                     self.run_one(kind, rng)
-                except Exception:  # an untyped error: a defect, reported
+                except Exception:  # noqa: BLE001 - an untyped error: a defect, reported
                     with self.tally.lock:
                         self.tally.untyped.append(traceback.format_exc(limit=6))
 

@@ -26,6 +26,7 @@ side mean anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -193,10 +194,8 @@ def _preimport(modules: tuple[str, ...]) -> None:
     import importlib
 
     for module in modules:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(module)
-        except ImportError:
-            pass
 
 
 def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
@@ -344,7 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "seed": args.seed, "cpus": os.cpu_count()}
     with emulator.serve("brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir,
                         rate_limits=False) as emu:
-        log = (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+        def log(*a: object) -> None:
+            print(*a, file=sys.stderr, flush=True)
+
         log(f"preparing a snapshot of ~{size / 1e6:.0f} MB CSV in {PARTS} parts (cached in {args.data_dir}) ...")
         ctx = prepare(emu, size)
         out = tempfile.mkdtemp(prefix="dataferry-bench-out-")

@@ -62,7 +62,7 @@ def refuse_non_data(head: bytes, fmt: str, label: str) -> None:
             f"{label}: binary data (a NUL byte at byte {at:,}) where {fmt} text was expected",
             hint="the file is damaged or not what the vendor announced; run the same call again to download it anew",
         )
-    text = head[len(_BOM):] if head.startswith(_BOM) else head
+    text = head.removeprefix(_BOM)
     text = text.lstrip()
     if text[:16].lower().startswith(_MARKUP):
         title = _TITLE.search(text)

@@ -76,7 +76,9 @@ class DecodeOptions:
         if self.encoding_errors not in ENCODING_ERRORS:
             raise InvalidArgument(f"encoding_errors={self.encoding_errors!r} is not one of {ENCODING_ERRORS}")
         if self.max_part_bytes is not None and int(self.max_part_bytes) < 1:
-            raise InvalidArgument(f"max_part_bytes must be a positive number of bytes or None, got {self.max_part_bytes!r}")
+            raise InvalidArgument(
+                f"max_part_bytes must be a positive number of bytes or None, got {self.max_part_bytes!r}"
+            )
         if int(self.max_record_bytes) < BLOCK_SIZE:
             raise InvalidArgument(f"max_record_bytes must be at least {BLOCK_SIZE:,}, got {self.max_record_bytes!r}")
 
@@ -217,8 +219,10 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
             if fresh and dirty:
                 yield RESTART  # the new reading found no rows: withdraw the earlier ones
             if fresh and fmt != "json" and has_text(path):  # ("[]" is a JSON array with no records)
-                raise DecodeError(f"{label}: {path.stat().st_size:,} bytes on disk, but no records and no header in them",
-                                  hint="the file is not what the vendor announced; run the same call again to download it anew")
+                raise DecodeError(
+                    f"{label}: {path.stat().st_size:,} bytes on disk, but no records and no header in them",
+                    hint="the file is not what the vendor announced; run the same call again to download it anew",
+                )
             report_replaced(label, replaced)
             return
         except _RecordTooLong as exc:
@@ -258,12 +262,13 @@ class _RecordTooLong(Exception):
 def _line_structure(exc: BaseException) -> bool:
     """Whether pyarrow stopped because values span lines (as opposed to a type problem)."""
     text = str(exc)
-    return "out of sync" in text or "Expected" in text and "columns" in text
+    return "out of sync" in text or ("Expected" in text and "columns" in text)
 
 
 def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan,
           label: str) -> Iterator[pa.RecordBatch]:
     with open_bytes(path) as stream:
+        # every stream open_bytes hands out is buffered and has peek(); typing.IO does not declare it
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
         if not head:
             return  # an empty part
@@ -320,7 +325,9 @@ def _streaming_types(head: bytes, options: DecodeOptions, plan: _Plan, hint: pa.
     return pa.schema(fields + [f for f in hint or () if f.name not in first.names])
 
 
-def _read_csv(stream: ArrowReads, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan) -> Iterator[pa.RecordBatch]:
+def _read_csv(
+    stream: ArrowReads, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan
+) -> Iterator[pa.RecordBatch]:
     read, parse, convert = _csv_options(options, _hinted_types(None if plan.whole else hint, options), plan)
     try:
         if plan.whole:
@@ -481,7 +488,10 @@ def rows_to_table(rows: list[Any]) -> pa.Table:
                 columns[name] = pa.array(values)
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 columns[name] = pa.array(
-                    [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values],
+                    [
+                        None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                        for v in values
+                    ],
                     type=pa.string(),
                 )
         return pa.table(columns)

@@ -14,9 +14,9 @@ from pathlib import Path
 import requests
 import urllib3.exceptions
 
+from dataferry import constants
 from dataferry.cache import PartCache
 from dataferry.clock import Clock, sleep_unless
-from dataferry import constants
 from dataferry.constants import CHUNK_SIZE, DOWNLOAD_RESUMES, DOWNLOAD_WORKERS
 from dataferry.errors import ApiError, LinkExpired, NotFound, PartCorrupt, PartIncomplete, PermissionDenied, Stopped
 from dataferry.events import notice
@@ -203,7 +203,9 @@ class Downloader:
                 now = self.clock.monotonic()
                 not_ready_since = now if not_ready_since is None else not_ready_since
                 if now - not_ready_since > NOT_READY_WAIT:
-                    raise PartIncomplete(f"part {part.index} of {self.job_id} stayed 'not ready' for {NOT_READY_WAIT:g} s")
+                    raise PartIncomplete(
+                        f"part {part.index} of {self.job_id} stayed 'not ready' for {NOT_READY_WAIT:g} s"
+                    )
                 attempt += 1
                 hint = parse_retry_after(response.headers.get("Retry-After"), self.clock.time())
                 if hint is None:
@@ -215,7 +217,7 @@ class Downloader:
             if response.status_code == 416:
                 response.close()
                 total = _unsatisfied_total(response)
-                if have and (total == have or total is None and part.size == have):
+                if have and (total == have or (total is None and part.size == have)):
                     # we already hold every byte (a previous run stopped right before the rename)
                     self._finish(part, tmp, have, expected=have)
                     return Fetched(part, self.cache.path(part), cached=False)

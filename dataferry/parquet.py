@@ -12,6 +12,7 @@ again from its start, the rows it had contributed are rolled back first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -213,10 +214,8 @@ class ParquetFileSink(Sink[pa.Table]):
     def abort(self) -> None:
         """Drop everything written so far."""
         if self._writer is not None:
-            try:
+            with contextlib.suppress(OSError, pa.ArrowException):
                 self._writer.close()
-            except (OSError, pa.ArrowException):
-                pass
             self._writer = None
         self._buffer.clear()
         self.dest.delete(self.tmp)

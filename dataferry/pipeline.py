@@ -15,8 +15,8 @@ part at once holds about twice its table at the peak, and was no faster on the b
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import TypeAlias, TypeVar
 
 import pyarrow as pa
 
@@ -31,12 +31,12 @@ from dataferry.pool import Prefetch, Workers, ordered_streams, usable_cpus
 from dataferry.progress import Reporter
 
 Out = TypeVar("Out")
-Piece = pa.Table | Restart
+Piece: TypeAlias = pa.Table | Restart
 
 
 def run(sink: Sink[Out], parts: Sequence[Part], *, downloader: Downloader, store: PartCache,
         options: DecodeOptions, reporter: Reporter, label: str, workers: int, depth: int | None,
-        finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[list[Out]]:
+        finish: Callable[[pa.Table], pa.Table] | None = None) -> Generator[list[Out], None, None]:
     """Every part through ``sink``, in part order; yields what the sink has ready as it comes.
 
     Args:
@@ -79,10 +79,19 @@ def run(sink: Sink[Out], parts: Sequence[Part], *, downloader: Downloader, store
                 yield ready
 
 
-def part_streams(parts: Sequence[Part], *, downloader: Downloader, store: PartCache, options: DecodeOptions,
-                 reporter: Reporter, label: str, workers: int, depth: int | None,
-                 hint: Callable[[], pa.Schema | None],
-                 finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[tuple[Part, Iterator[Piece]]]:
+def part_streams(
+    parts: Sequence[Part],
+    *,
+    downloader: Downloader,
+    store: PartCache,
+    options: DecodeOptions,
+    reporter: Reporter,
+    label: str,
+    workers: int,
+    depth: int | None,
+    hint: Callable[[], pa.Schema | None],
+    finish: Callable[[pa.Table], pa.Table] | None = None,
+) -> Generator[tuple[Part, Iterator[Piece]], None, None]:
     """Each part as a stream of Arrow tables (groups of batches) and restarts, in part order.
 
     When the parts decoded side by side fill every core, each parses on one thread; a part

@@ -10,9 +10,9 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,7 +72,7 @@ class Workers:
             for thread in list(getattr(self._pool, "_threads", ())):
                 thread.join(max(0.0, deadline - time.monotonic()))
 
-    def __enter__(self) -> Workers:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -125,8 +125,15 @@ class _Stop(Exception):
     """The consumer went away; the producer stops quietly."""
 
 
-def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, workers: int, depth: int | None,
-                    name: str = "dataferry", pool: Workers | None = None) -> Iterator[tuple[T, Iterator[R]]]:
+def ordered_streams(
+    fn: Callable[[T], Iterator[R]],
+    items: Iterable[T],
+    *,
+    workers: int,
+    depth: int | None,
+    name: str = "dataferry",
+    pool: Workers | None = None,
+) -> Generator[tuple[T, Iterator[R]], None, None]:
     """Run the iterators ``fn(item)`` on ``workers`` threads; hand them over in input order.
 
     Each producer fills a queue of at most ``depth`` results and then waits, so memory is
@@ -165,7 +172,7 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
             put(q, ("end", None))
         except _Stop:
             return
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             try:
                 put(q, ("error", exc))
             except _Stop:
@@ -188,11 +195,12 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
         while True:
             kind, value = q.get()
             if kind == "item":
-                yield value  # type: ignore[misc]
+                yield cast("R", value)  # an "item" entry carries one of fn's results
             elif kind == "end":
                 return
             else:
-                raise value  # type: ignore[misc]
+                assert isinstance(value, BaseException)  # an "error" entry carries the producer's exception
+                raise value
 
     try:
         while len(active) < workers and start_next():
@@ -207,7 +215,7 @@ def ordered_streams(fn: Callable[[T], Iterator[R]], items: Iterable[T], *, worke
         pool.close()
 
 
-class Prefetch:
+class Prefetch(Generic[R]):
     """Start ``fn(item)`` for every item at once on ``workers`` threads; ask for results later.
 
     For work whose results cost no memory (downloads spooled to disk): it runs ahead of the
@@ -220,7 +228,9 @@ class Prefetch:
         [2, 3, 4]
     """
 
-    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry-prefetch") -> None:
+    def __init__(
+        self, fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry-prefetch"
+    ) -> None:
         self._workers = Workers(workers, name=name)
         self._futures: list[Future[R]] = [self._workers.submit(fn, item) for item in items]
 
@@ -232,7 +242,7 @@ class Prefetch:
         """Cancel what has not started; wait up to ``wait`` seconds for what has."""
         self._workers.close(wait)
 
-    def __enter__(self) -> Prefetch:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import atexit
 import gzip
 import threading
-import zlib
 import time
 import weakref
+import zlib
 from pathlib import Path
-from typing import IO
+from types import ModuleType
+from typing import IO, cast
 
 import numpy as np
 import pyarrow as pa
@@ -29,12 +30,17 @@ import pyarrow as pa
 from dataferry.content import too_large
 from dataferry.errors import NotData
 
+_igzip: ModuleType | None
+IsalError: type[BaseException]
 try:  # pragma: no cover - exercised when isal is installed (a dependency)
     from isal import igzip as _igzip
-    from isal.igzip_lib import IsalError
+    from isal.igzip_lib import IsalError as _IsalError
+
+    # isal's stub declares the error as an instance (`IsalError: Exception`); it is the class
+    IsalError = cast("type[BaseException]", _IsalError)
 except ImportError:  # pragma: no cover
     _igzip = None
-    IsalError = OSError  # type: ignore[assignment,misc]
+    IsalError = OSError
 
 CORRUPT_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, gzip.BadGzipFile, IsalError, OSError)
 """What inflating a damaged or truncated gzip stream raises (zlib's and ISA-L's errors)."""
@@ -77,7 +83,8 @@ def open_bytes(path: Path) -> IO[bytes]:
             # inflating in the reading thread (ISA-L releases the GIL) beats handing blocks over
             # from a helper thread: parts are decoded two at a time anyway
             return _igzip.open(path, "rb")
-        return gzip.open(path, "rb")
+        # a GzipFile is a BufferedIOBase, which typeshed does not count as an IO[bytes]
+        return cast("IO[bytes]", gzip.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -128,6 +135,7 @@ class ArrowReads:
         got = 0
         try:
             buffer = pa.allocate_buffer(max(0, nbytes), resizable=True)
+            # every stream open_bytes hands out is buffered and has readinto(); typing.IO does not declare it
             got = (self._stream.readinto(memoryview(buffer)) or 0) if nbytes > 0 else 0  # type: ignore[attr-defined]
             buffer.resize(got)
             if got:
@@ -196,7 +204,8 @@ class ArrowReads:
             at = self.bytes + int(np.argmin(view))
             raise NotData(
                 f"{self._label}: binary data (a NUL byte at byte {at:,}) where text was expected",
-                hint="the file is damaged or not what the vendor announced; run the same call again to download it anew",
+                hint="the file is damaged or not what the vendor announced; "
+                "run the same call again to download it anew",
             )
         if self._limit is not None and self.bytes + got > self._limit:
             raise too_large(self._label, self._limit)

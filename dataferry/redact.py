@@ -7,8 +7,10 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+_E = TypeVar("_E", bound=BaseException)
 
 MASK = "***"
 """What a secret is replaced with."""
@@ -80,7 +82,7 @@ class Redactor:
         """Whether ``value`` shows a secret (a known value or a secret-named query parameter)."""
         return self.text(value) != value
 
-    def scrub(self, exc: BaseException) -> BaseException:
+    def scrub(self, exc: _E) -> _E:
         """Mask secrets in ``exc`` and everything in its cause / context chain, in place.
 
         dataferry's own errors get their texts masked; a foreign exception (requests,
@@ -143,7 +145,7 @@ def _forms(secret: str) -> tuple[str, ...]:
 
 
 def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
-    from dataferry.errors import DataferryError, ForeignError, Interrupted
+    from dataferry.errors import ApiError, DataferryError, ForeignError, Interrupted
 
     if id(exc) in seen:
         return
@@ -154,8 +156,8 @@ def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
             value = getattr(exc, name, None)
             if isinstance(value, str):
                 setattr(exc, name, redactor.text(value))
-        if getattr(exc, "body", None) is not None:
-            exc.body = redactor.data(exc.body)  # type: ignore[attr-defined]
+        if isinstance(exc, ApiError) and exc.body is not None:
+            exc.body = redactor.data(exc.body)
     for link in ("__cause__", "__context__"):
         nxt = getattr(exc, link)
         if nxt is None:

@@ -66,7 +66,9 @@ class PollPolicy:
     transport_errors: int = TRANSPORT_ERRORS_IN_A_ROW
 
 
-def next_delay(previous: float | None, policy: PollPolicy, *, hint: float | None = None, rng: random.Random | None = None) -> float:
+def next_delay(
+    previous: float | None, policy: PollPolicy, *, hint: float | None = None, rng: random.Random | None = None
+) -> float:
     """The delay before the next poll.
 
     Args:
@@ -83,11 +85,11 @@ def next_delay(previous: float | None, policy: PollPolicy, *, hint: float | None
         >>> next_delay(1.0, PollPolicy(jitter=0, floor=5))
         5.0
     """
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     if hint is not None and math.isfinite(hint) and hint > 0:
         return float(max(policy.floor, hint))
     base = float(policy.initial if previous is None else min(policy.maximum, previous * policy.growth))
-    jittered = base * (1 + rng.uniform(-policy.jitter, policy.jitter)) if policy.jitter else base
+    jittered = base * (1 + uniform(-policy.jitter, policy.jitter)) if policy.jitter else base
     return float(max(policy.floor, jittered))
 
 
@@ -187,10 +189,13 @@ def wait_until_finished(
                     if status.state is JobState.DONE:
                         return status
                     if status.state is JobState.FAILED:
-                        raise failure(status.message or status.raw or "failed", vendor=vendor, job_id=job_id, status=status)
+                        raise failure(
+                            status.message or status.raw or "failed", vendor=vendor, job_id=job_id, status=status
+                        )
                     if status.state is JobState.CANCELLED:
                         raise JobCancelled(
-                            f"{vendor} {kind} {job_id} was cancelled" + (f": {status.message}" if status.message else ""),
+                            f"{vendor} {kind} {job_id} was cancelled"
+                            + (f": {status.message}" if status.message else ""),
                             vendor=vendor,
                             job_id=job_id,
                             status=status,

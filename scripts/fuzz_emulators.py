@@ -77,8 +77,8 @@ TARGETS = {
         lambda c: {"X-Api-Key": c["private_key"]},
         {"queue_seconds": 0.02, "fetch_seconds": 0.05, "import_seconds": 0.05}),
     "brightdata": Target(
-        "brightdata", tuple(sorted(p for p in BRIGHTDATA_V3.rglob("*.openapi.yml") if p.name not in UNSERVED))
-        + (SPECS / "brightdata" / "llm-code-docs" / "get-snapshots.openapi.yml",),
+        "brightdata", (*sorted(p for p in BRIGHTDATA_V3.rglob("*.openapi.yml") if p.name not in UNSERVED),
+         SPECS / "brightdata" / "llm-code-docs" / "get-snapshots.openapi.yml"),
         lambda c: {"Authorization": f"Bearer {c['token']}"},
         {"start_after": 0.05, "ready_after": 0.1, "delivery_after": 0.1}),
     "brightdata-dca": Target(

@@ -41,8 +41,9 @@ class Command:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dataferry.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, env=env,
-            # Ctrl-C must reach Python even when the test runner itself ignores SIGINT
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            # Ctrl-C must reach Python even when the test runner itself ignores SIGINT; the child only
+            # resets one signal handler before exec, which is safe with threads
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -157,7 +158,7 @@ def test_emulate_stops_cleanly_on_sigterm_and_leaves_no_data_directory(command: 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     cmd = command("emulate", "--vendor", "mytracker", "--port", str(free_port()))
     cmd.read_until("press Ctrl-C to stop")
-    assert [p.name for p in tmp_path.iterdir()][0].startswith("dataferry-emulator-mytracker-")
+    assert next(p.name for p in tmp_path.iterdir()).startswith("dataferry-emulator-mytracker-")
     cmd.proc.terminate()
     assert cmd.proc.wait(timeout=15) == 0
     assert "stopping" in cmd.read_until("stopping")

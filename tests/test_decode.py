@@ -87,7 +87,7 @@ def test_options_types_delimiter_columns(tmp_path: Path) -> None:
     assert t.column_names == ["city", "zip", "missing"]
     assert t.column("zip").to_pylist() == ["02134", "10001"]
     assert t.column("missing").null_count == 2
-    batches = [b for b in stream_part(path, "csv", opts)]
+    batches = list(stream_part(path, "csv", opts))
     assert pa.Table.from_batches(batches).equals(t)
 
 

@@ -23,10 +23,9 @@ def batch(ids: range, **cols: object) -> pa.Table:
 def test_file_is_written_under_its_name_only_when_complete(tmp_path: Path) -> None:
     target = tmp_path / "out.parquet"
     target.write_bytes(b"previous content")
-    with pytest.raises(RuntimeError):
-        with ParquetFileSink(target, row_group_size=10) as sink:
-            sink.write(batch(range(100)))
-            raise RuntimeError("the download failed half way")
+    with pytest.raises(RuntimeError), ParquetFileSink(target, row_group_size=10) as sink:
+        sink.write(batch(range(100)))
+        raise RuntimeError("the download failed half way")
     assert target.read_bytes() == b"previous content"
     assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]  # no temporary left behind
 
@@ -58,7 +57,7 @@ def test_rollback_withdraws_the_current_part(tmp_path: Path, flushed: bool) -> N
     path = tmp_path / "r.parquet"
     with ParquetFileSink(path, row_group_size=30 if flushed else 10_000) as sink:
         sink.begin_part(0)
-        sink.write(batch(range(0, 40)))
+        sink.write(batch(range(40)))
         sink.begin_part(1)
         sink.write(batch(range(40, 80)))
         sink.rollback_part()
@@ -124,10 +123,12 @@ def test_a_dataset_that_holds_data_is_an_error_by_default(tmp_path: Path) -> Non
 def test_partition_cols_need_a_directory_and_existing_columns(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="directory"):
         open_parquet_sink(tmp_path / "x.parquet", partition_cols=["a"], dataset=False)
-    with pytest.raises(InvalidArgument, match="not columns"):
-        with open_parquet_sink(tmp_path / "d", partition_cols=["nope"]) as sink:
-            sink.begin_part(0)
-            sink.write(batch(range(3)))
+    with (
+        pytest.raises(InvalidArgument, match="not columns"),
+        open_parquet_sink(tmp_path / "d", partition_cols=["nope"]) as sink,
+    ):
+        sink.begin_part(0)
+        sink.write(batch(range(3)))
 
 
 def test_concat_and_dtype_backends() -> None:

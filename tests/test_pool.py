@@ -47,7 +47,7 @@ def test_ordered_streams_producers_wait_for_the_consumer() -> None:
             yield i
 
     streams = ordered_streams(gen, [0, 1, 2], workers=2, depth=3)
-    first, it = next(streams)
+    _first, it = next(streams)
     assert next(it) == 0
     time.sleep(0.2)
     # item 0's producer is held by its queue (3 ready + 1 being put); item 1 likewise; item 2 not started

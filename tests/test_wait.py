@@ -161,4 +161,4 @@ def test_reporter_sees_the_stages(clock: FakeClock) -> None:
                         reattach="x", clock=clock, policy=PollPolicy(jitter=0))
     stages = [s for s, _ in seen]
     assert stages.index(Stage.QUEUED) < stages.index(Stage.RUNNING)
-    assert ("queued", "starting") == (seen[0][0].value, seen[0][1])
+    assert (seen[0][0].value, seen[0][1]) == ("queued", "starting")

@@ -78,12 +78,12 @@ def backoff_delay(
         >>> backoff_delay(3, rng=random.Random(0)) <= 8.0
         True
     """
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     if hint is not None and hint >= 0:
-        return min(cap, hint) + rng.uniform(0, min(1.0, 0.1 * max(hint, 1.0)))
+        return min(cap, hint) + uniform(0, min(1.0, 0.1 * max(hint, 1.0)))
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     # "equal jitter": never less than half the exponential step, never more than it
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    return ceiling / 2 + uniform(0, ceiling / 2)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -139,5 +139,5 @@ def parse_try_again(text: str | None) -> float | None:
     if not m:
         return None
     unit = (m.group(2) or "s").lower()
-    factor = _UNIT.get("ms" if unit.startswith("ms") or unit.startswith("milli") else unit[0], 1.0)
+    factor = _UNIT.get("ms" if unit.startswith(("ms", "milli")) else unit[0], 1.0)
     return float(m.group(1)) * factor

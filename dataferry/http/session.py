@@ -143,6 +143,7 @@ class HttpClient:
         self._refuse_plain_http(self.base_url)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"{USER_AGENT}/{__version__}"
+        # our hook replaces requests' own on this session only: a redirect to another host drops every credential
         self.session.rebuild_auth = self._rebuild_auth  # type: ignore[method-assign]
         self._session_rebuild_auth = requests.Session.rebuild_auth.__get__(self.session)
 
@@ -232,7 +233,9 @@ class HttpClient:
                 failures += 1
                 shown = self._shown_url(url, params)
                 if should_retry(idempotent=idempotent, failure=sent.failure) and self._may_retry(failures, waited):
-                    delay = min(backoff_delay(failures, rng=self.rng), self.retry_budget - waited)  # never past the budget
+                    delay = min(
+                        backoff_delay(failures, rng=self.rng), self.retry_budget - waited
+                    )  # never past the budget
                     waited += delay
                     notice(f"{self.vendor}: {sent.detail}; retrying in {delay:.0f} s ({method} {shown})")
                     self._sleep(delay, stop)
@@ -254,13 +257,13 @@ class HttpClient:
             waiting_out = status == 429 and busy_wait is not None  # "too many running jobs": wait it out
             if waiting_out:
                 busy += 1
-                may = waited_busy < busy_wait  # type: ignore[operator]
+                may = busy_wait is not None and waited_busy < busy_wait
             else:
                 failures += 1
                 may = self._may_retry(failures, waited)
             if retry and may:
                 step = busy if waiting_out else failures
-                left = (busy_wait - waited_busy) if waiting_out else (self.retry_budget - waited)  # type: ignore[operator]
+                left = (busy_wait - waited_busy) if waiting_out and busy_wait is not None else (self.retry_budget - waited)
                 delay = min(backoff_delay(step, hint=hint, rng=self.rng), left)  # never past the budget
                 if waiting_out:
                     waited_busy += delay
@@ -282,7 +285,9 @@ class HttpClient:
             )
             if status >= 500 and not idempotent:
                 error.maybe_created = True
-                error.message += f"\n  the {self.vendor} server failed after receiving the call: it may have acted on it"
+                error.message += (
+                    f"\n  the {self.vendor} server failed after receiving the call: it may have acted on it"
+                )
                 error.hint = created_hint or CREATED_HINT
                 error.args = (error.message,)
             raise self.redactor.scrub(error)
@@ -312,7 +317,7 @@ class HttpClient:
             f"{what} was accepted but the answer has no {field}: {shown}",
             vendor=self.vendor, status=response.status_code, method=response.request.method or "",
             url=self.redactor.url(response.url), job_id=job_id, hint=hint,
-        ))  # type: ignore[return-value]
+        ))
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -398,9 +403,9 @@ class HttpClient:
         return self.redactor.url(url)
 
     def _transport_error(self, failed: _Failed, idempotent: bool, method: str, url: str,
-                         created_hint: str | None) -> TransportError:
+                         created_hint: str | None) -> TransportError | DataError:
         if failed.permanent:
-            return DataError(  # type: ignore[return-value]
+            return DataError(
                 f"{self.vendor}: cannot send {method} {url} ({failed.detail})",
                 hint="the URL is not one HTTP can reach; check the base URL or the link the vendor gave",
             )

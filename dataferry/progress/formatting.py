@@ -29,7 +29,7 @@ def human_seconds(seconds: float) -> str:
         >>> human_seconds(75)
         '1m15s'
     """
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, s = divmod(seconds, 60)

@@ -198,7 +198,8 @@ def card_html(*, vendor: str, kind: str, job_id: str, state: str, tone: str, fra
     )
     return (
         f"<div class='dataferry-job' data-state='{_e(state)}' data-vendor='{_e(vendor)}' data-job='{_e(job_id)}' "
-        f"style='{box_style(colour)}'>{head}{bar}<table style='margin-top:4px;border-collapse:collapse'>{cells}</table></div>"
+        f"style='{box_style(colour)}'>{head}{bar}"
+        f"<table style='margin-top:4px;border-collapse:collapse'>{cells}</table></div>"
     )
 
 

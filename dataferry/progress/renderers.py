@@ -107,7 +107,7 @@ class TqdmRenderer:
         if self._mode == "parts":
             bar.n = state.parts_done
         elif state.fraction is not None:
-            bar.n = int(round(state.fraction * 100))
+            bar.n = round(state.fraction * 100)
         bar.set_description_str(self._line(state), refresh=False)
         bar.refresh()
 

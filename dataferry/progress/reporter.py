@@ -214,7 +214,7 @@ class Reporter:
     def _call(self, method: str) -> None:
         try:
             getattr(self.renderer, method)(replace(self.state))
-        except Exception as exc:  # a display problem must not stop the work it reports on
+        except Exception as exc:  # noqa: BLE001 - a display problem must not stop the work it reports on
             log.warning("dataferry: the %s progress display failed (%s: %s); progress is off for this operation",
                         type(self.renderer).__name__, type(exc).__name__, exc)
             self.renderer = _Silent()

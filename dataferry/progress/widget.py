@@ -27,13 +27,13 @@ from dataferry.progress.panel import (
     TONES,
     TRACK_COLOUR,
     bar_html,
+    escape as _e,
     html_title,
     panel_bundle,
     panel_text,
     state_style,
     tone_of,
 )
-from dataferry.progress.panel import escape as _e
 from dataferry.progress.reporter import ProgressState
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -122,11 +122,17 @@ class WidgetRenderer:
         self._detail = w.HTML()
         self._row = w.HBox([self._stripes, self._label], layout=w.Layout(align_items="center"))
         # the same frame as the static summary that replaces it, so nothing jumps at the swap
-        self._box = w.VBox([self._header, self._row, self._detail],
-                           layout=w.Layout(border_top=f"1px solid {TRACK_COLOUR}", border_right=f"1px solid {TRACK_COLOUR}",
-                                           border_bottom=f"1px solid {TRACK_COLOUR}",
-                                           border_left=f"4px solid {TONES['info']}", padding="2px 10px",
-                                           max_width=PANEL_MAX_WIDTH))
+        self._box = w.VBox(
+            [self._header, self._row, self._detail],
+            layout=w.Layout(
+                border_top=f"1px solid {TRACK_COLOUR}",
+                border_right=f"1px solid {TRACK_COLOUR}",
+                border_bottom=f"1px solid {TRACK_COLOUR}",
+                border_left=f"4px solid {TONES['info']}",
+                padding="2px 10px",
+                max_width=PANEL_MAX_WIDTH,
+            ),
+        )
         self._box.add_class(PANEL_CLASS)
         self._box.add_class("dataferry-live")
         self._show(self._widget_bundle(state))

@@ -26,7 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -273,7 +273,7 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
              for t, i in auth_inputs.items()}
     api.ok("GET", f"/1/authentications/{auths['basic']}")
     api.ok("PATCH", f"/1/authentications/{auths['basic']}", json={"name": "renamed", "input": {"password": "new-pw-1"}})
-    api.ok("POST", "/1/authentications/search", json={"authenticationIDs": list(auths.values()) + [UNKNOWN]})
+    api.ok("POST", "/1/authentications/search", json={"authenticationIDs": [*auths.values(), UNKNOWN]})
     api.ok("GET", "/1/authentications", params={"type": "basic,algolia", "platform": "none", "sort": "name",
                                                 "order": "asc", "itemsPerPage": 2, "page": 2})
     api.refused(400, "POST", "/1/authentications", json={"type": "basic", "name": "x", "input": {"username": "u"}})
@@ -384,7 +384,7 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
     emu.faults.add("status", path="/1/tasks$", status=429, retry_after=1)
     api.refused(429, "GET", "/1/tasks")
 
-    answered = api.responses + []
+    answered = [*api.responses]
     problems, covered, outside = problems_of(answered)
     assert problems == []
     assert covered == operations(), f"operations never answered: {sorted(operations() - covered)}"
@@ -580,14 +580,14 @@ def test_observability_windows_default_to_7_days_and_3_hours(emu: Any, api: Reco
     listed = api.ok("GET", "/1/runs")
     ages = sorted(time.time() - r.created for r in emu.app.runs.values())
     assert len(listed["runs"]) == sum(1 for a in ages if a <= 7 * 86400) < len(ages)
-    start = datetime.fromisoformat(listed["window"]["startDate"].replace("Z", "+00:00"))
-    assert timedelta(days=6, hours=23) < datetime.now(timezone.utc) - start < timedelta(days=7, minutes=1)
+    start = datetime.fromisoformat(listed["window"]["startDate"])
+    assert timedelta(days=6, hours=23) < datetime.now(UTC) - start < timedelta(days=7, minutes=1)
     everything = api.ok("GET", "/1/runs", params={"startDate": "2000-01-01T00:00:00Z", "itemsPerPage": 100})
     assert len(everything["runs"]) == len(ages)
     old = next(r for r in emu.app.runs.values() if 3 * 3600 < time.time() - r.created < 7 * 86400)
     assert api.ok("GET", f"/1/runs/{old.run_id}/events")["events"] == []   # older than 3 hours
     since = api.ok("GET", f"/1/runs/{old.run_id}/events",
-                   params={"startDate": datetime.fromtimestamp(old.created - 1, timezone.utc).isoformat(),
+                   params={"startDate": datetime.fromtimestamp(old.created - 1, UTC).isoformat(),
                            "itemsPerPage": 100})
     assert len(since["events"]) == len(old.events) > 0
 
@@ -633,25 +633,26 @@ def test_a_429_can_come_as_an_html_page(start_emulator: Callable[..., Any]) -> N
 
 def test_scheduled_tasks_show_their_next_run(api: Recorder) -> None:
     scheduled = next(t for t in api.ok("GET", "/1/tasks")["tasks"] if t["trigger"]["type"] == "schedule")
-    upcoming = datetime.fromisoformat(scheduled["trigger"]["nextRun"].replace("Z", "+00:00"))
-    now = datetime.now(timezone.utc)
+    upcoming = datetime.fromisoformat(scheduled["trigger"]["nextRun"])
+    now = datetime.now(UTC)
     assert now < upcoming <= now + timedelta(days=1) and (upcoming.hour, upcoming.minute) == (6, 0)
 
 
 @pytest.mark.parametrize(("expr", "after", "expected"), [
-    ("*/15 * * * *", datetime(2024, 7, 18, 10, 7), datetime(2024, 7, 18, 10, 15)),
-    ("0 6 * * MON-FRI", datetime(2024, 7, 19, 7, 0), datetime(2024, 7, 22, 6, 0)),  # Friday → Monday
-    ("0 0 29 FEB *", datetime(2024, 3, 1), datetime(2028, 2, 29, 0, 0)),
-    ("30 9 1 * 0", datetime(2024, 7, 18), datetime(2024, 7, 21, 9, 30)),  # day or weekday: Sunday comes first
+    ("*/15 * * * *", datetime(2024, 7, 18, 10, 7, tzinfo=UTC), datetime(2024, 7, 18, 10, 15, tzinfo=UTC)),
+    ("0 6 * * MON-FRI", datetime(2024, 7, 19, 7, 0, tzinfo=UTC), datetime(2024, 7, 22, 6, 0, tzinfo=UTC)),  # Fri → Mon
+    ("0 0 29 FEB *", datetime(2024, 3, 1, tzinfo=UTC), datetime(2028, 2, 29, 0, 0, tzinfo=UTC)),
+    # day or weekday: Sunday comes first
+    ("30 9 1 * 0", datetime(2024, 7, 18, tzinfo=UTC), datetime(2024, 7, 21, 9, 30, tzinfo=UTC)),
 ])
 def test_cron_next_run(expr: str, after: datetime, expected: datetime) -> None:
-    assert next_run(expr, after.replace(tzinfo=timezone.utc)) == expected.replace(tzinfo=timezone.utc)
+    assert next_run(expr, after) == expected
 
 
 @pytest.mark.parametrize("expr", ["* * *", "61 * * * *", "0 6 * * FUNDAY", "*/0 * * * *"])
 def test_cron_refuses_malformed_expressions(expr: str) -> None:
     with pytest.raises((ValueError, KeyError)):
-        next_run(expr, datetime(2024, 1, 1, tzinfo=timezone.utc))
+        next_run(expr, datetime(2024, 1, 1, tzinfo=UTC))
 
 
 def test_describe_lists_the_seeded_tasks(emu: Any) -> None:

@@ -405,8 +405,8 @@ def test_deliver_errors_verbatim(start_emulator: Callable[..., Emulator]) -> Non
     assert deliver({**deliver_body(), "batch_size": 1000})[0] == 200
     assert deliver(deliver_body(), notify="nope") == (400, {"validation_errors": ["notify must be a valid URL"]})
     assert deliver({"deliver": {"type": "ftp"}}) == (400, {"validation_errors": [
-        "deliver.type must be equal to one of the allowed values: "
-        "s3, gcs, gcs_pubsub, azure, sftp, snowflake, webhook, email, build, ali_oss"]})
+        ("deliver.type must be equal to one of the allowed values: "
+        "s3, gcs, gcs_pubsub, azure, sftp, snowflake, webhook, email, build, ali_oss")]})
     assert deliver({"deliver": {"type": "azure", "container": "c", "filename": {"template": "x", "extension": "json"},
                                 "credentials": {"account": "a", "key": "k", "sas_token": "t"}}}) == (
         400, {"validation_errors": ["deliver.credentials must have account and exactly one of key, sas_token"]})
@@ -511,8 +511,8 @@ def test_every_request_is_recorded(ready: tuple[Api, str]) -> None:
 # -- malformed bodies: a documented 4xx with a JSON body, never a 500, nothing stored ----------------
 MALFORMED_BODIES = (b"{", b"[]", b'"text"', b"42", b"null", b"\xff\xfe", b"[[null, null]]", b'[{"url": [null]}]',
                     b'{"deliver": [null]}', b'[{"url": "https://shop.example.com/\\udb33"}]',
-                    b'{"deliver": {"type": "webhook", "endpoint": "https://h.example/\\udc00",'
-                    b' "filename": {"template": "t", "extension": "json"}}}')
+                    (b'{"deliver": {"type": "webhook", "endpoint": "https://h.example/\\udc00",'
+                    b' "filename": {"template": "t", "extension": "json"}}}'))
 """Bodies schemathesis-style fuzzing sends; the two lone surrogate escapes were stored, then
 made every answer that echoed them a 500 page."""
 

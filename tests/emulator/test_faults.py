@@ -5,6 +5,7 @@ server survives it all quietly. Nothing from dataferry's client side is used her
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import logging
@@ -276,7 +277,7 @@ def test_corrupt_flips_bytes_in_the_middle_same_length_and_gzip_notices(wire: Wi
     wire.emu.faults.add("corrupt", path="/snapshot/", count=6)
     bad = wire.get(wire.packed_path()).content
     assert len(bad) == len(wire.packed) and bad != wire.packed
-    diff = [i for i, (a, b) in enumerate(zip(bad, wire.packed)) if a != b]
+    diff = [i for i, (a, b) in enumerate(zip(bad, wire.packed, strict=True)) if a != b]
     middle = len(wire.packed) // 2
     assert diff == list(range(middle, middle + 6))
     with pytest.raises((OSError, EOFError, zlib.error)):
@@ -320,14 +321,14 @@ def test_trickle_delivers_at_about_the_rate_asked(wire: Wire) -> None:
     assert time.monotonic() - started >= 0.5 * size / rate
     wire.emu.faults.add("trickle", path="/snapshot/", seconds=0.6, after_bytes=size // 2)
     started = time.monotonic()
-    head, body, ended = wire.raw(f"{wire.download}?format=json")
+    _head, body, ended = wire.raw(f"{wire.download}?format=json")
     assert body == wire.plain and ended is None and time.monotonic() - started >= 0.3
 
 
 def test_trickle_then_drop_compose(wire: Wire) -> None:
     wire.emu.faults.add("trickle", path="/snapshot/", seconds=0.3)
     wire.emu.faults.add("drop", path="/snapshot/", after_bytes=4000)
-    head, body, ended = wire.raw(f"{wire.download}?format=json")
+    _head, body, ended = wire.raw(f"{wire.download}?format=json")
     assert body == wire.plain[:4000] and ended is None
     assert wire.emu.faults.injected == {"trickle": 1, "drop": 1}
 
@@ -416,9 +417,8 @@ def test_counts_are_exact_under_concurrent_requests(wire: Wire) -> None:
 
     def hammer() -> None:
         with requests.Session() as s:
-            for _ in range(15):
-                codes.append(s.get(f"{wire.emu.base_url}{V3}/progress/{wire.sid}", headers=wire.headers,
-                                   timeout=10).status_code)
+            codes.extend(s.get(f"{wire.emu.base_url}{V3}/progress/{wire.sid}", headers=wire.headers,
+                               timeout=10).status_code for _ in range(15))
 
     threads = [threading.Thread(target=hammer) for _ in range(6)]
     for t in threads:
@@ -439,7 +439,7 @@ def run_sequence(wire: Wire, rounds: int = 12) -> list[tuple[str, str, str]]:
     """The same GETs every time; what each one met, as ``(path, outcome, fault)``."""
     seen = []
     paths = [f"{V3}/progress/{wire.sid}", wire.packed_path(), f"{V3}/snapshot/{wire.sid}/parts"]
-    for n in range(rounds):
+    for _ in range(rounds):
         for path in paths:
             before = len(wire.emu.faults.injections)
             try:
@@ -511,7 +511,7 @@ def test_default_chaos_kinds_are_survivable_and_mytracker_adds_expire(start_emul
 def test_a_client_with_streak_plus_one_attempts_always_gets_the_data_through_chaos(wire: Wire) -> None:
     wire.emu.faults.chaos(seed=5, rate=1.0)  # every kind of the default set, as often as allowed
     for _ in range(6):
-        for attempt in range(4):
+        for _attempt in range(4):
             try:
                 answer = wire.get(wire.packed_path(), timeout=(5, 5))
                 if answer.status_code == 200 and gzip.decompress(answer.content) == wire.plain:
@@ -549,10 +549,8 @@ def test_the_server_survives_every_kind_and_logs_nothing_alarming(wire: Wire, ca
     for kind, params in [("reset", {}), ("reset", {"after_bytes": 100}), ("drop", {"after_bytes": 10}),
                          ("lie_length", {"extra": 5}), ("corrupt", {}), ("truncate", {}), ("trickle", {"seconds": 0.1})]:
         faults.add(kind, path="/snapshot/", **params)
-        try:
+        with contextlib.suppress(requests.RequestException):
             wire.get(wire.download, params={"format": "json"})
-        except requests.RequestException:
-            pass
     faults.add("trickle", path="/snapshot/", rate=2000)  # the client walks away mid-trickle
     walked = wire.get(wire.download, params={"format": "json"}, stream=True)
     assert len(next(walked.iter_content(50))) == 50

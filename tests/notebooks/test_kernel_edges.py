@@ -10,6 +10,7 @@ renderer's frames are widget-state messages; the browser tests look at those).
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import re
@@ -184,7 +185,7 @@ def test_download_progress_moves_while_parts_arrive(kernel: Kernel) -> None:
     details = [DETAIL.search(h).group(1) for _, h in seen]  # type: ignore[union-attr]
     parts = {m.group(1) for d in details if (m := re.search(r"parts (\d+)/4", d))}
     widths = {m.group(1) for _, h in seen if (m := re.search(r"width:([\d.]+)%", h))}
-    gaps = [b - a for (a, _), (b, _) in zip(seen, seen[1:])]
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(seen)]
     assert seen and max(gaps, default=0) < 2.0, f"the panel froze for {max(gaps, default=0):.1f} s: {details}"
     assert len(parts) >= 3, f"the part count did not move while downloading: {details}"
     assert len(widths) >= 3, f"the bar did not grow while downloading: {sorted(widths)}"

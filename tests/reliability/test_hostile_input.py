@@ -9,8 +9,7 @@ from datetime import timedelta
 from email.utils import formatdate
 from typing import Any
 
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from dataferry.errors import ApiError, InvalidArgument
 from dataferry.http.errormap import ErrorMap, find_errors, find_message

@@ -154,8 +154,8 @@ def test_ctrl_c_in_a_script_ends_the_process_promptly_with_nothing_written(tmp_p
         proc.kill()
     assert time.monotonic() - pressed < 5, "the process took long to exit after Ctrl-C"
     assert proc.returncode != 0 and "DownloadInterrupted: stopped reading the parts" in err
-    assert re.search(r"^  re-attach: brightdata\.Client\(.*\)\.snapshot\('s_\w+'\)$", err, re.M), err
-    frames = re.findall(r'^  File "([^"]+)"', err, re.M)
+    assert re.search(r"^  re-attach: brightdata\.Client\(.*\)\.snapshot\('s_\w+'\)$", err, re.MULTILINE), err
+    frames = re.findall(r'^  File "([^"]+)"', err, re.MULTILINE)
     # the traceback starts where dataferry gives the error back, not deep in its threads
     assert not [f for f in frames if f.endswith(("pool.py", "queue.py", "threading.py", "pipeline.py"))], err
     assert len(frames) <= 4, err

@@ -9,7 +9,6 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
-import requests
 import responses
 
 from dataferry import brightdata, woosmap

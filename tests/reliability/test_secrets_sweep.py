@@ -117,7 +117,7 @@ def woosmap_journey(emu: Emulator, seen: Seen) -> None:
         ds = wm.create_dataset(name="stores", url="https://example.com/stores.json")
         seen.add(wm, wm.http, ds, wm.datasets().to_pandas())
         emu.faults.add("reset", path="/datasets", times=None)
-        failing(seen, lambda: wm.datasets().to_pandas())
+        failing(seen, lambda wm=wm: wm.datasets().to_pandas())
         emu.faults.clear()
 
 

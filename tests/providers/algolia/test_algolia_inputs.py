@@ -4,7 +4,7 @@ before anything is sent."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -136,7 +136,8 @@ def test_messages_name_the_wire_field_and_for_typed_inputs_the_argument() -> Non
     (lambda c: c.create_destination(type="search", name="n", input=AuthBasic(username="u", password="p-1234")),
      "input is AuthBasic, not a destination input"),
     (lambda c: c.create_source(type="csv", name="n", input={"url": "https://x.example/a.csv", "sep": ";"}),
-     "input.sep is not a field of a 'csv' source input; allowed: url, uniqueIDColumn, mapping, method, delimiter"),
+     ("input.sep is not a field of a 'csv' source input; "
+      "allowed: url, uniqueIDColumn, mapping, method, delimiter")),
     (lambda c: c.create_source(type="xml", name="n", input={"url": "https://x"}), "type='xml' is not one of"),
     (lambda c: c.create_source(type="bigquery", name="n", input={"projectID": "p"}),
      "input.datasetID is required for a 'bigquery' source input"),
@@ -193,7 +194,7 @@ def test_secret_values_are_masked_even_in_validation_messages() -> None:
 
 def test_dates_become_rfc3339_in_utc() -> None:
     assert rfc3339(date(2024, 7, 18), "d") == "2024-07-18T00:00:00Z"
-    assert rfc3339(datetime(2024, 7, 18, 12, 0, 0, 250_000, tzinfo=timezone.utc), "d") == "2024-07-18T12:00:00.250Z"
+    assert rfc3339(datetime(2024, 7, 18, 12, 0, 0, 250_000, tzinfo=UTC), "d") == "2024-07-18T12:00:00.250Z"
     assert rfc3339("2024-07-18T10:00:00Z", "d") == "2024-07-18T10:00:00Z"
     import pandas as pd
 

@@ -258,7 +258,7 @@ def test_a_listing_without_pagination_is_a_data_error(wire: responses.RequestsMo
 
 def test_errors_carry_algolias_message(wire: responses.RequestsMock, unit: Client) -> None:
     answer(wire, "POST", "/1/sources", {"message": "input.url must be a valid URL"}, 400)
-    with pytest.raises(BadRequest, match="input.url must be a valid URL") as caught:
+    with pytest.raises(BadRequest, match=r"input\.url must be a valid URL") as caught:
         unit.create_source(type="json", name="n", input={"url": "https://x.example/a.json"})
     assert caught.value.status == 400 and caught.value.vendor == "algolia"
     answer(wire, "GET", f"/1/tasks/{TASK_ID}", {"message": "Invalid Application-Id or API-Key"}, 403)

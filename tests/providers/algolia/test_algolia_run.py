@@ -151,7 +151,7 @@ def test_the_threshold_comes_from_the_task_when_the_run_has_none(wire: responses
     wire.add("GET", EVENTS_URL, json=events_page([]))
     wire.add("GET", f"{BASE}/1/tasks/{TASK_ID}", json={"taskID": TASK_ID, "failureThreshold": 25})
     run = client.run(RUN_ID)
-    first, second = run.status(), run.status()
+    _first, second = run.status(), run.status()
     assert run.failure_threshold == 25 and second.message == "2/4 events; failure threshold 25%"
     assert len(calls_to(wire, f"{BASE}/1/tasks/{TASK_ID}")) == 1  # asked once
 

@@ -9,7 +9,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -109,7 +109,7 @@ def plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, datetime):  # pd.Timestamp too: CSV and NDJSON readers parse ISO timestamps
         assert value.utcoffset() is not None and value.utcoffset().total_seconds() == 0
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -118,7 +118,7 @@ def plain(value: Any) -> Any:
 
 def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = list(frame.columns)
-    return [dict(zip(columns, map(plain, row))) for row in frame.itertuples(index=False, name=None)]
+    return [dict(zip(columns, map(plain, row), strict=True)) for row in frame.itertuples(index=False, name=None)]
 
 
 def table_rows(table: pa.Table) -> list[dict[str, Any]]:
@@ -129,7 +129,7 @@ def assert_same_records(actual: list[dict[str, Any]], expected: list[dict[str, A
     """Every row and every column equal; CSV carries nested values as JSON text."""
     assert len(actual) == len(expected)
     assert expected, "the comparison needs records"
-    for i, (got, want) in enumerate(zip(actual, expected)):
+    for i, (got, want) in enumerate(zip(actual, expected, strict=True)):
         assert list(got) == list(want), f"row {i}: columns differ"
         for name, value in want.items():
             have = got[name]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import responses
@@ -12,7 +12,7 @@ from dataferry.errors import InvalidArgument
 from dataferry.providers.mytracker import Client
 from dataferry.providers.mytracker.params import create_params
 
-NOV_20 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp()
+NOV_20 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 
 
 def params(event: str = "payments", selectors: object = ("idApp", "tsEvent"), **kw: object) -> list[tuple[str, str]]:
@@ -47,7 +47,7 @@ def test_custom_event_names_are_sent_as_an_array_with_their_invert_flag() -> Non
 
 
 def test_timestamps_accept_unix_seconds_and_aware_datetimes() -> None:
-    wire = params(ts_from=datetime(2026, 11, 1, tzinfo=timezone.utc), ts_to=1_793_500_000)
+    wire = params(ts_from=datetime(2026, 11, 1, tzinfo=UTC), ts_to=1_793_500_000)
     assert ("tsFrom", "1793491200") in wire and ("tsTo", "1793500000") in wire
     ads = params("adMonetization", "idApp", id_ad_mediator=2)
     hits = params("hits", "idApp", id_segment=7)
@@ -68,11 +68,11 @@ def test_timestamps_accept_unix_seconds_and_aware_datetimes() -> None:
                                                                  "today is 2026-11-20 in Europe/Moscow"]),
         ({"date_from": "1969-12-31", "date_to": "2026-11-01"}, ["before 1970-01-01"]),
         ({"date_from": "01.11.2026", "date_to": "2026-11-07"}, ["date_from must be a date like"]),
-        ({"date_from": datetime(2026, 11, 1), "date_to": "2026-11-07"}, ["not a datetime"]),
+        ({"date_from": datetime(2026, 11, 1), "date_to": "2026-11-07"}, ["not a datetime"]),  # noqa: DTZ001 - refused
         ({"date_from": "2026-11-01"}, ["date_from= needs date_to= too"]),
         ({"ts_from": 1_793_000_000, "ts_to": NOV_20 + 60}, ["is in the future"]),
         ({"ts_from": 1_793_500_000, "ts_to": 1_793_000_000}, ["ts_from 1793500000 is after ts_to 1793000000"]),
-        ({"ts_from": datetime(2026, 11, 1), "ts_to": 1_793_500_000}, ["naive datetime"]),
+        ({"ts_from": datetime(2026, 11, 1), "ts_to": 1_793_500_000}, ["naive datetime"]),  # noqa: DTZ001 - refused
         ({"date_from": "2026-11-01", "date_to": "2026-11-02", "ts_from": 1, "ts_to": 2}, ["not both"]),
         ({"availability_ts_from": NOV_20 - 7200, "availability_ts_to": NOV_20 - 3600}, ["more than 3 hours in the past"]),
         ({"timezone": "Mars/Olympus"}, ["not a known IANA timezone"]),
@@ -103,7 +103,7 @@ def test_no_period_at_all_is_refused() -> None:
 
 
 def test_today_is_read_in_the_requested_timezone() -> None:
-    late_evening_utc = datetime(2026, 11, 20, 22, 30, tzinfo=timezone.utc).timestamp()  # already Nov 21 in Moscow
+    late_evening_utc = datetime(2026, 11, 20, 22, 30, tzinfo=UTC).timestamp()  # already Nov 21 in Moscow
     wire = create_params("installs", ["idApp"], date_from="2026-11-21", date_to="2026-11-21", now=late_evening_utc)
     assert ("dateTo", "2026-11-21") in wire
     with pytest.raises(InvalidArgument, match=r"today is 2026-11-20 in UTC"):

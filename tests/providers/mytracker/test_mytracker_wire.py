@@ -5,7 +5,7 @@ the client-side quotas."""
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import pytest
@@ -23,7 +23,7 @@ CREATE = f"{BASE}/api/raw/v1/export/create.json"
 GET = f"{BASE}/api/raw/v1/export/get.json"
 CANCEL = f"{BASE}/api/raw/v1/export/cancel.json"
 SECRET = "unit-test-secret-key"
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 
 
 def ok(data: object) -> dict[str, object]:

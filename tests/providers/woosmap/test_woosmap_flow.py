@@ -36,8 +36,8 @@ def test_create_import_wait_and_inspect_the_steps_and_entries(start_emulator: Ca
             messages.append(run.last_status.message)
     assert run.wait() is run and run.done and run.run_id
     assert messages[0] == "fetch: Fetching https://example.com/stores.geojson..."
-    assert "fetch: Loading dataset..." in messages and "import: No schema mapping for 'title': features will " \
-        "have no title." in messages
+    no_title = "import: No schema mapping for 'title': features will have no title."
+    assert "fetch: Loading dataset..." in messages and no_title in messages
     stored = wm_emu.app.datasets[ds.id].runs[-1]
     assert run.run_id == stored.id
     entries = run.to_pandas()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -148,7 +149,7 @@ def test_waiting_asks_for_the_status_at_most_once_per_5_seconds(clock: FakeClock
     wm = Client(private_key=KEY, clock=clock, poll=poll)
     times = serve([fetching()] * 3 + [importing()] * 4 + [SPEC_EXAMPLE], clock)
     wm.import_run(DID).wait()
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) == 8 and min(gaps) >= 5.0
 
 

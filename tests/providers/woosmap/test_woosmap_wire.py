@@ -252,5 +252,5 @@ def test_a_create_that_meets_a_500_is_not_sent_again(offline: Client) -> None:
 @responses.activate
 def test_the_status_of_a_never_imported_dataset_says_to_import_it(offline: Client) -> None:
     responses.get(f"{BASE}/datasets/{DID}/status", status=404, json={"details": "No import run found for this dataset"})
-    with pytest.raises(NoImportRun, match="ds.import_"):
+    with pytest.raises(NoImportRun, match=r"ds\.import_"):
         offline.dataset(DID).last_import()

@@ -97,8 +97,7 @@ class Soak:
         def started(vendor: str, **options: Any) -> emulator.Emulator:
             return emulator.start(vendor, chaos=chaos, fault_seed=seed, **options)
 
-        self.bd_emu = started("brightdata", start_after=0.05, ready_after=0.2, collect_after=0.2,
-                              records_per_input=300)
+        self.bd_emu = started("brightdata", start_after=0.05, ready_after=0.2, collect_after=0.2, records_per_input=300)
         self.mt_emu = started("mytracker", step_seconds=0.05, steps=3, rows_per_day=150, rows_per_file=300)
         self.wm_emu = started("woosmap", queue_seconds=0.02, fetch_seconds=0.05, import_seconds=0.08, rate_scale=0.002)
         self.alg_emu = started("algolia", start_after=0.02, event_interval=0.01, records=40, batch_size=10)
@@ -119,12 +118,18 @@ class Soak:
     def snapshot(self, rng: random.Random) -> tuple[Any, Callable[[Any], int]]:
         fmt = rng.choice(["csv", "ndjson", "json", "jsonl"])
         inputs = [{"url": f"https://example.com/p/{rng.randrange(10**6)}"} for _ in range(rng.randint(2, 5))]
-        snap = self.bd.trigger("gd_l1viktl72bvl7bjuj0", inputs, download_format=fmt, compress=rng.random() < 0.7,
-                               batch_size=rng.choice([None, 1000]))
+        snap = self.bd.trigger(
+            "gd_l1viktl72bvl7bjuj0",
+            inputs,
+            download_format=fmt,
+            compress=rng.random() < 0.7,
+            batch_size=rng.choice([None, 1000]),
+        )
 
         def check(job: Any) -> int:
             got = job.to_arrow(cache=rng.random() < 0.5).column("product_id").to_pylist()
             return self.compare(got, [r["product_id"] for r in self.bd_emu.app.records(job.id)])
+
         return snap, check
 
     def collection(self, rng: random.Random) -> tuple[Any, Callable[[Any], int]]:
@@ -133,15 +138,22 @@ class Soak:
         def check(job: Any) -> int:
             got = job.to_arrow().column("product_id").to_pylist()
             return self.compare(got, [r["product_id"] for r in self.bd_emu.app.collection_records(job.id)])
+
         return col, check
 
     def export(self, rng: random.Random) -> tuple[Any, Callable[[Any], int]]:
-        export = self.mt.create_export(event="payments", selectors=["idApp", "tsEvent", "revenue"], id_app=[1, 2],
-                                       date_from="2026-11-01", date_to=f"2026-11-0{rng.randint(2, 7)}")
+        export = self.mt.create_export(
+            event="payments",
+            selectors=["idApp", "tsEvent", "revenue"],
+            id_app=[1, 2],
+            date_from="2026-11-01",
+            date_to=f"2026-11-0{rng.randint(2, 7)}",
+        )
 
         def check(job: Any) -> int:
             got = job.to_arrow(cache=False).column("tsEvent").to_pylist()
             return self.compare(got, self.mt_emu.app.rows(job.id).column("tsEvent").to_pylist())
+
         return export, check
 
     def woosmap_import(self, rng: random.Random) -> tuple[Any, Callable[[Any], int]]:
@@ -227,7 +239,7 @@ class Soak:
         for emu in self.emus:
             injected.update(emu.faults.injected)
         third = max(1, len(samples) // 3)
-        early, late = samples[third:2 * third] or samples[:1], samples[-third:]  # after the warm-up third
+        early, late = samples[third : 2 * third] or samples[:1], samples[-third:]  # after the warm-up third
         growth = (sum(late) / len(late)) / (sum(early) / len(early)) if samples else 1.0
         t = self.tally
         return {
@@ -279,8 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for key, value in result.items():
             print(f"{key:>24}: {value}")
-    ok = (result["rows_lost"] == 0 and result["untyped_errors"] == 0 and not result["never_completed"]
-          and result["jobs_completed"] > 0)
+    ok = (
+        result["rows_lost"] == 0
+        and result["untyped_errors"] == 0
+        and not result["never_completed"]
+        and result["jobs_completed"] > 0
+    )
     return 0 if ok else 1
 
 

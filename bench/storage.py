@@ -101,8 +101,11 @@ def clean(ctx: dict[str, Any], s3: Any) -> None:
 
 
 def spread(values: list[float], digits: int = 3) -> dict[str, float]:
-    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
-            "max": round(max(values), digits)}
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,18 +114,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--data-dir", default=os.environ.get("DATAFERRY_BENCH_DATA",
-                                                           str(Path(tempfile.gettempdir()) / "dataferry-bench-data")))
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
+    )
     args = parser.parse_args(argv)
     from dataferry import emulator
     from dataferry.s3server import LocalS3
 
-    log = (lambda *a: print(*a, file=sys.stderr, flush=True))
+    def log(*a):
+        return print(*a, file=sys.stderr, flush=True)
+
     size = parse_size(args.size)
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     rows: dict[str, int] = {}
-    with emulator.serve("brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir,
-                        rate_limits=False) as emu, LocalS3(buckets=[BUCKET]) as s3:
+    with (
+        emulator.serve(
+            "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
+        ) as emu,
+        LocalS3(buckets=[BUCKET]) as s3,
+    ):
         log(f"preparing a snapshot of ~{size / 1e6:.0f} MB CSV (cached in {args.data_dir}) ...")
         ctx = prepare(emu, size)
         ctx["out"] = tempfile.mkdtemp(prefix="dataferry-bench-storage-")
@@ -141,23 +152,36 @@ def main(argv: list[str] | None = None) -> int:
         after = cpu_times()
         shutil.rmtree(ctx["out"], ignore_errors=True)
     mb = ctx["csv_bytes"] / 1e6
-    methods = {name: {"seconds": spread([r["seconds"] for r in rs]),
-                      "mb_per_s": spread([mb / r["seconds"] for r in rs], 1),
-                      "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
-                      "rows": rows[name]} for name, rs in runs.items()}
+    methods = {
+        name: {
+            "seconds": spread([r["seconds"] for r in rs]),
+            "mb_per_s": spread([mb / r["seconds"] for r in rs], 1),
+            "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
+            "rows": rows[name],
+        }
+        for name, rs in runs.items()
+    }
     ratios = {}
     for s3_name, disk_name in PAIRS:
-        pairs = list(zip(runs[s3_name], runs[disk_name]))
+        pairs = list(zip(runs[s3_name], runs[disk_name], strict=False))
         ratios[f"{s3_name}_vs_{disk_name}_speed"] = spread([d["seconds"] / s["seconds"] for s, d in pairs])
         ratios[f"{s3_name}_vs_{disk_name}_peak_rss"] = spread([s["rss"] / d["rss"] for s, d in pairs])
-    result = {"csv_mb": round(mb, 1), "rows": ctx["rows"], "rounds": args.rounds, "cpus": os.cpu_count(),
-              "cpu_seconds": {k: round(after[k] - before[k], 1) for k in after}, "methods": methods,
-              "ratios": ratios}
+    result = {
+        "csv_mb": round(mb, 1),
+        "rows": ctx["rows"],
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        "cpu_seconds": {k: round(after[k] - before[k], 1) for k in after},
+        "methods": methods,
+        "ratios": ratios,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{result['csv_mb']} MB CSV ({ctx['rows']:,} rows, 6 gzip parts); {args.rounds} rounds; "
-          f"{os.cpu_count()} CPUs; median [min-max]")
+    print(
+        f"{result['csv_mb']} MB CSV ({ctx['rows']:,} rows, 6 gzip parts); {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs; median [min-max]"
+    )
     print(f"{'method':14} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}")
     for name, m in methods.items():
         cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]

@@ -57,7 +57,9 @@ inflating in the reading thread beat its threaded reader too)."""
 
 # -- child-side methods ------------------------------------------------------------------------
 def _urls(ctx: dict[str, Any], fmt: str) -> list[str]:
-    base = f"{ctx['base_url']}/datasets/v3/snapshot/{ctx['snapshot']}?format={fmt}&compress=true&batch_size={ctx['batch']}"
+    base = (
+        f"{ctx['base_url']}/datasets/v3/snapshot/{ctx['snapshot']}?format={fmt}&compress=true&batch_size={ctx['batch']}"
+    )
     return [f"{base}&part={k + 1}" for k in range(ctx["parts"])]
 
 
@@ -152,8 +154,16 @@ def m_ceiling(ctx: dict[str, Any]) -> int:
     return sum(t.num_rows for t in tables)
 
 
-DF_ARROW = ("pyarrow", "pyarrow.csv", "pyarrow.json", "pyarrow.parquet", "requests", "isal.igzip",
-            "dataferry.providers.brightdata", "dataferry.job")
+DF_ARROW = (
+    "pyarrow",
+    "pyarrow.csv",
+    "pyarrow.json",
+    "pyarrow.parquet",
+    "requests",
+    "isal.igzip",
+    "dataferry.providers.brightdata",
+    "dataferry.job",
+)
 """What dataferry's Arrow and Parquet paths load (they never import pandas)."""
 DF = ("pandas", *DF_ARROW)
 PD = ("pandas", "pyarrow", "pyarrow.parquet", "requests")
@@ -291,15 +301,29 @@ def prepare(emu: Any, size: int, fmt_bytes: bool = True) -> dict[str, Any]:
     rows = max(PARTS * 1000, size // ROW_BYTES)
     emu.app.total_records = rows
     headers = {"Authorization": f"Bearer {emu.credentials['token']}"}
-    r = requests.post(f"{emu.base_url}/datasets/v3/trigger", params={"dataset_id": DATASET, "include_errors": "true"},
-                      json=[{"url": "https://shop.example.com/bench"}], headers=headers, timeout=30)
+    r = requests.post(
+        f"{emu.base_url}/datasets/v3/trigger",
+        params={"dataset_id": DATASET, "include_errors": "true"},
+        json=[{"url": "https://shop.example.com/bench"}],
+        headers=headers,
+        timeout=30,
+    )
     r.raise_for_status()
     sid = r.json()["snapshot_id"]
-    while requests.get(f"{emu.base_url}/datasets/v3/progress/{sid}", headers=headers, timeout=30).json()["status"] != "ready":
+    while (
+        requests.get(f"{emu.base_url}/datasets/v3/progress/{sid}", headers=headers, timeout=30).json()["status"]
+        != "ready"
+    ):
         time.sleep(0.2)
     batch = math.ceil(rows / PARTS)
-    ctx = {"base_url": emu.base_url, "token": emu.credentials["token"], "snapshot": sid, "batch": batch,
-           "parts": PARTS, "rows": rows}
+    ctx = {
+        "base_url": emu.base_url,
+        "token": emu.credentials["token"],
+        "snapshot": sid,
+        "batch": batch,
+        "parts": PARTS,
+        "rows": rows,
+    }
     local = Path(tempfile.mkdtemp(prefix="dataferry-bench-local-"))
     csv_bytes = ndjson_bytes = 0
     files = []
@@ -331,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="300MB", help="uncompressed CSV size N (default 300MB)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--data-dir", default=os.environ.get("DATAFERRY_BENCH_DATA",
-                                                           str(Path(tempfile.gettempdir()) / "dataferry-bench-data")))
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the order of the methods in each round")
     parser.add_argument("--skip-4x", action="store_true", help="skip the memory run at 4N")
     args = parser.parse_args(argv)
@@ -341,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
 
     size = parse_size(args.size)
     results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "seed": args.seed, "cpus": os.cpu_count()}
-    with emulator.serve("brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir,
-                        rate_limits=False) as emu:
+    with emulator.serve(
+        "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
+    ) as emu:
 
         def log(*a: object) -> None:
             print(*a, file=sys.stderr, flush=True)
@@ -364,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             ctx4["out"] = out
             results["rows_4x"] = ctx4["rows"]
             log("  dataferry_to_parquet at 4N ...")
-            methods["dataferry_to_parquet_4x"] = measure_all(["dataferry_to_parquet"], ctx4, 1, log)["dataferry_to_parquet"]
+            methods["dataferry_to_parquet_4x"] = measure_all(["dataferry_to_parquet"], ctx4, 1, log)[
+                "dataferry_to_parquet"
+            ]
     results["methods"] = methods
     m = methods
     results["ratios"] = {
@@ -378,14 +407,19 @@ def main(argv: list[str] | None = None) -> int:
         "ndjson_vs_pandas": ratio(m["ndjson_dataferry_to_pandas"], m["ndjson_pandas_read_json"]),
         "ndjson_vs_polars": ratio(m["ndjson_dataferry_to_pandas"], m["ndjson_polars_read_ndjson"]),
         "parquet_rss_vs_naive": ratio(m["dataferry_to_parquet"], m["naive_pandas_to_parquet"], "peak_rss_mb"),
-        "parquet_rss_growth_4x": (ratio(m["dataferry_to_parquet_4x"], m["dataferry_to_parquet"], "peak_rss_mb")
-                                  if "dataferry_to_parquet_4x" in m else None),
+        "parquet_rss_growth_4x": (
+            ratio(m["dataferry_to_parquet_4x"], m["dataferry_to_parquet"], "peak_rss_mb")
+            if "dataferry_to_parquet_4x" in m
+            else None
+        ),
     }
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"{results['csv_mb']} MB CSV ({results['rows']:,} rows, {PARTS} gzip parts), "
-              f"{results['ndjson_mb']} MB NDJSON; median of {args.rounds} rounds; {os.cpu_count()} CPUs")
+        print(
+            f"{results['csv_mb']} MB CSV ({results['rows']:,} rows, {PARTS} gzip parts), "
+            f"{results['ndjson_mb']} MB NDJSON; median of {args.rounds} rounds; {os.cpu_count()} CPUs"
+        )
         print(f"{'method':34} {'MB/s':>8} {'seconds':>8} {'peak RSS MB':>12}")
         for name, r in methods.items():
             if "error" in r:
@@ -393,8 +427,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"{name:34} {r['mb_per_s']:8.1f} {r['seconds']:8.2f} {r['peak_rss_mb']:12.0f}")
         if results.get("cpu_seconds"):
-            print("CPU seconds of the whole machine while measuring: " +
-                  ", ".join(f"{k} {v}" for k, v in results["cpu_seconds"].items()))
+            print(
+                "CPU seconds of the whole machine while measuring: "
+                + ", ".join(f"{k} {v}" for k, v in results["cpu_seconds"].items())
+            )
         print()
         for key, value in results["ratios"].items():
             print(f"{key:32} {value}")

@@ -3,7 +3,8 @@ stream its parts into pandas, Arrow or Parquet in bounded memory.
 
 Vendors are imported on first use, either way::
 
-    from dataferry import brightdata          # or: import dataferry.brightdata
+    from dataferry import brightdata  # or: import dataferry.brightdata
+
     bd = brightdata.Client(token="...")
 """
 
@@ -60,13 +61,22 @@ __all__ = [
     "InvalidArgument",
     "JobCancelled",
     "JobFailed",
+    "JobGroup",
     "TransportError",
     "WaitInterrupted",
     "WaitTimeout",
     "__version__",
-    *_LAZY,
-    *_LAZY_NAMES,
+    "algolia",
+    "as_completed",
+    "brightdata",
+    "emulator",
+    "group",
+    "mytracker",
+    "wait_all",
+    "wait_all_async",
+    "woosmap",
 ]
+assert set(__all__) >= {*_LAZY, *_LAZY_NAMES}  # the lazy names are spelled out so static tools can read them
 
 
 class _VendorAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -79,13 +89,13 @@ class _VendorAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith(self.PREFIX):
             return None
-        vendor, _, rest = fullname[len(self.PREFIX):].partition(".")
+        vendor, _, _rest = fullname[len(self.PREFIX) :].partition(".")
         if vendor not in PROVIDERS:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        vendor, _, rest = spec.name[len(self.PREFIX):].partition(".")
+        vendor, _, rest = spec.name[len(self.PREFIX) :].partition(".")
         module = importlib.import_module(PROVIDERS[vendor] + (f".{rest}" if rest else ""))
         spec.loader_state = module.__spec__  # the import system overwrites it; put back below
         return module

@@ -44,8 +44,8 @@ class WaitFuture(Future):  # type: ignore[type-arg]
     Example::
 
         fut = snap.wait(background=True)
-        ...                     # other cells run; the panel keeps updating
-        fut.result()            # the snapshot, or its typed error
+        ...  # other cells run; the panel keeps updating
+        fut.result()  # the snapshot, or its typed error
     """
 
     def __init__(self, stop: threading.Event | None = None, *, cancel_remote: bool = False) -> None:
@@ -100,8 +100,9 @@ class RemoteFlag:
         return bool(self.future.cancel_remote)
 
 
-def run_in_background(work: Callable[[WaitFuture], T], *, future: WaitFuture | None = None,
-                      name: str = THREAD_PREFIX) -> WaitFuture:
+def run_in_background(
+    work: Callable[[WaitFuture], T], *, future: WaitFuture | None = None, name: str = THREAD_PREFIX
+) -> WaitFuture:
     """Run ``work(future)`` in a daemon thread, with waits inside it stopped by ``future.stop``.
 
     Args:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.errors import ConfigurationError, InvalidArgument
@@ -51,8 +51,11 @@ def request_keywords(build: Callable[..., Any], *, exclude: Sequence[str] = ()) 
         >>> request_keywords(build, exclude=("now",))
         ('date_from', 'rooted')
     """
-    return tuple(n for n, p in inspect.signature(build).parameters.items()
-                 if p.kind is inspect.Parameter.KEYWORD_ONLY and n not in exclude)
+    return tuple(
+        n
+        for n, p in inspect.signature(build).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and n not in exclude
+    )
 
 
 def forward(method: Callable[..., Any], build: Callable[..., Any], *, exclude: Sequence[str] = ()) -> None:
@@ -67,9 +70,11 @@ def forward(method: Callable[..., Any], build: Callable[..., Any], *, exclude: S
     names = request_keywords(build, exclude=exclude)
     head = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     taken = {p.name for p in head}
-    params = [*[p for p in head if p.kind is not inspect.Parameter.KEYWORD_ONLY],
-              *[wire[n] for n in names if n not in taken],
-              *[p for p in head if p.kind is inspect.Parameter.KEYWORD_ONLY]]
+    params = [
+        *[p for p in head if p.kind is not inspect.Parameter.KEYWORD_ONLY],
+        *[wire[n] for n in names if n not in taken],
+        *[p for p in head if p.kind is inspect.Parameter.KEYWORD_ONLY],
+    ]
     method.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
 
 
@@ -81,8 +86,9 @@ def check_keywords(what: str, given: Mapping[str, Any], known: Sequence[str]) ->
     """
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise InvalidArgument(f"{what}() got an unknown parameter {unknown[0]!r}; the parameters are: "
-                              f"{', '.join(known)}")
+        raise InvalidArgument(
+            f"{what}() got an unknown parameter {unknown[0]!r}; the parameters are: {', '.join(known)}"
+        )
 
 
 class VendorClient:
@@ -105,8 +111,15 @@ class VendorClient:
     rate_families: ClassVar[tuple[str, ...]] = ()
     """Endpoint families without a documented limit that a ``rate_limits`` mapping may still name."""
 
-    def __init__(self, http: HttpClient, *, progress: Any = None, cache_dir: str | Path | None = None,
-                 clock: Clock = SYSTEM_CLOCK, poll: PollPolicy | None = None) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        progress: Any = None,
+        cache_dir: str | Path | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        poll: PollPolicy | None = None,
+    ) -> None:
         self.http = http
         self.poll = poll
         self.progress = progress
@@ -114,8 +127,17 @@ class VendorClient:
         self.clock = clock
 
     @classmethod
-    def session(cls, auth: Auth, error_map: ErrorMap, *, base_url: str, timeout: tuple[float, float], clock: Clock,
-                rate_limits: RateLimits = None, **http: Any) -> HttpClient:
+    def session(
+        cls,
+        auth: Auth,
+        error_map: ErrorMap,
+        *,
+        base_url: str,
+        timeout: tuple[float, float],
+        clock: Clock,
+        rate_limits: RateLimits = None,
+        **http: Any,
+    ) -> HttpClient:
         """The vendor's :class:`~dataferry.http.session.HttpClient`, paced by ``rate_limits=``
         (:func:`~dataferry.http.ratelimit.limits_from`: one meaning for every vendor).
 
@@ -154,7 +176,7 @@ class VendorClient:
         """Close the HTTP connections."""
         self.http.close()
 
-    def __enter__(self) -> VendorClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -56,7 +56,9 @@ class FakeClock:
     """A clock that advances only when something sleeps on it.
 
     Example:
-        >>> c = FakeClock(); c.sleep(30); c.monotonic()
+        >>> c = FakeClock()
+        ... c.sleep(30)
+        ... c.monotonic()
         30.0
 
     Attributes:

@@ -74,7 +74,8 @@ def refuse_non_data(head: bytes, fmt: str, label: str) -> None:
     if fmt == "json" and text and not text.startswith(b"["):
         what = error_object_message(text)
         raise NotData(
-            f"{label}: " + (f"an error answer ({what}) where" if what else "not a JSON array of records, where")
+            f"{label}: "
+            + (f"an error answer ({what}) where" if what else "not a JSON array of records, where")
             + " the records were expected",
             hint="the vendor did not send the data yet; wait for the job and run the same call again",
         )
@@ -119,12 +120,21 @@ def error_object_message(text: bytes) -> str | None:
 
 def too_large(label: str, limit: int) -> DecodeError:
     """The error for a part that inflates beyond ``max_part_bytes``."""
-    return DecodeError(f"{label}: inflates to more than {limit:,} bytes (max_part_bytes)",
-                       hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)")
+    return DecodeError(
+        f"{label}: inflates to more than {limit:,} bytes (max_part_bytes)",
+        hint="if the part really is that large, pass max_part_bytes= a larger number of bytes (or None)",
+    )
 
 
-def check_text(batch: pa.RecordBatch, *, first_row: int, label: str, errors: str, strings: bool,
-               keep_binary: frozenset[str] = frozenset()) -> tuple[pa.RecordBatch, int]:
+def check_text(
+    batch: pa.RecordBatch,
+    *,
+    first_row: int,
+    label: str,
+    errors: str,
+    strings: bool,
+    keep_binary: frozenset[str] = frozenset(),
+) -> tuple[pa.RecordBatch, int]:
     """Text columns of ``batch`` checked for valid UTF-8.
 
     pyarrow's CSV reader turns a column with invalid UTF-8 into ``binary``; its JSON reader
@@ -171,7 +181,7 @@ def check_text(batch: pa.RecordBatch, *, first_row: int, label: str, errors: str
                 f"{label}: column {f.name!r} holds text that is not valid UTF-8 (record {first_row + bad[0] + 1:,} "
                 f"of the part is the first of {len(bad):,} in records {first_row + 1:,}–{first_row + len(values):,})",
                 hint="pass encoding_errors='replace' to replace the bad bytes with U+FFFD, or "
-                     f"column_types={{{f.name!r}: 'binary'}} to keep the raw bytes",
+                f"column_types={{{f.name!r}: 'binary'}} to keep the raw bytes",
             )
         changed += len(bad)
         text = pa.array([None if v is None else v.decode("utf-8", "replace") for v in values], type=pa.string())

@@ -70,10 +70,17 @@ class DataJob(Job):
             reporter.finish(Stage.DONE, parts_total=len(parts))
         return parts
 
-    def download(self, directory: str | os.PathLike[str] | None = None, *, cache: bool = True,
-                 workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
-                 progress: Any = CLIENT_DEFAULT, storage_options: Mapping[str, Any] | None = None,
-                 filesystem: Any = None) -> list[Any]:
+    def download(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        storage_options: Mapping[str, Any] | None = None,
+        filesystem: Any = None,
+    ) -> list[Any]:
         """Download every part as a file.
 
         Args:
@@ -89,8 +96,7 @@ class DataJob(Job):
             The paths (:class:`~pathlib.Path` on disk, URLs elsewhere), in part order. Each file
             appears under its name only once complete.
         """
-        dest = None if directory is None else resolve(directory, storage_options=storage_options,
-                                                       filesystem=filesystem)
+        dest = None if directory is None else resolve(directory, storage_options=storage_options, filesystem=filesystem)
         if dest is not None:
             dest.check()
         with self._operation(progress) as reporter:
@@ -117,8 +123,11 @@ class DataJob(Job):
                 final_key = dest.join(name)
                 tmp_key = dest.temp_name(final_key)
                 try:
-                    with dest.guard("uploading"), open(fetched.path, "rb") as src, \
-                            dest.fs.open_output_stream(tmp_key, compression=None) as out:
+                    with (
+                        dest.guard("uploading"),
+                        open(fetched.path, "rb") as src,
+                        dest.fs.open_output_stream(tmp_key, compression=None) as out,
+                    ):
                         shutil.copyfileobj(src, out, 1 << 20)
                     dest.move(tmp_key, final_key)
                 except BaseException:
@@ -130,9 +139,15 @@ class DataJob(Job):
             reporter.finish(Stage.DONE, output=str(directory or store.dir))
         return paths
 
-    def iter_tables(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
-                    timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
-                    **decode: Any) -> Iterator[pa.Table]:
+    def iter_tables(
+        self,
+        *,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Iterator[pa.Table]:
         """One Arrow table per part, in part order, in memory bounded by the part size.
 
         A later part may add columns or widen types (``to_arrow`` / ``to_parquet`` unify
@@ -146,12 +161,17 @@ class DataJob(Job):
             **decode: :class:`~dataferry.decode.DecodeOptions` fields (``column_types``,
                 ``delimiter``, ``timestamp_parsers``, ``null_values``, ``columns``).
         """
-        return self._tables(STREAM_DEPTH, cache=cache, workers=workers, timeout=timeout, progress=progress,
-                            **decode)
+        return self._tables(STREAM_DEPTH, cache=cache, workers=workers, timeout=timeout, progress=progress, **decode)
 
-    def iter_batches(self, *, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
-                     timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
-                     **decode: Any) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self,
+        *,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Iterator[pa.RecordBatch]:
         """Arrow record batches, part after part, in flat memory whatever the part size.
 
         Every row comes exactly once, in order. Batches share a schema until a part turns out
@@ -234,13 +254,24 @@ class DataJob(Job):
             raise InvalidArgument(f"if_exists={if_exists!r} is not one of {frames.IF_EXISTS}")
         return frames.to_duckdb(self.to_arrow(**kw), con, table, if_exists=if_exists)
 
-    def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                   dataset: bool | None = None, existing_data: str | None = None,
-                   constant_columns: Mapping[str, Any] | None = None,
-                   storage_options: Mapping[str, Any] | None = None, filesystem: Any = None,
-                   compression: str = PARQUET_COMPRESSION, row_group_size: int = PARQUET_ROW_GROUP_ROWS,
-                   cache: bool = True, workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT,
-                   progress: Any = CLIENT_DEFAULT, **decode: Any) -> Any:
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        partition_cols: Sequence[str] | None = None,
+        dataset: bool | None = None,
+        existing_data: str | None = None,
+        constant_columns: Mapping[str, Any] | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+        filesystem: Any = None,
+        compression: str = PARQUET_COMPRESSION,
+        row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Any:
         """Write every part to Parquet, streamed in flat memory, atomically, on disk or in
         object storage.
 
@@ -275,19 +306,27 @@ class DataJob(Job):
 
         Example::
 
-            snap.to_parquet("s3://lake/products/", partition_cols=["snapshot_date"],
-                            existing_data="replace_partitions")
+            snap.to_parquet("s3://lake/products/", partition_cols=["snapshot_date"], existing_data="replace_partitions")
         """
         options = DecodeOptions(**decode)
         finish = _with_constants(constant_columns)
         with self._operation(progress) as reporter:
-            sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=dataset, existing_data=existing_data,
-                                     name=safe_name(f"{self.vendor}-{self.id}"), storage_options=storage_options,
-                                     filesystem=filesystem, compression=compression, row_group_size=row_group_size)
+            sink = open_parquet_sink(
+                path,
+                partition_cols=partition_cols,
+                dataset=dataset,
+                existing_data=existing_data,
+                name=safe_name(f"{self.vendor}-{self.id}"),
+                storage_options=storage_options,
+                filesystem=filesystem,
+                compression=compression,
+                row_group_size=row_group_size,
+            )
             try:
                 with sink:
-                    for _ in self._through(sink, reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                           finish=finish):
+                    for _ in self._through(
+                        sink, reporter, options, cache=cache, workers=workers, timeout=timeout, finish=finish
+                    ):
                         pass  # the sink writes as it goes
                     reporter.stage(Stage.WRITING)
             except Exception as exc:
@@ -316,28 +355,62 @@ class DataJob(Job):
             on_bytes=lambda n: reporter.add(bytes=n),
         )
 
-    def _through(self, sink: Sink[Out], reporter: Reporter, options: DecodeOptions, *, cache: bool, workers: int,
-                 timeout: float | None, depth: int | None = STREAM_DEPTH,
-                 finish: Callable[[pa.Table], pa.Table] | None = None) -> Iterator[Out]:
+    def _through(
+        self,
+        sink: Sink[Out],
+        reporter: Reporter,
+        options: DecodeOptions,
+        *,
+        cache: bool,
+        workers: int,
+        timeout: float | None,
+        depth: int | None = STREAM_DEPTH,
+        finish: Callable[[pa.Table], pa.Table] | None = None,
+    ) -> Iterator[Out]:
         """Wait, then every part through the pipeline into ``sink``; yields what the sink hands
         over (see :func:`dataferry.pipeline.run`)."""
         parts = self._ready_parts(reporter, timeout)
         store = self._cache(cache)
-        flow = pipeline.run(sink, parts, downloader=self._downloader(store, reporter), store=store, options=options,
-                            reporter=reporter, label=f"{self.vendor} {self.kind} {self.id}", workers=workers,
-                            depth=depth, finish=finish)
+        flow = pipeline.run(
+            sink,
+            parts,
+            downloader=self._downloader(store, reporter),
+            store=store,
+            options=options,
+            reporter=reporter,
+            label=f"{self.vendor} {self.kind} {self.id}",
+            workers=workers,
+            depth=depth,
+            finish=finish,
+        )
         with contextlib.closing(flow):
             for ready in flow:
                 yield from ready
 
-    def _tables(self, depth: int | None, *, finish: Callable[[pa.Table], pa.Table] | None = None, cache: bool = True,
-                workers: int = DOWNLOAD_WORKERS, timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT,
-                **decode: Any) -> Iterator[pa.Table]:
+    def _tables(
+        self,
+        depth: int | None,
+        *,
+        finish: Callable[[pa.Table], pa.Table] | None = None,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Iterator[pa.Table]:
         """One table per part, in part order (``depth`` and ``finish``: see :func:`dataferry.pipeline.run`)."""
         options = DecodeOptions(**decode)
         with self._operation(progress) as reporter:
-            yield from self._through(TableSink(), reporter, options, cache=cache, workers=workers, timeout=timeout,
-                                     depth=depth, finish=finish)
+            yield from self._through(
+                TableSink(),
+                reporter,
+                options,
+                cache=cache,
+                workers=workers,
+                timeout=timeout,
+                depth=depth,
+                finish=finish,
+            )
             reporter.finish(Stage.DONE)
 
 

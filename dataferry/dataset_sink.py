@@ -51,11 +51,20 @@ class ParquetDatasetSink(Sink[pa.Table]):
         SchemaConflict: a column cannot be stored beside the dataset's type for it.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, partition_cols: Sequence[str] | None = None,
-                 existing_data: str = "error", name: str | None = None, compression: str = PARQUET_COMPRESSION,
-                 row_group_size: int = PARQUET_ROW_GROUP_ROWS, row_group_bytes: int = PARQUET_ROW_GROUP_BYTES,
-                 storage_options: Mapping[str, Any] | None = None, filesystem: Any = None,
-                 destination: Destination | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        partition_cols: Sequence[str] | None = None,
+        existing_data: str = "error",
+        name: str | None = None,
+        compression: str = PARQUET_COMPRESSION,
+        row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+        row_group_bytes: int = PARQUET_ROW_GROUP_BYTES,
+        storage_options: Mapping[str, Any] | None = None,
+        filesystem: Any = None,
+        destination: Destination | None = None,
+    ) -> None:
         if destination is None:
             if path is None:
                 raise InvalidArgument("ParquetDatasetSink needs a path")
@@ -75,8 +84,11 @@ class ParquetDatasetSink(Sink[pa.Table]):
         if existing_data == "error":
             datasets.check_empty(self.dest, self.existing)
         # the dataset's schema: this run's columns join it (types kept where they fit)
-        self._base = datasets.existing_schema(self.dest, self.existing) if existing_data in (
-            "append", "replace_partitions") and self.existing else None
+        self._base = (
+            datasets.existing_schema(self.dest, self.existing)
+            if existing_data in ("append", "replace_partitions") and self.existing
+            else None
+        )
         self.schema: pa.Schema | None = self._base
         self.dest.make_parent(self.dest.path)
         self.tmp = self.dest.temp_name()
@@ -105,10 +117,21 @@ class ParquetDatasetSink(Sink[pa.Table]):
         self._chunk = 0
         self._part_rows = 0
         if not self.partition_cols:
-            inner = Destination(self.dest.fs, self._staged(f"{self._stem()}.parquet"), self.dest.url,
-                                local=self.dest.local, redactor=self.dest.redactor, scheme=self.dest.scheme)
-            self._part = ParquetFileSink(destination=inner, direct=True, compression=self.compression,
-                                         row_group_size=self.row_group_size, row_group_bytes=self.row_group_bytes)
+            inner = Destination(
+                self.dest.fs,
+                self._staged(f"{self._stem()}.parquet"),
+                self.dest.url,
+                local=self.dest.local,
+                redactor=self.dest.redactor,
+                scheme=self.dest.scheme,
+            )
+            self._part = ParquetFileSink(
+                destination=inner,
+                direct=True,
+                compression=self.compression,
+                row_group_size=self.row_group_size,
+                row_group_bytes=self.row_group_bytes,
+            )
             if self.schema is not None:
                 self._part.schema = self._part._fits = self.schema
 
@@ -174,8 +197,11 @@ class ParquetDatasetSink(Sink[pa.Table]):
             file_schema = pa.schema([f for f in self.schema if f.name not in self.partition_cols])
             # only files written before the schema widened are read back and rewritten
             if self.partition_cols:
-                stale = [f for f in self.dest.files(self.tmp) if not f.endswith(datasets.COMMON_METADATA)] \
-                    if any(not s.equals(file_schema) for s in self._flushed_schemas) else []
+                stale = (
+                    [f for f in self.dest.files(self.tmp) if not f.endswith(datasets.COMMON_METADATA)]
+                    if any(not s.equals(file_schema) for s in self._flushed_schemas)
+                    else []
+                )
             else:
                 stale = [f for f, schema in self._file_schemas.items() if not schema.equals(file_schema)]
             for f in stale:
@@ -183,8 +209,9 @@ class ParquetDatasetSink(Sink[pa.Table]):
                     current = pq.read_schema(raw)
                 if not current.equals(file_schema):
                     self._rewrite(f, file_schema)
-        written = datasets.commit(self.dest, self.tmp, self.existing_data, existing=self.existing, token=self.token,
-                                  schema=self.schema)
+        written = datasets.commit(
+            self.dest, self.tmp, self.existing_data, existing=self.existing, token=self.token, schema=self.schema
+        )
         if self.dest.local:
             self.files = [Path(self.dest.url, *r.split("/")) for r in written]
         else:
@@ -205,8 +232,9 @@ class ParquetDatasetSink(Sink[pa.Table]):
             return
         schema = unify(x.schema for x in self._buffer)
         if self.schema is not None:
-            schema = pa.schema([self.schema.field(n) if n in self.schema.names else schema.field(n)
-                                for n in schema.names])
+            schema = pa.schema(
+                [self.schema.field(n) if n in self.schema.names else schema.field(n) for n in schema.names]
+            )
         table = pa.concat_tables([conform(t, schema) for t in self._buffer])
         self._flushed_schemas.append(pa.schema([f for f in schema if f.name not in self.partition_cols]))
         with self.dest.guard("writing"):
@@ -226,16 +254,25 @@ class ParquetDatasetSink(Sink[pa.Table]):
 
     def _rewrite(self, file: str, schema: pa.Schema) -> None:
         tmp = self.dest.temp_name(file)
-        with self.dest.guard("rewriting"), pq.ParquetWriter(tmp, schema, compression=self.compression,
-                                                            filesystem=self.dest.fs) as writer:
+        with (
+            self.dest.guard("rewriting"),
+            pq.ParquetWriter(tmp, schema, compression=self.compression, filesystem=self.dest.fs) as writer,
+        ):
             _copy_rows(self.dest, file, writer, schema, None, self.row_group_size)
         self.dest.move(tmp, file)
 
 
-def open_parquet_sink(path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                      dataset: bool | None = None, existing_data: str | None = None, name: str | None = None,
-                      storage_options: Mapping[str, Any] | None = None, filesystem: Any = None,
-                      **kw: Any) -> ParquetFileSink | ParquetDatasetSink:
+def open_parquet_sink(
+    path: str | os.PathLike[str],
+    *,
+    partition_cols: Sequence[str] | None = None,
+    dataset: bool | None = None,
+    existing_data: str | None = None,
+    name: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    filesystem: Any = None,
+    **kw: Any,
+) -> ParquetFileSink | ParquetDatasetSink:
     """A file sink, or a dataset sink when ``path`` is an existing directory, ends with ``/``,
     ``partition_cols`` are given, or ``dataset=True``.
 
@@ -248,9 +285,12 @@ def open_parquet_sink(path: str | os.PathLike[str], *, partition_cols: Sequence[
     if not dataset and partition_cols:
         raise InvalidArgument("partition_cols needs a directory path (a Parquet dataset)")
     if dataset:
-        return ParquetDatasetSink(destination=dest, partition_cols=partition_cols, name=name,
-                                  existing_data=existing_data or "error", **kw)
+        return ParquetDatasetSink(
+            destination=dest, partition_cols=partition_cols, name=name, existing_data=existing_data or "error", **kw
+        )
     if existing_data not in (None, "replace", "error"):
-        raise InvalidArgument(f"existing_data={existing_data!r} needs a dataset (a directory path, or "
-                              "partition_cols=); a single file takes 'replace' or 'error'")
+        raise InvalidArgument(
+            f"existing_data={existing_data!r} needs a dataset (a directory path, or "
+            "partition_cols=); a single file takes 'replace' or 'error'"
+        )
     return ParquetFileSink(destination=dest, existing_data=existing_data or "replace", **kw)

@@ -80,7 +80,7 @@ def own_files(token: str) -> re.Pattern[str]:
 
 def relative(root: str, path: str) -> str:
     """``path`` relative to ``root``, with ``/`` separators."""
-    rel = path[len(root):].lstrip("/\\")
+    rel = path[len(root) :].lstrip("/\\")
     return rel.replace("\\", "/")
 
 
@@ -100,8 +100,9 @@ def check_empty(dest: Destination, existing: Sequence[str]) -> None:
     """:class:`OutputExists` when ``existing_data="error"`` finds data."""
     if existing:
         shown = ", ".join(existing[:3]) + (" ..." if len(existing) > 3 else "")
-        raise OutputExists(f"{dest.url} already holds {len(existing)} file(s) ({shown})", url=dest.url,
-                           action="writing")
+        raise OutputExists(
+            f"{dest.url} already holds {len(existing)} file(s) ({shown})", url=dest.url, action="writing"
+        )
 
 
 def existing_schema(dest: Destination, existing: Sequence[str]) -> pa.Schema | None:
@@ -136,8 +137,9 @@ def compatible(existing: pa.DataType, incoming: pa.DataType) -> pa.DataType | No
     both_numeric = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in (existing, incoming))
     if both_numeric or (pa.types.is_timestamp(existing) and pa.types.is_timestamp(incoming)):
         return wider
-    if pa.types.is_string(existing) and pa.types.is_large_string(incoming) or \
-            pa.types.is_large_string(existing) and pa.types.is_string(incoming):
+    if (pa.types.is_string(existing) and pa.types.is_large_string(incoming)) or (
+        pa.types.is_large_string(existing) and pa.types.is_string(incoming)
+    ):
         return wider
     return None
 
@@ -154,7 +156,11 @@ def joined(base: pa.Schema, incoming: pa.Schema, url: str) -> pa.Schema:
         if kept is None:
             raise SchemaConflict(
                 f"column {f.name!r} is {fields[f.name]} in the dataset at {url} but {f.type} in this run",
-                column=f.name, existing=str(fields[f.name]), incoming=str(f.type), url=url)
+                column=f.name,
+                existing=str(fields[f.name]),
+                incoming=str(f.type),
+                url=url,
+            )
         fields[f.name] = kept
     return pa.schema([pa.field(n, t) for n, t in fields.items()])
 
@@ -179,8 +185,9 @@ def doomed(mode: str, existing: Iterable[str], written: Sequence[str], token: st
     return []
 
 
-def commit(dest: Destination, staging: str, mode: str, *, existing: Sequence[str], token: str | None,
-           schema: pa.Schema | None) -> list[str]:
+def commit(
+    dest: Destination, staging: str, mode: str, *, existing: Sequence[str], token: str | None, schema: pa.Schema | None
+) -> list[str]:
     """Move a run's staged files into the dataset, then delete what they replace.
 
     Returns:
@@ -217,9 +224,12 @@ def commit(dest: Destination, staging: str, mode: str, *, existing: Sequence[str
             if rel not in before:
                 dest.delete(dest.join(*rel.split("/")))
         dest.delete_tree(staging)
-        raise StorageError(f"moving the files of this run into {dest.url} failed after {len(moved)} of "
-                           f"{len(written)}; the new ones were removed again", url=dest.url,
-                           action="committing") from exc
+        raise StorageError(
+            f"moving the files of this run into {dest.url} failed after {len(moved)} of "
+            f"{len(written)}; the new ones were removed again",
+            url=dest.url,
+            action="committing",
+        ) from exc
     for rel in delete:
         dest.delete(dest.join(*rel.split("/")))
     dest.delete_tree(staging)

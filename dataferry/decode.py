@@ -146,8 +146,16 @@ _NDJSON_STREAM = (_Plan(False), _Plan(True))
 _NDJSON_WHOLE = (_Plan(True),)
 
 
-def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, hint: pa.Schema | None = None,
-                label: str = "", whole: bool = False, threads: bool = True) -> Iterator[pa.RecordBatch | Restart]:
+def stream_part(
+    path: Path,
+    fmt: str,
+    options: DecodeOptions | None = None,
+    *,
+    hint: pa.Schema | None = None,
+    label: str = "",
+    whole: bool = False,
+    threads: bool = True,
+) -> Iterator[pa.RecordBatch | Restart]:
     """Decode one part as record batches: streamed in flat memory, or whole at once.
 
     The fast way is tried first and a safer one only when the data asks for it:
@@ -197,8 +205,9 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
         plans = _CSV_WHOLE if whole else _CSV_STREAM
     else:
         plans = _NDJSON_WHOLE if whole else _NDJSON_STREAM
-    keep_binary = frozenset(n for n, t in options.arrow_types().items()
-                            if pa.types.is_binary(t) or pa.types.is_large_binary(t))
+    keep_binary = frozenset(
+        n for n, t in options.arrow_types().items() if pa.types.is_binary(t) or pa.types.is_large_binary(t)
+    )
     dirty = False  # batches of this part were given out since the last RESTART
     n = 0
     block = BLOCK_SIZE
@@ -208,8 +217,14 @@ def stream_part(path: Path, fmt: str, options: DecodeOptions | None = None, *, h
         rows = replaced = 0
         try:
             for batch in _read(path, fmt, options, hint, plan, label):
-                batch, changed = check_text(batch, first_row=rows, label=label, errors=options.encoding_errors,
-                                            strings=fmt != "csv", keep_binary=keep_binary)
+                batch, changed = check_text(
+                    batch,
+                    first_row=rows,
+                    label=label,
+                    errors=options.encoding_errors,
+                    strings=fmt != "csv",
+                    keep_binary=keep_binary,
+                )
                 replaced += changed
                 rows += batch.num_rows
                 if fresh and dirty:
@@ -265,8 +280,9 @@ def _line_structure(exc: BaseException) -> bool:
     return "out of sync" in text or ("Expected" in text and "columns" in text)
 
 
-def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan,
-          label: str) -> Iterator[pa.RecordBatch]:
+def _read(
+    path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, plan: _Plan, label: str
+) -> Iterator[pa.RecordBatch]:
     with open_bytes(path) as stream:
         # every stream open_bytes hands out is buffered and has peek(); typing.IO does not declare it
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]  # type: ignore[attr-defined]
@@ -289,8 +305,9 @@ def _read(path: Path, fmt: str, options: DecodeOptions, hint: pa.Schema | None, 
             reads.finish()  # on every path: no reader thread is left reading the stream
 
 
-def _csv_options(options: DecodeOptions, types: dict[str, pa.DataType], plan: _Plan
-                 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+def _csv_options(
+    options: DecodeOptions, types: dict[str, pa.DataType], plan: _Plan
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     convert = pacsv.ConvertOptions(
         column_types=types or None,
         null_values=list(options.null_values),
@@ -316,8 +333,9 @@ def _streaming_types(head: bytes, options: DecodeOptions, plan: _Plan, hint: pa.
         return hint  # no whole line yet: the reader finds out (and grows its blocks)
     read, parse, convert = _csv_options(options, _hinted_types(None, options), replace(plan, threads=False))
     try:
-        first = pacsv.read_csv(pa.BufferReader(head[:cut + 1]), read_options=read, parse_options=parse,
-                               convert_options=convert).schema
+        first = pacsv.read_csv(
+            pa.BufferReader(head[: cut + 1]), read_options=read, parse_options=parse, convert_options=convert
+        ).schema
     except pa.ArrowInvalid:
         return hint  # the full reading will say what is wrong
     known = _hinted_types(hint, options)
@@ -357,14 +375,18 @@ def _empty(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
 
 
-def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: Path, options: DecodeOptions,
-                 label: str) -> Iterator[pa.RecordBatch]:
+def _read_ndjson(
+    stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: Path, options: DecodeOptions, label: str
+) -> Iterator[pa.RecordBatch]:
     read = pajson.ReadOptions(block_size=plan.block, use_threads=plan.threads)
     if not plan.whole:
         # nested hints are left out: an explicit struct type would drop fields a later part adds
         fields = [pa.field(name, t) for name, t in _reader_types(hint).items()]
-        parse = pajson.ParseOptions(explicit_schema=pa.schema(fields) if fields else None,
-                                    unexpected_field_behavior="infer", newlines_in_values=False)
+        parse = pajson.ParseOptions(
+            explicit_schema=pa.schema(fields) if fields else None,
+            unexpected_field_behavior="infer",
+            newlines_in_values=False,
+        )
         reader = pajson.open_json(stream, read_options=read, parse_options=parse)
         try:
             yield from reader
@@ -378,8 +400,9 @@ def _read_ndjson(stream: ArrowReads, hint: pa.Schema | None, plan: _Plan, path: 
         if "changed from" not in str(exc) and "unexpected" not in str(exc).lower():
             raise
         with open_bytes(path) as again:
-            table = rows_to_table([json.loads(_text(line, options, label)) for line in _bounded(again, options, label)
-                                   if line.strip()])
+            table = rows_to_table(
+                [json.loads(_text(line, options, label)) for line in _bounded(again, options, label) if line.strip()]
+            )
     yield from table.to_batches()
 
 
@@ -412,8 +435,10 @@ def _text(data: bytes, options: DecodeOptions, label: str, where: int = 0) -> st
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if options.encoding_errors != "replace":
-            raise DecodeError(f"{label}: text that is not valid UTF-8 at byte {where + exc.start:,}",
-                              hint="pass encoding_errors='replace' to replace the bad bytes with U+FFFD") from None
+            raise DecodeError(
+                f"{label}: text that is not valid UTF-8 at byte {where + exc.start:,}",
+                hint="pass encoding_errors='replace' to replace the bad bytes with U+FFFD",
+            ) from None
     text = data.decode("utf-8", "replace")
     report_replaced(label, text.count("\ufffd") - data.count("\ufffd".encode()), unit="invalid sequences")
     return text
@@ -442,8 +467,11 @@ def _reader_types(hint: pa.Schema | None) -> dict[str, pa.DataType]:
     """The flat types of ``hint`` for a reader to use. Text is read as ``string`` even after
     earlier parts became ``large_string`` (for pandas): pyarrow parses ``large_string`` about
     40 % slower than it casts afterwards."""
-    return {f.name: pa.string() if pa.types.is_large_string(f.type) else f.type
-            for f in hint or () if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)}
+    return {
+        f.name: pa.string() if pa.types.is_large_string(f.type) else f.type
+        for f in hint or ()
+        if not pa.types.is_null(f.type) and not pa.types.is_nested(f.type)
+    }
 
 
 def _hinted_types(hint: pa.Schema | None, options: DecodeOptions) -> dict[str, pa.DataType]:

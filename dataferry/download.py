@@ -40,7 +40,6 @@ class _Stalled(Exception):
     """Too few bytes arrived within the stall window: the download is resumed."""
 
 
-
 _DROPPED = (
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
@@ -341,7 +340,6 @@ class Downloader:
         sleep_unless(self.clock, seconds, self.stopped)
         self._check_stop()
 
-
     def _finish(self, part: Part, tmp: Path, have: int, expected: int | None) -> None:
         problem = None
         if expected is not None and have != expected:
@@ -388,8 +386,10 @@ def _markup(response: requests.Response, part: Part) -> str | None:
 def _cut(response: requests.Response) -> None:
     """Cut a response's connection so that a read blocked on it returns at once."""
     raw = getattr(response, "raw", None)
-    candidates = (getattr(getattr(raw, "_connection", None), "sock", None),
-                  getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None))
+    candidates = (
+        getattr(getattr(raw, "_connection", None), "sock", None),
+        getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None),
+    )
     for sock in candidates:
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):

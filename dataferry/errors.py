@@ -314,8 +314,7 @@ class Interrupted(KeyboardInterrupt):
         reattach: Python code that gets the job back (``""`` when it was cancelled).
     """
 
-    def __init__(self, message: str, *, job_id: str | None = None, cancelled: bool = False,
-                 reattach: str = "") -> None:
+    def __init__(self, message: str, *, job_id: str | None = None, cancelled: bool = False, reattach: str = "") -> None:
         self.job_id = job_id
         self.cancelled = cancelled
         self.reattach = "" if cancelled else reattach
@@ -439,5 +438,9 @@ class SchemaConflict(StorageError):
         self.column = column
         self.existing = existing
         self.incoming = incoming
-        super().__init__(message, url=url, action="appending",
-                         hint='write to a new dataset, cast the column (column_types=), or existing_data="replace"')
+        super().__init__(
+            message,
+            url=url,
+            action="appending",
+            hint='write to a new dataset, cast the column (column_types=), or existing_data="replace"',
+        )

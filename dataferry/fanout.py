@@ -127,16 +127,26 @@ class Fanout:
         eager: draw the display at once (a background wait draws in the caller's cell).
     """
 
-    def __init__(self, jobs: Sequence[Any], *, timeout: float | None, progress: Any, cancel_on_interrupt: Any = False,
-                 workers: int = GROUP_WORKERS, stop: threading.Event | None = None, eager: bool = False) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Any],
+        *,
+        timeout: float | None,
+        progress: Any,
+        cancel_on_interrupt: Any = False,
+        workers: int = GROUP_WORKERS,
+        stop: threading.Event | None = None,
+        eager: bool = False,
+    ) -> None:
         if workers < 1:
             raise DataferryError(f"max_workers must be at least 1, got {workers}")
         self.jobs = list(jobs)
         self.clock = self.jobs[0].client.clock if self.jobs else None
         renderer = make_group_renderer(progress)  # a bad progress= fails before anything starts
         kw: dict[str, Any] = {"quiet_seconds": 0.0} if eager else {}
-        self.display = GroupProgress(renderer, self.jobs, title="waiting", **kw,
-                                     **({"clock": self.clock} if self.clock is not None else {}))
+        self.display = GroupProgress(
+            renderer, self.jobs, title="waiting", **kw, **({"clock": self.clock} if self.clock is not None else {})
+        )
         self.outcomes = [Outcome(j) for j in self.jobs]
         self.timeout = timeout
         self.cancel_on_interrupt = cancel_on_interrupt
@@ -224,12 +234,19 @@ class Fanout:
                     try:
                         StoppableClock(clock, self.stop).sleep(self.offsets[index])
                     except KeyboardInterrupt:
-                        raise WaitInterrupted(f"stopped waiting for {job.vendor} {job.kind} {job.id}",
-                                              job_id=job.id, reattach=job.reattach) from None
+                        raise WaitInterrupted(
+                            f"stopped waiting for {job.vendor} {job.kind} {job.id}",
+                            job_id=job.id,
+                            reattach=job.reattach,
+                        ) from None
                 left = None if self._deadline is None else self._deadline - clock.monotonic()
                 if left is not None and left <= 0:
-                    raise WaitTimeout(f"{job.vendor} {job.kind} {job.id}: the group's deadline passed before "
-                                      "its wait began", vendor=job.vendor, job_id=job.id, status=job.last_status)
+                    raise WaitTimeout(
+                        f"{job.vendor} {job.kind} {job.id}: the group's deadline passed before its wait began",
+                        vendor=job.vendor,
+                        job_id=job.id,
+                        status=job.last_status,
+                    )
                 job._wait(reporter, left, self.cancel_on_interrupt, self.policies[index])
                 reporter.finish(Stage.DONE, message=job.last_status.message if job.last_status else None)
         except BaseException as exc:  # noqa: BLE001 - kept as this job's outcome; the others go on

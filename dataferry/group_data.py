@@ -40,8 +40,9 @@ class GroupData:
 
         return JobGroup(j for j in self.jobs if hasattr(j, "iter_batches"))
 
-    def iter_batches(self, *, source_column: str | None = None, progress: Any = None,
-                     timeout: float | None = WAIT_TIMEOUT, **kw: Any) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self, *, source_column: str | None = None, progress: Any = None, timeout: float | None = WAIT_TIMEOUT, **kw: Any
+    ) -> Iterator[pa.RecordBatch]:
         """Every job's record batches, job after job, in flat memory.
 
         Args:
@@ -56,20 +57,30 @@ class GroupData:
                 for batch in job.iter_batches(progress=display.row(i), timeout=timeout, **kw):
                     yield tagged(batch, source_column, job.id)
         except BaseException as exc:
-            display.finish(Stage.STOPPED if isinstance(exc, (KeyboardInterrupt, GeneratorExit)) else Stage.FAILED,
-                           type(exc).__name__)
+            display.finish(
+                Stage.STOPPED if isinstance(exc, (KeyboardInterrupt, GeneratorExit)) else Stage.FAILED,
+                type(exc).__name__,
+            )
             raise
         display.finish(Stage.DONE)
 
-    def to_arrow(self, *, source_column: str | None = None, progress: Any = None, timeout: float | None = WAIT_TIMEOUT,
-                 **kw: Any) -> pa.Table:
+    def to_arrow(
+        self, *, source_column: str | None = None, progress: Any = None, timeout: float | None = WAIT_TIMEOUT, **kw: Any
+    ) -> pa.Table:
         """Every job's data as one Arrow table with one unified schema (see :meth:`iter_batches`)."""
         from dataferry.output import concat
 
         return concat(self._tables(source_column, progress, timeout, kw))
 
-    def to_pandas(self, *, source_column: str | None = None, dtype_backend: str | None = None, progress: Any = None,
-                  timeout: float | None = WAIT_TIMEOUT, **kw: Any) -> Any:
+    def to_pandas(
+        self,
+        *,
+        source_column: str | None = None,
+        dtype_backend: str | None = None,
+        progress: Any = None,
+        timeout: float | None = WAIT_TIMEOUT,
+        **kw: Any,
+    ) -> Any:
         """Every job's data as one DataFrame, rows in job order then part order.
 
         Example::
@@ -82,10 +93,20 @@ class GroupData:
         check_dtype_backend(dtype_backend)
         return to_pandas(concat(self._tables(source_column, progress, timeout, kw)), dtype_backend, consume=True)
 
-    def to_parquet(self, path: str | os.PathLike[str], *, partition_cols: Sequence[str] | None = None,
-                   source_column: str | None = None, compression: str = PARQUET_COMPRESSION,
-                   row_group_size: int = PARQUET_ROW_GROUP_ROWS, cache: bool = True, workers: int = DOWNLOAD_WORKERS,
-                   timeout: float | None = WAIT_TIMEOUT, progress: Any = None, **decode: Any) -> Path:
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        partition_cols: Sequence[str] | None = None,
+        source_column: str | None = None,
+        compression: str = PARQUET_COMPRESSION,
+        row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+        cache: bool = True,
+        workers: int = DOWNLOAD_WORKERS,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = None,
+        **decode: Any,
+    ) -> Path:
         """Every job's data as one Parquet dataset directory: one file per job part (or hive
         partitions), written atomically: nothing is at ``path`` until every job is in.
 
@@ -107,16 +128,18 @@ class GroupData:
             source_column = "job_id"
         options = DecodeOptions(**decode)
         display, jobs = self._reading(progress, source_column, title="writing")
-        sink = open_parquet_sink(path, partition_cols=partition_cols, dataset=True, compression=compression,
-                                 row_group_size=row_group_size)
+        sink = open_parquet_sink(
+            path, partition_cols=partition_cols, dataset=True, compression=compression, row_group_size=row_group_size
+        )
         try:
             with sink:
                 offset = 0
                 for i, job in enumerate(jobs):
                     tagging = TaggedSink(sink, source_column, job.id, offset)
                     with job._operation(display.row(i)) as reporter:
-                        for _ in job._through(tagging, reporter, options, cache=cache, workers=workers,
-                                              timeout=timeout):
+                        for _ in job._through(
+                            tagging, reporter, options, cache=cache, workers=workers, timeout=timeout
+                        ):
                             pass
                         reporter.finish(Stage.DONE)
                     offset = tagging.next_index
@@ -131,8 +154,10 @@ class GroupData:
         without = [j for j in self.jobs if not hasattr(j, "iter_batches")]
         if without:
             names = ", ".join(f"{j.vendor} {j.kind} {j.id}" for j in without[:5])
-            raise InvalidArgument(f"{len(without)} job(s) of this group have no data to read: {names}",
-                                  hint="read the jobs that have data with group.data_jobs.to_pandas(...)")
+            raise InvalidArgument(
+                f"{len(without)} job(s) of this group have no data to read: {names}",
+                hint="read the jobs that have data with group.data_jobs.to_pandas(...)",
+            )
         if source_column is not None and (not isinstance(source_column, str) or not source_column):
             raise InvalidArgument(f"source_column must be a column name, got {source_column!r}")
         chosen = progress if progress is not None else (self.jobs[0].client.progress if self.jobs else None)
@@ -141,14 +166,16 @@ class GroupData:
         display = GroupProgress(renderer, self.jobs, title=title, **({"clock": clock} if clock else {}))
         return display, list(self.jobs)
 
-    def _tables(self, source_column: str | None, progress: Any, timeout: float | None,
-                kw: dict[str, Any]) -> list[pa.Table]:
+    def _tables(
+        self, source_column: str | None, progress: Any, timeout: float | None, kw: dict[str, Any]
+    ) -> list[pa.Table]:
         display, jobs = self._reading(progress, source_column)
         tables = []
         try:
             for i, job in enumerate(jobs):
-                tables.append(tagged(job.to_arrow(progress=display.row(i), timeout=timeout, **kw), source_column,
-                                     job.id))
+                tables.append(
+                    tagged(job.to_arrow(progress=display.row(i), timeout=timeout, **kw), source_column, job.id)
+                )
         except BaseException as exc:
             display.finish(Stage.STOPPED if isinstance(exc, KeyboardInterrupt) else Stage.FAILED, type(exc).__name__)
             raise

@@ -7,11 +7,12 @@ row of one group display (:mod:`dataferry.progress.group`); see :mod:`dataferry.
 ::
 
     import dataferry
+
     jobs = [bd.trigger(DATASET, [{"keyword": k}]) for k in keywords] + [mt.create_export(...)]
-    group = dataferry.wait_all(jobs)                 # one panel: a row per job, an overall bar
-    for job in dataferry.as_completed(jobs):         # in finish order
+    group = dataferry.wait_all(jobs)  # one panel: a row per job, an overall bar
+    for job in dataferry.as_completed(jobs):  # in finish order
         ...
-    df = group.to_pandas(source_column="job_id")     # one frame, rows tagged with their job
+    df = group.to_pandas(source_column="job_id")  # one frame, rows tagged with their job
 
 Errors (beside each job's own)::
 
@@ -89,8 +90,11 @@ def reattach_all(jobs: Sequence[Any]) -> str:
 
 def _described(outcomes: Iterable[Outcome], limit: int = 10) -> str:
     bad = [o for o in outcomes if not o.ok]
-    lines = [f"\n  - {o.job.vendor} {o.job.kind} {o.job.id}: {o.state}"
-             + (f": {first_line(o.error)}" if o.error is not None else "") for o in bad[:limit]]
+    lines = [
+        f"\n  - {o.job.vendor} {o.job.kind} {o.job.id}: {o.state}"
+        + (f": {first_line(o.error)}" if o.error is not None else "")
+        for o in bad[:limit]
+    ]
     if len(bad) > limit:
         lines.append(f"\n  - … and {len(bad) - limit} more")
     return "".join(lines)
@@ -109,7 +113,7 @@ class JobGroup(GroupData, Sequence[Any]):
 
         group = dataferry.JobGroup([snap1, snap2, export])
         group.wait(raise_on_failure=False)
-        group.failed                      # the outcomes that are not done
+        group.failed  # the outcomes that are not done
         df = group.succeeded.to_pandas(source_column="job_id")
     """
 
@@ -132,8 +136,16 @@ class JobGroup(GroupData, Sequence[Any]):
         return len(self.jobs)
 
     # -- waiting --------------------------------------------------------------------------------
-    def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
-             raise_on_failure: bool = True, cancel_on_interrupt: bool = False, max_workers: int = GROUP_WORKERS, background: bool = False) -> Any:
+    def wait(
+        self,
+        timeout: float | None = WAIT_TIMEOUT,
+        *,
+        progress: Any = CLIENT_DEFAULT,
+        raise_on_failure: bool = True,
+        cancel_on_interrupt: bool = False,
+        max_workers: int = GROUP_WORKERS,
+        background: bool = False,
+    ) -> Any:
         """Wait for every job, with one display.
 
         Args:
@@ -159,20 +171,40 @@ class JobGroup(GroupData, Sequence[Any]):
             from dataferry.background import RemoteFlag, WaitFuture, run_in_background
 
             future = WaitFuture(cancel_remote=cancel_on_interrupt)
-            fanout = Fanout(self.jobs, timeout=timeout, progress=chosen, cancel_on_interrupt=RemoteFlag(future),
-                            workers=max_workers, stop=future.stop, eager=True)
-            return run_in_background(lambda f: self._run(fanout, raise_on_failure, consume=True), future=future,
-                                     name="dataferry-wait-group")
-        fanout = Fanout(self.jobs, timeout=timeout, progress=chosen, cancel_on_interrupt=cancel_on_interrupt,
-                        workers=max_workers)
+            fanout = Fanout(
+                self.jobs,
+                timeout=timeout,
+                progress=chosen,
+                cancel_on_interrupt=RemoteFlag(future),
+                workers=max_workers,
+                stop=future.stop,
+                eager=True,
+            )
+            return run_in_background(
+                lambda f: self._run(fanout, raise_on_failure, consume=True), future=future, name="dataferry-wait-group"
+            )
+        fanout = Fanout(
+            self.jobs, timeout=timeout, progress=chosen, cancel_on_interrupt=cancel_on_interrupt, workers=max_workers
+        )
         return self._run(fanout, raise_on_failure, consume=True)
 
-    def as_completed(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
-                     raise_on_failure: bool = True, cancel_on_interrupt: bool = False,
-                     max_workers: int = GROUP_WORKERS) -> Iterator[Any]:
+    def as_completed(
+        self,
+        timeout: float | None = WAIT_TIMEOUT,
+        *,
+        progress: Any = CLIENT_DEFAULT,
+        raise_on_failure: bool = True,
+        cancel_on_interrupt: bool = False,
+        max_workers: int = GROUP_WORKERS,
+    ) -> Iterator[Any]:
         """The jobs as each one's wait ends, in finish order (see :func:`as_completed`)."""
-        fanout = Fanout(self.jobs, timeout=timeout, progress=self._progress(progress),
-                        cancel_on_interrupt=cancel_on_interrupt, workers=max_workers)
+        fanout = Fanout(
+            self.jobs,
+            timeout=timeout,
+            progress=self._progress(progress),
+            cancel_on_interrupt=cancel_on_interrupt,
+            workers=max_workers,
+        )
         return self._run(fanout, raise_on_failure, consume=False)
 
     def _run(self, fanout: Fanout, raise_on_failure: bool, *, consume: bool) -> Any:
@@ -198,19 +230,25 @@ class JobGroup(GroupData, Sequence[Any]):
             cancelled = bool(fanout.cancel_on_interrupt)
             fanout.close_display(reattach="" if cancelled else snippet, message="interrupted")
             what = "they were cancelled" if cancelled else "they keep running"
-            error = GroupInterrupted(f"stopped waiting for {len(left)} of {len(self.jobs)} jobs; {what}",
-                                     cancelled=cancelled, reattach=snippet)
+            error = GroupInterrupted(
+                f"stopped waiting for {len(left)} of {len(self.jobs)} jobs; {what}",
+                cancelled=cancelled,
+                reattach=snippet,
+            )
             error.outcomes = fanout.outcomes
             raise error from None
         except BaseException:  # the caller left as_completed early, or something broke
             fanout.halt()
-            fanout.close_display(reattach=reattach_all(fanout.unfinished()) if fanout.unfinished() else "",
-                                 message="stopped early")
+            fanout.close_display(
+                reattach=reattach_all(fanout.unfinished()) if fanout.unfinished() else "", message="stopped early"
+            )
             raise
         if fanout.stop.is_set():  # a background wait's future was cancelled
             fanout.close_display(reattach=reattach_all(fanout.unfinished()), message="stopped")
-            raise WaitInterrupted(f"stopped waiting for {len(fanout.unfinished())} of {len(self.jobs)} jobs",
-                                  reattach=reattach_all(fanout.unfinished()))
+            raise WaitInterrupted(
+                f"stopped waiting for {len(fanout.unfinished())} of {len(self.jobs)} jobs",
+                reattach=reattach_all(fanout.unfinished()),
+            )
         left = fanout.unfinished()
         fanout.close_display(reattach=reattach_all(left) if left else "")
         if raise_on_failure:
@@ -222,15 +260,19 @@ class JobGroup(GroupData, Sequence[Any]):
             return
         failures = [o for o in bad if o.state not in ("timeout", "stopped", "pending")]
         if failures:
-            error: JobError = GroupFailed(f"{len(bad)} of {len(outcomes)} jobs did not finish{_described(outcomes)}",
-                                          outcomes=outcomes,
-                                          hint="pass raise_on_failure=False to keep going; "
-                                               "group.succeeded has the rest")
+            error: JobError = GroupFailed(
+                f"{len(bad)} of {len(outcomes)} jobs did not finish{_described(outcomes)}",
+                outcomes=outcomes,
+                hint="pass raise_on_failure=False to keep going; group.succeeded has the rest",
+            )
             raise error from failures[0].error
         pending = [o.job for o in bad]
-        raise GroupTimeout(f"{len(pending)} of {len(outcomes)} jobs still running when the group's deadline passed; "
-                           f"they were left running{_described(outcomes)}", outcomes=outcomes,
-                           hint=f"wait longer with {reattach_all(pending)}")
+        raise GroupTimeout(
+            f"{len(pending)} of {len(outcomes)} jobs still running when the group's deadline passed; "
+            f"they were left running{_described(outcomes)}",
+            outcomes=outcomes,
+            hint=f"wait longer with {reattach_all(pending)}",
+        )
 
     def _progress(self, progress: Any) -> Any:
         if progress is not CLIENT_DEFAULT:

@@ -101,8 +101,14 @@ class Job:
             detail=redactor.data(status.detail) if redactor is not None else status.detail,
         )
 
-    def wait(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
-             cancel_on_interrupt: bool = False, background: bool = False) -> Any:
+    def wait(
+        self,
+        timeout: float | None = WAIT_TIMEOUT,
+        *,
+        progress: Any = CLIENT_DEFAULT,
+        cancel_on_interrupt: bool = False,
+        background: bool = False,
+    ) -> Any:
         """Wait until the job finishes, showing progress.
 
         Args:
@@ -130,8 +136,9 @@ class Job:
         if background:
             from dataferry.background import wait_job_in_background
 
-            return wait_job_in_background(self, timeout=timeout, progress=progress,
-                                          cancel_on_interrupt=cancel_on_interrupt)
+            return wait_job_in_background(
+                self, timeout=timeout, progress=progress, cancel_on_interrupt=cancel_on_interrupt
+            )
         if self.last_status is not None and self.last_status.state is JobState.DONE:
             return self
         with self._operation(progress) as reporter:
@@ -139,8 +146,9 @@ class Job:
             reporter.finish(Stage.DONE, message=self.last_status.message if self.last_status else None)
         return self
 
-    async def wait_async(self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT,
-                         cancel_on_interrupt: bool = False) -> Job:
+    async def wait_async(
+        self, timeout: float | None = WAIT_TIMEOUT, *, progress: Any = CLIENT_DEFAULT, cancel_on_interrupt: bool = False
+    ) -> Job:
         """``await job.wait_async()``: :meth:`wait` without blocking the running event loop.
 
         The wait runs in a worker thread (see :mod:`dataferry.aio`); cancelling the awaiting
@@ -148,8 +156,9 @@ class Job:
         """
         from dataferry.aio import awaited
 
-        return await awaited(self.wait(timeout, progress=progress, cancel_on_interrupt=cancel_on_interrupt,
-                                       background=True))
+        return await awaited(
+            self.wait(timeout, progress=progress, cancel_on_interrupt=cancel_on_interrupt, background=True)
+        )
 
     def cancel(self) -> None:
         """Ask the vendor to cancel the job."""
@@ -180,8 +189,9 @@ class Job:
             rows.append(("message", self._shown(s.message)))
         if s is None or s.state is not JobState.CANCELLED:
             rows.append(("re-attach", self.reattach))
-        return card_html(vendor=self.vendor, kind=self.kind, job_id=self.id, state=state, tone=tone,
-                         fraction=fraction, rows=rows)
+        return card_html(
+            vendor=self.vendor, kind=self.kind, job_id=self.id, state=state, tone=tone, fraction=fraction, rows=rows
+        )
 
     def _ipython_display_(self) -> None:
         """In a notebook, the status card; nothing when this cell already shows the job's summary
@@ -210,8 +220,9 @@ class Job:
             policy = replace(policy, floor=floor, initial=max(policy.initial, floor))
         return policy
 
-    def _wait(self, reporter: Reporter, timeout: float | None, cancel_on_interrupt: Any,
-              policy: PollPolicy | None = None) -> JobStatus:
+    def _wait(
+        self, reporter: Reporter, timeout: float | None, cancel_on_interrupt: Any, policy: PollPolicy | None = None
+    ) -> JobStatus:
         """The poll loop for this job (``policy``: instead of :meth:`_policy`, e.g. a group's
         share of the client's rate; a wait started under :func:`dataferry.stopping.stopping`
         ends when its event is set)."""
@@ -249,8 +260,15 @@ class Job:
         chosen = self.client.progress if progress is CLIENT_DEFAULT else progress
         renderer = make_renderer(chosen)
         options = {**getattr(renderer, "reporter_options", {}), **options}
-        reporter = Reporter(renderer, vendor=self.vendor, job_id=self.id, kind=self.kind,
-                            clock=self.client.clock, redact=self._redact, **options)
+        reporter = Reporter(
+            renderer,
+            vendor=self.vendor,
+            job_id=self.id,
+            kind=self.kind,
+            clock=self.client.clock,
+            redact=self._redact,
+            **options,
+        )
         try:
             try:
                 yield reporter
@@ -268,7 +286,9 @@ class Job:
             stopped = DownloadInterrupted(
                 f"stopped reading the parts of {self.vendor} {self.kind} {self.id}; the {self.kind} itself is "
                 f"{self.last_status.state.value if self.last_status else 'still there'}",
-                job_id=self.id, reattach=self.reattach)
+                job_id=self.id,
+                reattach=self.reattach,
+            )
             reporter.finish(Stage.STOPPED, message=stopped.message, reattach=stopped.reattach)
             raise stopped from None
         except WaitTimeout as exc:

@@ -43,10 +43,16 @@ class Listing:
         [{'id': 1}, {'id': 2}]
     """
 
-    def __init__(self, fetch: Callable[[int], Page], *, title: str = "records",
-                 transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 keep_nested: Sequence[str] = (), secret_columns: Sequence[str] = (),
-                 timestamps: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[int], Page],
+        *,
+        title: str = "records",
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        keep_nested: Sequence[str] = (),
+        secret_columns: Sequence[str] = (),
+        timestamps: Sequence[str] = (),
+    ) -> None:
         self._fetch = fetch
         self._records: list[dict[str, Any]] | None = None
         self.title = title
@@ -108,8 +114,9 @@ class Listing:
         if not flatten:
             frame = pd.DataFrame.from_records(records)
         else:
-            kept = {name: [r.get(name) for r in records] for name in self.keep_nested
-                    if any(name in r for r in records)}
+            kept = {
+                name: [r.get(name) for r in records] for name in self.keep_nested if any(name in r for r in records)
+            }
             rest = [{k: v for k, v in r.items() if k not in kept} for r in records] if kept else records
             frame = pd.json_normalize(rest, sep=sep)
             for name, values in kept.items():
@@ -142,7 +149,9 @@ def _timestamps(column: Any) -> Any:
         return column
 
 
-def page_number_pages(fetch_page: Callable[[int], tuple[list[dict[str, Any]], int]], *, first: int = 1) -> Callable[[int], Page]:
+def page_number_pages(
+    fetch_page: Callable[[int], tuple[list[dict[str, Any]], int]], *, first: int = 1
+) -> Callable[[int], Page]:
     """Adapts ``fetch_page(page_number)`` → ``(records, nb_pages)`` for :class:`Listing`.
 
     It stops at ``nb_pages``, never on a short page.
@@ -167,8 +176,9 @@ def skip_limit_pages(fetch_page: Callable[[int, int], list[dict[str, Any]]], *, 
     return fetch
 
 
-def next_page_pages(fetch_page: Callable[[int], dict[str, Any]], key: str, *, vendor: str,
-                    limit: int | None = None) -> Callable[[int], Page]:
+def next_page_pages(
+    fetch_page: Callable[[int], dict[str, Any]], key: str, *, vendor: str, limit: int | None = None
+) -> Callable[[int], Page]:
     """Adapts ``fetch_page(page_number)`` → the decoded answer with a ``key`` list and
     ``pagination.next`` (Woosmap), for :class:`Listing`.
 
@@ -185,8 +195,10 @@ def next_page_pages(fetch_page: Callable[[int], dict[str, Any]], key: str, *, ve
         DataError: an answer without the list, or a ``next`` that does not move forward.
 
     Example:
-        >>> answers = {1: {"datasets": [{"id": 1}], "pagination": {"page": 1, "next": 2}},
-        ...            2: {"datasets": [{"id": 2}], "pagination": {"page": 2, "next": None}}}
+        >>> answers = {
+        ...     1: {"datasets": [{"id": 1}], "pagination": {"page": 1, "next": 2}},
+        ...     2: {"datasets": [{"id": 2}], "pagination": {"page": 2, "next": None}},
+        ... }
         >>> Listing(next_page_pages(answers.__getitem__, "datasets", vendor="woosmap")).to_list()
         [{'id': 1}, {'id': 2}]
     """
@@ -200,8 +212,10 @@ def next_page_pages(fetch_page: Callable[[int], dict[str, Any]], key: str, *, ve
             raise DataError(f"{vendor} answered page {number} without a {key!r} list: {str(answer)[:200]}")
         following = (answer.get("pagination") or {}).get("next")
         if following is not None and following != number + 1:
-            raise DataError(f"{vendor} page {number} points to page {following} as the next one; stopping "
-                            "rather than skipping or repeating records")
+            raise DataError(
+                f"{vendor} page {number} points to page {following} as the next one; stopping "
+                "rather than skipping or repeating records"
+            )
         if limit is not None:
             records = records[: max(0, limit - seen[0])]
             seen[0] += len(records)
@@ -212,8 +226,9 @@ def next_page_pages(fetch_page: Callable[[int], dict[str, Any]], key: str, *, ve
     return fetch
 
 
-def nb_pages_listing(fetch_page: Callable[[int], dict[str, Any]], key: str, *, vendor: str, title: str,
-                     **listing: Any) -> Listing:
+def nb_pages_listing(
+    fetch_page: Callable[[int], dict[str, Any]], key: str, *, vendor: str, title: str, **listing: Any
+) -> Listing:
     """A :class:`Listing` that asks for page 1, 2, ... until the answer's ``pagination.nbPages``
     (Algolia); ``total`` and ``window`` come from the first page.
 
@@ -238,8 +253,9 @@ def nb_pages_listing(fetch_page: Callable[[int], dict[str, Any]], key: str, *, v
         records = answer.get(key) if isinstance(answer, dict) else None
         pagination = answer.get("pagination") if isinstance(answer, dict) else None
         if not isinstance(records, list) or not isinstance(pagination, dict) or "nbPages" not in pagination:
-            raise DataError(f"{vendor}: page {number} of {title} has no '{key}' list or no pagination: "
-                            f"{str(answer)[:200]}")
+            raise DataError(
+                f"{vendor}: page {number} of {title} has no '{key}' list or no pagination: {str(answer)[:200]}"
+            )
         if number == 1:
             holder[0].total = pagination.get("nbItems")
             holder[0].window = answer.get("window")

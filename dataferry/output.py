@@ -7,6 +7,7 @@ The Parquet sinks are in :mod:`dataferry.parquet`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import pyarrow as pa
@@ -62,8 +63,10 @@ def large_strings(table: pa.Table) -> pa.Table:
     """``table`` with its text columns as ``large_string`` (the text itself is not copied)."""
     if not any(pa.types.is_string(f.type) for f in table.schema):
         return table
-    fields = [pa.field(f.name, pa.large_string(), f.nullable, f.metadata) if pa.types.is_string(f.type) else f
-              for f in table.schema]
+    fields = [
+        pa.field(f.name, pa.large_string(), f.nullable, f.metadata) if pa.types.is_string(f.type) else f
+        for f in table.schema
+    ]
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
 
@@ -84,15 +87,22 @@ def to_pandas(table: pa.Table, dtype_backend: str | None = None, *, consume: boo
         return table.to_pandas(types_mapper=pd.ArrowDtype, **kw)
     if dtype_backend == "numpy_nullable":
         mapping = {
-            pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
-            pa.float32(): pd.Float32Dtype(), pa.float64(): pd.Float64Dtype(), pa.string(): pd.StringDtype(),
+            pa.int8(): pd.Int8Dtype(),
+            pa.int16(): pd.Int16Dtype(),
+            pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(),
+            pa.uint8(): pd.UInt8Dtype(),
+            pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(),
+            pa.uint64(): pd.UInt64Dtype(),
+            pa.bool_(): pd.BooleanDtype(),
+            pa.float32(): pd.Float32Dtype(),
+            pa.float64(): pd.Float64Dtype(),
+            pa.string(): pd.StringDtype(),
             pa.large_string(): pd.StringDtype(),
         }
         return table.to_pandas(types_mapper=mapping.get, **kw)
     return table.to_pandas(**kw)
-
 
 
 Out = TypeVar("Out")
@@ -140,12 +150,13 @@ class Sink(Generic[Out]):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
             self.abort()
-
 
 
 class TableSink(Sink[pa.Table]):

@@ -64,13 +64,18 @@ def dictionary_columns(sample: pa.Table, ratio: float = PARQUET_DICTIONARY_RATIO
     """
     sample = sample.slice(0, PARQUET_DICTIONARY_SAMPLE_ROWS)
     rows = max(1, sample.num_rows)
-    return [f.name for f in sample.schema
-            if not pa.types.is_nested(f.type) and not pa.types.is_null(f.type)
-            and pc.count_distinct(sample.column(f.name)).as_py() <= ratio * rows]
+    return [
+        f.name
+        for f in sample.schema
+        if not pa.types.is_nested(f.type)
+        and not pa.types.is_null(f.type)
+        and pc.count_distinct(sample.column(f.name)).as_py() <= ratio * rows
+    ]
 
 
-def _copy_rows(dest: Destination, source: str, writer: pq.ParquetWriter, schema: pa.Schema, limit: int | None,
-               batch_rows: int) -> None:
+def _copy_rows(
+    dest: Destination, source: str, writer: pq.ParquetWriter, schema: pa.Schema, limit: int | None, batch_rows: int
+) -> None:
     left = limit
     with dest.open_input(source) as raw, pq.ParquetFile(raw) as f:
         for batch in f.iter_batches(batch_size=batch_rows):
@@ -102,10 +107,19 @@ class ParquetFileSink(Sink[pa.Table]):
     a part that must be decoded again withdraw the rows it had written.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, compression: str = PARQUET_COMPRESSION,
-                 row_group_size: int = PARQUET_ROW_GROUP_ROWS, row_group_bytes: int = PARQUET_ROW_GROUP_BYTES,
-                 existing_data: str = "replace", storage_options: Mapping[str, Any] | None = None,
-                 filesystem: Any = None, destination: Destination | None = None, direct: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        compression: str = PARQUET_COMPRESSION,
+        row_group_size: int = PARQUET_ROW_GROUP_ROWS,
+        row_group_bytes: int = PARQUET_ROW_GROUP_BYTES,
+        existing_data: str = "replace",
+        storage_options: Mapping[str, Any] | None = None,
+        filesystem: Any = None,
+        destination: Destination | None = None,
+        direct: bool = False,
+    ) -> None:
         if destination is None:
             if path is None:
                 raise InvalidArgument("ParquetFileSink needs a path")
@@ -224,8 +238,13 @@ class ParquetFileSink(Sink[pa.Table]):
     def _open(self, path: str, schema: pa.Schema) -> pq.ParquetWriter:
         names = set(schema.names)
         with self.dest.guard("writing"):
-            return pq.ParquetWriter(path, schema, compression=self.compression, filesystem=self.dest.fs,
-                                    use_dictionary=[c for c in self._dictionary if c in names])
+            return pq.ParquetWriter(
+                path,
+                schema,
+                compression=self.compression,
+                filesystem=self.dest.fs,
+                use_dictionary=[c for c in self._dictionary if c in names],
+            )
 
     def _trim_buffer(self, rows: int) -> None:
         kept: list[pa.Table] = []

@@ -51,8 +51,15 @@ class Wire:
     check: Check | None = None
 
 
-def wire(name: str, kind: type | tuple[type, ...] | None = None, *, required: bool = False, secret: bool = False,
-         choices: Sequence[Any] | None = None, check: Check | None = None) -> Any:
+def wire(
+    name: str,
+    kind: type | tuple[type, ...] | None = None,
+    *,
+    required: bool = False,
+    secret: bool = False,
+    choices: Sequence[Any] | None = None,
+    check: Check | None = None,
+) -> Any:
     """Declare a dataclass field of a :class:`Payload` (required fields have no default, the
     others default to ``None``; a secret field is left out of the ``repr``).
 

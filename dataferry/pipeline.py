@@ -34,9 +34,19 @@ Out = TypeVar("Out")
 Piece: TypeAlias = pa.Table | Restart
 
 
-def run(sink: Sink[Out], parts: Sequence[Part], *, downloader: Downloader, store: PartCache,
-        options: DecodeOptions, reporter: Reporter, label: str, workers: int, depth: int | None,
-        finish: Callable[[pa.Table], pa.Table] | None = None) -> Generator[list[Out], None, None]:
+def run(
+    sink: Sink[Out],
+    parts: Sequence[Part],
+    *,
+    downloader: Downloader,
+    store: PartCache,
+    options: DecodeOptions,
+    reporter: Reporter,
+    label: str,
+    workers: int,
+    depth: int | None,
+    finish: Callable[[pa.Table], pa.Table] | None = None,
+) -> Generator[list[Out], None, None]:
     """Every part through ``sink``, in part order; yields what the sink has ready as it comes.
 
     Args:
@@ -53,8 +63,18 @@ def run(sink: Sink[Out], parts: Sequence[Part], *, downloader: Downloader, store
         finish: applied to every group on the decoding thread (the consumer's own
             preparation, off its thread).
     """
-    streams = part_streams(parts, downloader=downloader, store=store, options=options, reporter=reporter,
-                           label=label, workers=workers, depth=depth, hint=lambda: sink.schema, finish=finish)
+    streams = part_streams(
+        parts,
+        downloader=downloader,
+        store=store,
+        options=options,
+        reporter=reporter,
+        label=label,
+        workers=workers,
+        depth=depth,
+        hint=lambda: sink.schema,
+        finish=finish,
+    )
     with contextlib.closing(streams):
         for part, stream in streams:
             sink.begin_part(part.index)
@@ -113,8 +133,14 @@ def part_streams(
         group: list[pa.RecordBatch] = []
         size = 0
         try:
-            for item in stream_part(fetched.path, fetched.part.format, options, hint=hint(),
-                                    label=f"part {part.index} of {label}", threads=threads):
+            for item in stream_part(
+                fetched.path,
+                fetched.part.format,
+                options,
+                hint=hint(),
+                label=f"part {part.index} of {label}",
+                threads=threads,
+            ):
                 if item is RESTART:
                     group, size = [], 0  # never sent: nothing to withdraw for these
                     yield RESTART
@@ -136,8 +162,9 @@ def part_streams(
     downloads = Prefetch(downloader.fetch, parts, workers=workers, name="dataferry-dl")
     decoders = Workers(workers, name="dataferry-part")
     try:
-        with contextlib.closing(ordered_streams(produce, parts, workers=workers, depth=depth,
-                                                pool=decoders)) as streams:
+        with contextlib.closing(
+            ordered_streams(produce, parts, workers=workers, depth=depth, pool=decoders)
+        ) as streams:
             yield from streams
     finally:
         downloader.stop()

@@ -79,8 +79,14 @@ class Workers:
         self.close()
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, name: str = "dataferry",
-                on_exit: Callable[[], object] | None = None) -> Iterator[R]:
+def ordered_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    name: str = "dataferry",
+    on_exit: Callable[[], object] | None = None,
+) -> Iterator[R]:
     """``map(fn, items)`` on ``workers`` threads, in order, with bounded look-ahead.
 
     At most ``workers`` calls run or wait for their turn at any moment, so memory is bounded

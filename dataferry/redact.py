@@ -134,7 +134,8 @@ class Redactor:
 _BEARER = re.compile(r"(Bearer|AuthHMAC)\s+\S+", re.IGNORECASE)
 
 _SECRET_PARAM = re.compile(
-    r"(?i)((?<![A-Za-z0-9_-])(?:" + "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=len, reverse=True))
+    r"(?i)((?<![A-Za-z0-9_-])(?:"
+    + "|".join(re.escape(n) for n in sorted(SECRET_NAMES, key=len, reverse=True))
     + r")=)(?!\*\*\*)[^&\s'\"<>)]+"
 )
 
@@ -163,7 +164,8 @@ def _scrub(exc: BaseException, redactor: Redactor, seen: set[int]) -> None:
         if nxt is None:
             continue
         if not isinstance(nxt, (DataferryError, Interrupted, ForeignError)) and (
-                redactor.leaks(str(nxt)) or redactor.leaks(repr(nxt))):
+            redactor.leaks(str(nxt)) or redactor.leaks(repr(nxt))
+        ):
             masked = ForeignError(f"{type(nxt).__name__}: {redactor.text(str(nxt))}", type_name=type(nxt).__name__)
             masked.__cause__ = nxt.__cause__
             masked.__context__ = nxt.__context__
@@ -226,8 +228,17 @@ class LibraryLogMask(logging.Filter):
 LIBRARY_LOG_MASK = LibraryLogMask()
 """The filter on dataferry's loggers and those of the HTTP libraries (:data:`MASKED_LOGGERS`)."""
 
-MASKED_LOGGERS = ("dataferry", "dataferry.emulator", "urllib3", "urllib3.connectionpool", "urllib3.connection",
-                  "urllib3.response", "urllib3.util.retry", "urllib3.poolmanager", "requests")
+MASKED_LOGGERS = (
+    "dataferry",
+    "dataferry.emulator",
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.response",
+    "urllib3.util.retry",
+    "urllib3.poolmanager",
+    "requests",
+)
 """Loggers whose records are masked (a filter sees only its own logger's records)."""
 
 _NAMES_ONLY = Redactor()

@@ -7,6 +7,7 @@ moto is a test dependency (``pip install 'moto[server]'``), not a runtime one.
 Example::
 
     from dataferry.s3server import LocalS3
+
     with LocalS3(buckets=["lake"]) as s3:
         snap.to_parquet("s3://lake/products/", storage_options=s3.storage_options)
 """
@@ -64,22 +65,37 @@ class LocalS3:
     @property
     def storage_options(self) -> dict[str, Any]:
         """``storage_options=`` for dataferry, pandas and s3fs."""
-        return {"key": ACCESS_KEY, "secret": SECRET_KEY, "endpoint_url": self.endpoint_url,
-                "client_kwargs": {"region_name": REGION}}
+        return {
+            "key": ACCESS_KEY,
+            "secret": SECRET_KEY,
+            "endpoint_url": self.endpoint_url,
+            "client_kwargs": {"region_name": REGION},
+        }
 
     def filesystem(self, **kw: Any) -> Any:
         """A ``pyarrow.fs.S3FileSystem`` talking to this server."""
         from pyarrow.fs import S3FileSystem
 
-        options = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "region": REGION, "scheme": "http",
-                   "endpoint_override": self.endpoint_url.removeprefix("http://"), **kw}
+        options = {
+            "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY,
+            "region": REGION,
+            "scheme": "http",
+            "endpoint_override": self.endpoint_url.removeprefix("http://"),
+            **kw,
+        }
         return S3FileSystem(**options)
 
     def client(self) -> Any:
         """A boto3 S3 client for this server (for looking behind the scenes)."""
         boto3 = require("boto3", "test", "a boto3 client")
-        return boto3.client("s3", endpoint_url=self.endpoint_url, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, region_name=REGION)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name=REGION,
+        )
 
     def create_bucket(self, name: str) -> None:
         """Create a bucket."""
@@ -93,8 +109,12 @@ class LocalS3:
                 S3 client leaves where it deleted a directory's last file.
         """
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        return sorted(o["Key"] for page in pages for o in page.get("Contents", [])
-                      if markers or not (o["Key"].endswith("/") and o["Size"] == 0))
+        return sorted(
+            o["Key"]
+            for page in pages
+            for o in page.get("Contents", [])
+            if markers or not (o["Key"].endswith("/") and o["Size"] == 0)
+        )
 
     def __enter__(self) -> Self:
         return self.start()

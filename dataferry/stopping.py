@@ -12,7 +12,7 @@ The event travels in a context variable, so the code between the caller and the 
 
     stop = threading.Event()
     with stopping(stop):
-        job.wait()          # returns (raises WaitInterrupted) soon after stop.set()
+        job.wait()  # returns (raises WaitInterrupted) soon after stop.set()
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ class StoppableClock:
 
     Example:
         >>> from dataferry.clock import FakeClock
-        >>> stop = threading.Event(); c = StoppableClock(FakeClock(), stop)
-        >>> c.sleep(2.0); c.monotonic()
+        >>> stop = threading.Event()
+        ... c = StoppableClock(FakeClock(), stop)
+        >>> c.sleep(2.0)
+        ... c.monotonic()
         2.0
         >>> stop.set()
         >>> try:

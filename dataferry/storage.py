@@ -51,14 +51,32 @@ from dataferry.errors import (
 from dataferry.redact import SECRET_NAMES, Redactor
 
 FSSPEC_EXTRAS = {
-    "s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"),
-    "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"),
-    "az": ("adlfs", "azure"), "abfs": ("adlfs", "azure"), "abfss": ("adlfs", "azure"), "adl": ("adlfs", "azure"),
+    "s3": ("s3fs", "s3"),
+    "s3a": ("s3fs", "s3"),
+    "gs": ("gcsfs", "gcs"),
+    "gcs": ("gcsfs", "gcs"),
+    "az": ("adlfs", "azure"),
+    "abfs": ("adlfs", "azure"),
+    "abfss": ("adlfs", "azure"),
+    "adl": ("adlfs", "azure"),
 }
 """URL scheme → (the fsspec implementation's module, the dataferry extra that installs it)."""
 
-NATIVE_S3_OPTIONS = frozenset({"key", "secret", "token", "endpoint_url", "client_kwargs", "region", "region_name",
-                               "anon", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
+NATIVE_S3_OPTIONS = frozenset(
+    {
+        "key",
+        "secret",
+        "token",
+        "endpoint_url",
+        "client_kwargs",
+        "region",
+        "region_name",
+        "anon",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
+)
 """``storage_options`` keys pyarrow's own S3 client is given instead of s3fs (any other key: s3fs)."""
 
 DEFAULT_REGION = "us-east-1"
@@ -66,11 +84,17 @@ DEFAULT_REGION = "us-east-1"
 other, and asking the instance metadata service for one would hang offline)."""
 
 _SECRET_OPTION = re.compile(r"(secret|token|key|password|credential|sas|connection_string|signature)", re.IGNORECASE)
-_NOT_FOUND = re.compile(r"NO_SUCH_BUCKET|NoSuchBucket|bucket does not exist|ContainerNotFound|"
-                        r"The specified container does not exist", re.IGNORECASE)
-_DENIED = re.compile(r"ACCESS_DENIED|AccessDenied|INVALID_ACCESS_KEY_ID|InvalidAccessKeyId|SIGNATURE_DOES_NOT_MATCH|"
-                     r"SignatureDoesNotMatch|Forbidden|ExpiredToken|InvalidToken|AuthenticationFailed|"
-                     r"HTTP 40[13]\b|\b403\b", re.IGNORECASE)
+_NOT_FOUND = re.compile(
+    r"NO_SUCH_BUCKET|NoSuchBucket|bucket does not exist|ContainerNotFound|"
+    r"The specified container does not exist",
+    re.IGNORECASE,
+)
+_DENIED = re.compile(
+    r"ACCESS_DENIED|AccessDenied|INVALID_ACCESS_KEY_ID|InvalidAccessKeyId|SIGNATURE_DOES_NOT_MATCH|"
+    r"SignatureDoesNotMatch|Forbidden|ExpiredToken|InvalidToken|AuthenticationFailed|"
+    r"HTTP 40[13]\b|\b403\b",
+    re.IGNORECASE,
+)
 
 
 def require(module: str, extra: str, purpose: str) -> ModuleType:
@@ -83,8 +107,9 @@ def require(module: str, extra: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingExtra(f"{purpose} needs the optional package {module!r}, which is not installed",
-                           extra=extra, module=module) from exc
+        raise MissingExtra(
+            f"{purpose} needs the optional package {module!r}, which is not installed", extra=extra, module=module
+        ) from exc
 
 
 def split_url(path: str | os.PathLike[str]) -> tuple[str, str]:
@@ -221,7 +246,7 @@ class Destination:
         text = self.redactor.text(f"{type(exc).__name__}: {exc}")
         chain = " ".join(self.redactor.text(str(e)) for e in _chain(exc))
         message = f"{action} {self.url} failed: {text}"
-        if isinstance(exc, FileNotFoundError) and not isinstance(exc, StorageNotFound) or _NOT_FOUND.search(chain):
+        if (isinstance(exc, FileNotFoundError) and not isinstance(exc, StorageNotFound)) or _NOT_FOUND.search(chain):
             err: StorageError = StorageNotFound(message, url=self.url, action=action)
         elif isinstance(exc, PermissionError) or _DENIED.search(chain):
             err = StorageDenied(message, url=self.url, action=action)
@@ -242,8 +267,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         cur = cur.__cause__ or cur.__context__
 
 
-def resolve(path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None,
-            filesystem: Any = None) -> Destination:
+def resolve(
+    path: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None, filesystem: Any = None
+) -> Destination:
     """The filesystem and path for ``path``.
 
     Args:
@@ -293,8 +319,9 @@ def _given(filesystem: Any, scheme: str, rest: str, url: str, redactor: Redactor
         return Destination(filesystem, inner, url, local=local, redactor=redactor, scheme=scheme)
     fsspec_spec = require("fsspec", "fsspec", "an fsspec filesystem=")
     if not isinstance(filesystem, fsspec_spec.AbstractFileSystem):
-        raise InvalidArgument(f"filesystem= must be a pyarrow.fs.FileSystem or an fsspec filesystem, "
-                              f"not {type(filesystem).__name__}")
+        raise InvalidArgument(
+            f"filesystem= must be a pyarrow.fs.FileSystem or an fsspec filesystem, not {type(filesystem).__name__}"
+        )
     for value in vars(filesystem).get("storage_options", {}).items():
         for s in _secrets_in(dict([value])):
             redactor.add(s)
@@ -312,8 +339,11 @@ def _fsspec(scheme: str, rest: str, url: str, options: dict[str, Any], redactor:
     except ValueError as exc:
         raise InvalidArgument(f"{scheme}:// is not a filesystem fsspec knows ({url})") from exc
     except ImportError as exc:
-        raise MissingExtra(f"{purpose} needs a package that is not installed: {exc}", extra=extra,
-                           module=getattr(exc, "name", None) or scheme) from exc
+        raise MissingExtra(
+            f"{purpose} needs a package that is not installed: {exc}",
+            extra=extra,
+            module=getattr(exc, "name", None) or scheme,
+        ) from exc
     try:
         fs = cls(**options)
     except (TypeError, ValueError) as exc:

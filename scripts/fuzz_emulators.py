@@ -38,8 +38,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT.parent / "shared" / "specs"
 
-DEFAULT_CHECKS = ("not_a_server_error", "content_type_conformance", "response_schema_conformance",
-                  "negative_data_rejection")
+DEFAULT_CHECKS = (
+    "not_a_server_error",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+)
 """Checks run unless ``--checks`` says otherwise."""
 
 BRIGHTDATA_V3 = SPECS / "brightdata" / "bencrane-api-reference-docs"
@@ -69,23 +73,36 @@ class Target:
 
 TARGETS = {
     "algolia": Target(
-        "algolia", (SPECS / "algolia-ingestion" / "pre-v2-2024-07" / "ingestion.yml",),
+        "algolia",
+        (SPECS / "algolia-ingestion" / "pre-v2-2024-07" / "ingestion.yml",),
         lambda c: {"X-Algolia-Application-Id": c["app_id"], "X-Algolia-API-Key": c["api_key"]},
-        {"start_after": 0.05, "event_interval": 0.02}, r"^/1/(?!transformations)"),
+        {"start_after": 0.05, "event_interval": 0.02},
+        r"^/1/(?!transformations)",
+    ),
     "woosmap": Target(
-        "woosmap", (SPECS / "woosmap-datasets" / "datasets-only.extracted.openapi3.json",),
+        "woosmap",
+        (SPECS / "woosmap-datasets" / "datasets-only.extracted.openapi3.json",),
         lambda c: {"X-Api-Key": c["private_key"]},
-        {"queue_seconds": 0.02, "fetch_seconds": 0.05, "import_seconds": 0.05}),
+        {"queue_seconds": 0.02, "fetch_seconds": 0.05, "import_seconds": 0.05},
+    ),
     "brightdata": Target(
-        "brightdata", (*sorted(p for p in BRIGHTDATA_V3.rglob("*.openapi.yml") if p.name not in UNSERVED),
-         SPECS / "brightdata" / "llm-code-docs" / "get-snapshots.openapi.yml"),
+        "brightdata",
+        (
+            *sorted(p for p in BRIGHTDATA_V3.rglob("*.openapi.yml") if p.name not in UNSERVED),
+            SPECS / "brightdata" / "llm-code-docs" / "get-snapshots.openapi.yml",
+        ),
         lambda c: {"Authorization": f"Bearer {c['token']}"},
-        {"start_after": 0.05, "ready_after": 0.1, "delivery_after": 0.1}),
+        {"start_after": 0.05, "ready_after": 0.1, "delivery_after": 0.1},
+    ),
     "brightdata-dca": Target(
-        "brightdata", (SPECS / "brightdata" / "llm-code-docs" / "Trigger_a_scraper_for_batch_collection_method.openapi.yml",
-                       SPECS / "brightdata" / "index-copy" / "Receive_batch_data.openapi.yml"),
+        "brightdata",
+        (
+            SPECS / "brightdata" / "llm-code-docs" / "Trigger_a_scraper_for_batch_collection_method.openapi.yml",
+            SPECS / "brightdata" / "index-copy" / "Receive_batch_data.openapi.yml",
+        ),
         lambda c: {"Authorization": f"Bearer {c['token']}"},
-        {"collect_after": 0.1}),
+        {"collect_after": 0.1},
+    ),
 }
 """What ``python scripts/fuzz_emulators.py NAME`` fuzzes."""
 
@@ -107,8 +124,9 @@ def plain_discriminator_mappings(node: Any) -> bool:
     ``True`` when something was rewritten."""
     changed = False
     if isinstance(node, dict):
-        mapping = (node.get("discriminator") or {}).get("mapping") if isinstance(node.get("discriminator"), dict) \
-            else None
+        mapping = (
+            (node.get("discriminator") or {}).get("mapping") if isinstance(node.get("discriminator"), dict) else None
+        )
         if isinstance(mapping, dict):
             for key, value in mapping.items():
                 if isinstance(value, dict) and isinstance(value.get("$ref"), str):
@@ -143,10 +161,27 @@ def fuzz(name: str, target: Target, args: argparse.Namespace, report_dir: Path) 
     try:
         for n, spec in enumerate(target.specs):
             report = report_dir / f"{name}-{n}-{spec.stem}.json"
-            command = [sys.executable, "-m", "schemathesis.cli", "run", str(readable_spec(spec, report_dir)),
-                       "--url", emu.base_url,
-                       "--checks", args.checks, "--seed", str(args.seed), "--workers", "1",
-                       "--max-examples", str(args.max_examples), "--report", "json", "--report-json-path", str(report)]
+            command = [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                str(readable_spec(spec, report_dir)),
+                "--url",
+                emu.base_url,
+                "--checks",
+                args.checks,
+                "--seed",
+                str(args.seed),
+                "--workers",
+                "1",
+                "--max-examples",
+                str(args.max_examples),
+                "--report",
+                "json",
+                "--report-json-path",
+                str(report),
+            ]
             for header, value in target.headers(emu.credentials).items():
                 command += ["--header", f"{header}: {value}"]
             if target.include:
@@ -155,8 +190,11 @@ def fuzz(name: str, target: Target, args: argparse.Namespace, report_dir: Path) 
             with open(log, "w") as out:
                 done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=report_dir, check=False)
             results.append(read_report(spec, report, done.returncode))
-            print(f"  {name}: {spec.name}: {results[-1].cases} cases, {sum(results[-1].failures.values())} failures"
-                  f" (log: {log})", flush=True)
+            print(
+                f"  {name}: {spec.name}: {results[-1].cases} cases, {sum(results[-1].failures.values())} failures"
+                f" (log: {log})",
+                flush=True,
+            )
     finally:
         emu.stop()
     return results

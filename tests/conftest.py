@@ -64,8 +64,14 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     """Every test gets its own cache directory and no progress output unless it asks."""
     monkeypatch.setenv("DATAFERRY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("DATAFERRY_PROGRESS", "off")
-    for name in ("BRIGHTDATA_API_TOKEN", "MYTRACKER_API_USER_ID", "MYTRACKER_SECRET_KEY", "WOOSMAP_PRIVATE_KEY",
-                 "ALGOLIA_APP_ID", "ALGOLIA_API_KEY"):
+    for name in (
+        "BRIGHTDATA_API_TOKEN",
+        "MYTRACKER_API_USER_ID",
+        "MYTRACKER_SECRET_KEY",
+        "WOOSMAP_PRIVATE_KEY",
+        "ALGOLIA_APP_ID",
+        "ALGOLIA_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -36,11 +36,13 @@ class Command:
     """A ``dataferry`` subprocess whose output is read line by line in the background."""
 
     def __init__(self, *args: str) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": str(Path(dataferry.__file__).resolve().parents[1])}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(dataferry.__file__).resolve().parents[1])}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dataferry.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, env=env,
+            [sys.executable, "-m", "dataferry.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
             # Ctrl-C must reach Python even when the test runner itself ignores SIGINT; the child only
             # resets one signal handler before exec, which is safe with threads
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
@@ -90,8 +92,17 @@ def command() -> Iterator[type[Command]]:
 
 def test_emulate_prints_url_token_and_datasets_serves_and_stops_on_ctrl_c(command: type[Command]) -> None:
     port = free_port()
-    cmd = command("emulate", "--vendor", "brightdata", "--port", str(port),
-                  "--set", "start_after=0.01", "--set", "ready_after=0.1")
+    cmd = command(
+        "emulate",
+        "--vendor",
+        "brightdata",
+        "--port",
+        str(port),
+        "--set",
+        "start_after=0.01",
+        "--set",
+        "ready_after=0.1",
+    )
     banner = "\n".join(cmd.read_until("press Ctrl-C to stop"))
     base_url = f"http://127.0.0.1:{port}"
     assert f"brightdata emulator listening on {base_url}" in banner
@@ -137,8 +148,13 @@ def test_emulate_with_chaos_says_so_injects_faults_and_counts_them_on_ctrl_c(com
     outcomes = []
     for _ in range(8):
         try:
-            outcomes.append(requests.get(f"http://127.0.0.1:{port}/datasets/v3/snapshots?dataset_id=gd_l1viktl72bvl7bjuj0",
-                                         headers={"Authorization": f"Bearer {token.group(1)}"}, timeout=10).status_code)
+            outcomes.append(
+                requests.get(
+                    f"http://127.0.0.1:{port}/datasets/v3/snapshots?dataset_id=gd_l1viktl72bvl7bjuj0",
+                    headers={"Authorization": f"Bearer {token.group(1)}"},
+                    timeout=10,
+                ).status_code
+            )
         except requests.RequestException:
             outcomes.append(0)
     assert 200 in outcomes and any(code != 200 for code in outcomes)  # at most 3 faults in a row
@@ -153,8 +169,9 @@ def test_emulate_refuses_a_chaos_rate_above_one(capsys: pytest.CaptureFixture[st
     assert "chaos rate must be between 0 and 1" in capsys.readouterr().err
 
 
-def test_emulate_stops_cleanly_on_sigterm_and_leaves_no_data_directory(command: type[Command], tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_emulate_stops_cleanly_on_sigterm_and_leaves_no_data_directory(
+    command: type[Command], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     cmd = command("emulate", "--vendor", "mytracker", "--port", str(free_port()))
     cmd.read_until("press Ctrl-C to stop")

@@ -97,8 +97,11 @@ def test_one_line_longer_than_the_record_limit_is_an_error_not_an_empty_part(tmp
 
 def test_a_part_may_not_inflate_beyond_its_limit(tmp_path: Path) -> None:
     rows = b"id,name\n" + b"".join(b"%d,name\n" % i for i in range(400_000))
-    for fmt, data in (("csv", rows), ("ndjson", b"".join(b'{"id": %d}\n' % i for i in range(400_000))),
-                      ("json", json.dumps([{"id": i} for i in range(200_000)]).encode())):
+    for fmt, data in (
+        ("csv", rows),
+        ("ndjson", b"".join(b'{"id": %d}\n' % i for i in range(400_000))),
+        ("json", json.dumps([{"id": i} for i in range(200_000)]).encode()),
+    ):
         path = write(tmp_path, f"p.{fmt}", data, gz=True)
         with pytest.raises(DecodeError, match="inflates to more than 1,048,576 bytes \\(max_part_bytes\\)"):
             decoded(path, fmt, max_part_bytes=1 << 20)

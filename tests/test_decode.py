@@ -13,7 +13,14 @@ from dataferry.decode import RESTART, DecodeOptions, read_table, stream_part
 from dataferry.errors import DecodeError, InvalidArgument, PartCorrupt
 
 ROWS = [
-    {"id": 1, "name": "Café", "price": 1.5, "tags": ["a", "b"], "seller": {"n": "Ø", "id": 3}, "at": "2026-11-01T00:00:00Z"},
+    {
+        "id": 1,
+        "name": "Café",
+        "price": 1.5,
+        "tags": ["a", "b"],
+        "seller": {"n": "Ø", "id": 3},
+        "at": "2026-11-01T00:00:00Z",
+    },
     {"id": 2, "name": "東京", "price": None, "tags": [], "seller": None, "at": "2026-11-01T00:00:07Z"},
 ]
 
@@ -26,7 +33,7 @@ def write(tmp_path: Path, name: str, text: str, gz: bool) -> Path:
 
 
 def csv_text() -> str:
-    return 'id,name,price,at\n1,Café,1.5,2026-11-01T00:00:00Z\n2,東京,,2026-11-01T00:00:07Z\n'
+    return "id,name,price,at\n1,Café,1.5,2026-11-01T00:00:00Z\n2,東京,,2026-11-01T00:00:07Z\n"
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -73,7 +80,7 @@ def test_truncated_gzip_is_corrupt_not_short(tmp_path: Path, keep: float) -> Non
 
 def test_malformed_content_is_a_decode_error(tmp_path: Path) -> None:
     with pytest.raises(DecodeError, match="not valid json"):
-        read_table(write(tmp_path, "bad.json", "[{\"a\": 1},", False), "json")
+        read_table(write(tmp_path, "bad.json", '[{"a": 1},', False), "json")
     with pytest.raises(DecodeError):
         read_table(write(tmp_path, "bad.csv", "a,b\n1,2\n3,4,5\n", False), "csv")
     with pytest.raises(InvalidArgument):
@@ -97,7 +104,7 @@ def test_stream_restarts_when_a_late_block_disagrees(tmp_path: Path) -> None:
     path = write(tmp_path, "late.csv", "\n".join(lines) + "\n", True)
     items = list(stream_part(path, "csv"))
     assert RESTART in items
-    after = items[items.index(RESTART) + 1:]
+    after = items[items.index(RESTART) + 1 :]
     table = pa.Table.from_batches(after)
     assert table.num_rows == 300_010
     assert table.schema.field("v").type == pa.float64() and table.schema.field("note").type == pa.string()
@@ -112,7 +119,9 @@ def test_stream_uses_known_types_from_earlier_parts(tmp_path: Path) -> None:
 
 
 def test_ndjson_with_a_type_change_between_rows(tmp_path: Path) -> None:
-    text = "".join(json.dumps({"id": i, "sku": i}) + "\n" for i in range(3)) + json.dumps({"id": 3, "sku": "SKU-3"}) + "\n"
+    text = (
+        "".join(json.dumps({"id": i, "sku": i}) + "\n" for i in range(3)) + json.dumps({"id": 3, "sku": "SKU-3"}) + "\n"
+    )
     t = read_table(write(tmp_path, "mixed.ndjson", text, True), "ndjson")
     assert t.num_rows == 4
     assert t.column("sku").to_pylist()[-1] == "SKU-3"
@@ -126,7 +135,7 @@ def test_values_spanning_lines_are_read_right(tmp_path: Path, monkeypatch: pytes
     lines = ["id,desc,n"] + [f'{i},"first line {i}\nsecond, line\nthird",{i}' for i in range(5000)]
     path = write(tmp_path, "multi.csv", "\n".join(lines) + "\n", True)
     items = list(stream_part(path, "csv", whole=whole))
-    batches = items[items.index(RESTART) + 1:] if RESTART in items else items
+    batches = items[items.index(RESTART) + 1 :] if RESTART in items else items
     table = pa.Table.from_batches(batches)
     assert table.column("n").to_pylist() == list(range(5000))
     assert table.column("desc")[3].as_py() == "first line 3\nsecond, line\nthird"
@@ -134,8 +143,9 @@ def test_values_spanning_lines_are_read_right(tmp_path: Path, monkeypatch: pytes
 
 @pytest.mark.parametrize("whole", [True, False])
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-def test_a_record_longer_than_a_block_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool,
-                                              fmt: str) -> None:
+def test_a_record_longer_than_a_block_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool, fmt: str
+) -> None:
     import dataferry.decode
 
     monkeypatch.setattr(dataferry.decode, "BLOCK_SIZE", 16 * 1024)
@@ -146,7 +156,7 @@ def test_a_record_longer_than_a_block_is_read(tmp_path: Path, monkeypatch: pytes
     else:
         text = "".join(json.dumps(r) + "\n" for r in rows)
     items = list(stream_part(write(tmp_path, f"long.{fmt}", text, True), fmt, whole=whole))
-    batches = items[len(items) - items[::-1].index(RESTART):] if RESTART in items else items
+    batches = items[len(items) - items[::-1].index(RESTART) :] if RESTART in items else items
     table = pa.Table.from_batches(batches)
     assert table.column("id").to_pylist() == list(range(2000))
     assert table.column("body")[700].as_py() == long_text
@@ -155,8 +165,9 @@ def test_a_record_longer_than_a_block_is_read(tmp_path: Path, monkeypatch: pytes
 
 def test_streamed_csv_matches_a_whole_read(tmp_path: Path) -> None:
     # types come from the first block and stay fixed: the rows and types equal a whole read
-    lines = ["id,price,flag,at,name"] + [f"{i},{i}.25,{'true' if i % 2 else 'false'},2026-11-01T00:00:{i % 60:02d}Z,n{i}"
-                                         for i in range(120_000)]
+    lines = ["id,price,flag,at,name"] + [
+        f"{i},{i}.25,{'true' if i % 2 else 'false'},2026-11-01T00:00:{i % 60:02d}Z,n{i}" for i in range(120_000)
+    ]
     path = write(tmp_path, "big.csv", "\n".join(lines) + "\n", True)
     items = list(stream_part(path, "csv"))
     assert RESTART not in items and len(items) > 1
@@ -166,7 +177,9 @@ def test_streamed_csv_matches_a_whole_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 def test_a_single_threaded_parse_reads_the_same_rows(tmp_path: Path, fmt: str) -> None:
     # parts decoded side by side parse on one thread each: same batches' content, same types
-    rows = [{"id": i, "price": i + 0.25, "at": f"2026-11-01T00:00:{i % 60:02d}Z", "name": f"n{i}"} for i in range(60_000)]
+    rows = [
+        {"id": i, "price": i + 0.25, "at": f"2026-11-01T00:00:{i % 60:02d}Z", "name": f"n{i}"} for i in range(60_000)
+    ]
     if fmt == "csv":
         text = "id,price,at,name\n" + "".join(f"{r['id']},{r['price']},{r['at']},{r['name']}\n" for r in rows)
     else:
@@ -197,8 +210,11 @@ def test_text_is_read_as_string_whatever_the_hint_says(tmp_path: Path) -> None:
     hint = pa.schema([pa.field("id", pa.int64()), pa.field("name", pa.large_string())])
     table = pa.Table.from_batches(list(stream_part(path, "csv", hint=hint)))
     assert table.schema.field("name").type == pa.string() and table.schema.field("id").type == pa.int64()
-    forced = pa.Table.from_batches(list(stream_part(path, "csv", DecodeOptions(column_types={"name": "large_string"}),
-                                                    hint=hint)))
+    forced = pa.Table.from_batches(
+        list(stream_part(path, "csv", DecodeOptions(column_types={"name": "large_string"}), hint=hint))
+    )
     assert forced.schema.field("name").type == pa.large_string()
     ndjson = write(tmp_path, "p.ndjson", "".join(json.dumps(r) + "\n" for r in ROWS), True)
-    assert pa.Table.from_batches(list(stream_part(ndjson, "ndjson", hint=hint))).schema.field("name").type == pa.string()
+    assert (
+        pa.Table.from_batches(list(stream_part(ndjson, "ndjson", hint=hint))).schema.field("name").type == pa.string()
+    )

@@ -12,7 +12,8 @@ from dataferry.cli import main
 
 
 def test_demo_prints_the_row_count_and_a_parquet_file_holding_that_many_rows(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "demo" / "products.parquet"
     assert main(["demo", "--rows", "2000", "--out", str(out), "--progress", "off"]) == 0
     printed = capsys.readouterr().out

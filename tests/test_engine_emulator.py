@@ -160,13 +160,17 @@ def test_many_parts_in_order_whatever_the_workers(emu: Emulator, workers: int, t
     assert pq.read_table(out).column("product_id").to_pylist() == ids
 
 
-@pytest.mark.parametrize(("cores", "workers", "expected"), [
-    (2, 2, [False, False, False, False, False, True]),  # every core busy with a part; the last has room
-    (8, 2, [True] * 6),  # cores to spare: each part parses on several threads
-    (2, 1, [True] * 6),
-])
-def test_parts_decoded_side_by_side_parse_on_one_thread_each(emu: Emulator, monkeypatch: pytest.MonkeyPatch,
-                                                            cores: int, workers: int, expected: list[bool]) -> None:
+@pytest.mark.parametrize(
+    ("cores", "workers", "expected"),
+    [
+        (2, 2, [False, False, False, False, False, True]),  # every core busy with a part; the last has room
+        (8, 2, [True] * 6),  # cores to spare: each part parses on several threads
+        (2, 1, [True] * 6),
+    ],
+)
+def test_parts_decoded_side_by_side_parse_on_one_thread_each(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, expected: list[bool]
+) -> None:
     import dataferry.decode
     import dataferry.pipeline
 

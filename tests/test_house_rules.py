@@ -48,8 +48,9 @@ TOOL_SECONDS = 300
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m <tool> ...`` from the repository root, importing this tree's ``dataferry``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=TOOL_SECONDS, check=False)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=TOOL_SECONDS, check=False
+    )
 
 
 def report(result: subprocess.CompletedProcess[str]) -> str:
@@ -81,6 +82,7 @@ def ruff_check() -> subprocess.CompletedProcess[str]:
 
 # -- ruff: lint -----------------------------------------------------------------------------------
 
+
 @MERGE
 def test_ruff_check_is_clean(ruff_check: subprocess.CompletedProcess[str]) -> None:
     assert ruff_check.returncode == 0, report(ruff_check)
@@ -96,6 +98,7 @@ def test_ruff_check_is_clean_outside_the_files_being_rewritten() -> None:
 
 # -- ruff: format ---------------------------------------------------------------------------------
 
+
 @MERGE
 def test_ruff_format_leaves_the_tree_as_it_is() -> None:
     result = run("-m", "ruff", "format", "--no-cache", "--check", ".")
@@ -103,6 +106,7 @@ def test_ruff_format_leaves_the_tree_as_it_is() -> None:
 
 
 # -- mypy -----------------------------------------------------------------------------------------
+
 
 @MERGE
 def test_mypy_is_clean_on_the_package(mypy: subprocess.CompletedProcess[str]) -> None:
@@ -117,8 +121,12 @@ def test_mypy_is_clean_outside_the_files_being_rewritten(mypy: subprocess.Comple
 
 # -- import-linter --------------------------------------------------------------------------------
 
-LINT_IMPORTS = ("-c", "from importlinter.cli import lint_imports_command; lint_imports_command()",
-                "--no-cache", "--no-logo")
+LINT_IMPORTS = (
+    "-c",
+    "from importlinter.cli import lint_imports_command; lint_imports_command()",
+    "--no-cache",
+    "--no-logo",
+)
 
 
 @MERGE
@@ -129,7 +137,14 @@ def test_every_import_contract_is_kept() -> None:
 
 
 def test_the_import_contracts_that_hold_today_are_kept() -> None:
-    result = run(*LINT_IMPORTS, "--contract", "job-waits-only", "--contract", "vendors-independent",
-                 "--contract", "emulator-apart")
+    result = run(
+        *LINT_IMPORTS,
+        "--contract",
+        "job-waits-only",
+        "--contract",
+        "vendors-independent",
+        "--contract",
+        "emulator-apart",
+    )
     assert result.returncode == 0, report(result)
     assert "3 kept, 0 broken" in result.stdout, report(result)

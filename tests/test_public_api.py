@@ -8,9 +8,28 @@ import sys
 import dataferry
 
 PUBLIC = [
-    "ApiError", "DataError", "DataferryError", "DownloadInterrupted", "Interrupted", "InvalidArgument", "JobCancelled", "JobFailed", "TransportError",
-    "WaitInterrupted", "WaitTimeout", "__version__", "algolia", "brightdata", "emulator", "mytracker", "woosmap",
-    "JobGroup", "as_completed", "group", "wait_all", "wait_all_async",
+    "ApiError",
+    "DataError",
+    "DataferryError",
+    "DownloadInterrupted",
+    "Interrupted",
+    "InvalidArgument",
+    "JobCancelled",
+    "JobFailed",
+    "TransportError",
+    "WaitInterrupted",
+    "WaitTimeout",
+    "__version__",
+    "algolia",
+    "brightdata",
+    "emulator",
+    "mytracker",
+    "woosmap",
+    "JobGroup",
+    "as_completed",
+    "group",
+    "wait_all",
+    "wait_all_async",
 ]
 
 

@@ -31,5 +31,7 @@ def test_json_fields_named_like_secrets_are_masked_at_any_depth() -> None:
 
 def test_headers_and_free_text_auth() -> None:
     assert Redactor().headers({"Authorization": "Bearer t", "X-App": "a"}) == {"Authorization": MASK, "X-App": "a"}
-    assert scrub_auth_text("sent Authorization: Bearer tok123 and AuthHMAC 7:sig=") == \
-        f"sent Authorization: Bearer {MASK} and AuthHMAC {MASK}"
+    assert (
+        scrub_auth_text("sent Authorization: Bearer tok123 and AuthHMAC 7:sig=")
+        == f"sent Authorization: Bearer {MASK} and AuthHMAC {MASK}"
+    )

@@ -40,8 +40,11 @@ DID = "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0"
 TID = "6c02aeb1-775e-418e-870b-1faccd4b2c0f"
 
 HANDLES: dict[str, list[tuple[str, tuple[Any, ...]]]] = {
-    "brightdata": [("snapshot", ("s_m4x7enmven8djfqak",)), ("collection", ("j_lq3x9z0a1b2c3",)),
-                   ("delivery", ("d_1234",))],
+    "brightdata": [
+        ("snapshot", ("s_m4x7enmven8djfqak",)),
+        ("collection", ("j_lq3x9z0a1b2c3",)),
+        ("delivery", ("d_1234",)),
+    ],
     "mytracker": [("export", (4,))],
     "woosmap": [("dataset", (DID,)), ("import_run", (DID,))],
     "algolia": [("task", (TID,)), ("run", (TID,))],
@@ -66,25 +69,86 @@ JOB_HANDLES = {
 
 PUBLIC = {
     "brightdata": [
-        "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery",
-        "Email", "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials",
-        "Snapshot", "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake",
-        "SnowflakeCredentials", "Target", "TriggerTimeout", "Webhook", "trigger_many",
+        "AliOSS",
+        "AliOSSCredentials",
+        "Azure",
+        "AzureCredentials",
+        "Build",
+        "Client",
+        "Collection",
+        "Delivery",
+        "Email",
+        "GCS",
+        "GCSPubSub",
+        "GoogleCredentials",
+        "S3",
+        "S3AccessKey",
+        "S3Role",
+        "SFTP",
+        "SFTPCredentials",
+        "Snapshot",
+        "SnapshotEmpty",
+        "SnapshotExpired",
+        "SnapshotNotReady",
+        "SnapshotTooBig",
+        "Snowflake",
+        "SnowflakeCredentials",
+        "Target",
+        "TriggerTimeout",
+        "Webhook",
+        "trigger_many",
     ],
     "mytracker": ["Client", "EVENTS", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused"],
     "woosmap": ["Client", "Dataset", "ImportFailed", "ImportRun", "NoImportRun"],
     "algolia": [
-        "AuthAPIKey", "AuthAlgolia", "AuthAlgoliaInsights", "AuthBasic", "AuthGoogleServiceAccount", "AuthInput",
-        "AuthOAuth", "Client", "DestinationIndexName", "DestinationIndexPrefix", "DestinationInput", "Ingestion",
-        "OnDemand", "Outcome", "Run", "RunFailed", "Schedule", "SourceBigCommerce", "SourceBigQuery", "SourceCSV",
-        "SourceCommercetools", "SourceDocker", "SourceGA4BigQueryExport", "SourceInput", "SourceJSON",
-        "SourceShopify", "Streaming", "Subscription", "Task", "Trigger",
+        "AuthAPIKey",
+        "AuthAlgolia",
+        "AuthAlgoliaInsights",
+        "AuthBasic",
+        "AuthGoogleServiceAccount",
+        "AuthInput",
+        "AuthOAuth",
+        "Client",
+        "DestinationIndexName",
+        "DestinationIndexPrefix",
+        "DestinationInput",
+        "Ingestion",
+        "OnDemand",
+        "Outcome",
+        "Run",
+        "RunFailed",
+        "Schedule",
+        "SourceBigCommerce",
+        "SourceBigQuery",
+        "SourceCSV",
+        "SourceCommercetools",
+        "SourceDocker",
+        "SourceGA4BigQueryExport",
+        "SourceInput",
+        "SourceJSON",
+        "SourceShopify",
+        "Streaming",
+        "Subscription",
+        "Task",
+        "Trigger",
     ],
 }
 """What users use, pinned: clients, handles, errors, inputs/targets, enums."""
 
-WIRING = ("ERRORS", "QUOTAS", "RATE_LIMITS", "HmacAuth", "region_url", "DEFAULT_BASE_URL", "TARGETS",
-          "build_rate_limits", "AUTH_INPUTS", "SOURCE_INPUTS", "RECREATE_ATTEMPTS", "AlgoliaListing")
+WIRING = (
+    "ERRORS",
+    "QUOTAS",
+    "RATE_LIMITS",
+    "HmacAuth",
+    "region_url",
+    "DEFAULT_BASE_URL",
+    "TARGETS",
+    "build_rate_limits",
+    "AUTH_INPUTS",
+    "SOURCE_INPUTS",
+    "RECREATE_ATTEMPTS",
+    "AlgoliaListing",
+)
 """Names that wire a vendor up; importable from their modules, never from the vendor's face."""
 
 ONE_ANSWER_LISTINGS = ("search_authentications", "search_destinations", "search_sources", "search_tasks")
@@ -127,14 +191,17 @@ def test_import_dataferry_vendor_is_the_same_module(name: str) -> None:
     module = importlib.import_module(f"dataferry.{name}")
     assert module is vendor(name) is importlib.import_module(f"dataferry.providers.{name}")
     assert importlib.import_module(f"dataferry.{name}.client") is importlib.import_module(
-        f"dataferry.providers.{name}.client")
+        f"dataferry.providers.{name}.client"
+    )
 
 
 def test_import_dataferry_vendor_works_in_a_fresh_interpreter() -> None:
-    code = ("import dataferry.brightdata, dataferry.mytracker, dataferry.woosmap, dataferry.algolia\n"
-            "from dataferry.brightdata import Client\n"
-            "from dataferry import brightdata\n"
-            "print(brightdata is dataferry.brightdata and Client is brightdata.Client)")
+    code = (
+        "import dataferry.brightdata, dataferry.mytracker, dataferry.woosmap, dataferry.algolia\n"
+        "from dataferry.brightdata import Client\n"
+        "from dataferry import brightdata\n"
+        "print(brightdata is dataferry.brightdata and Client is brightdata.Client)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
 
@@ -180,8 +247,14 @@ def test_cache_dir_only_where_there_is_data_to_cache(name: str, tmp_path: Any) -
 def test_credentials_come_from_the_environment(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataferry.errors import ConfigurationError
 
-    for env in ("BRIGHTDATA_API_TOKEN", "MYTRACKER_API_USER_ID", "MYTRACKER_SECRET_KEY", "WOOSMAP_PRIVATE_KEY",
-                "ALGOLIA_APP_ID", "ALGOLIA_API_KEY"):
+    for env in (
+        "BRIGHTDATA_API_TOKEN",
+        "MYTRACKER_API_USER_ID",
+        "MYTRACKER_SECRET_KEY",
+        "WOOSMAP_PRIVATE_KEY",
+        "ALGOLIA_APP_ID",
+        "ALGOLIA_API_KEY",
+    ):
         monkeypatch.delenv(env, raising=False)
     with pytest.raises(ConfigurationError, match="environment variable"):
         vendor(name).Client()
@@ -209,7 +282,8 @@ def test_rate_limits_has_one_meaning(name: str) -> None:
     assert all(off.rates(f) == () and off.min_interval(f) == 0 for f in families)
     half = offline(name, rate_limits=0.5).http.limiter
     assert {f: half.rates(f) for f in documented} == {
-        f: tuple(Rate(r.calls, r.per * 0.5) for r in rates) for f, rates in documented.items()}
+        f: tuple(Rate(r.calls, r.per * 0.5) for r in rates) for f, rates in documented.items()
+    }
     custom = offline(name, rate_limits={family: Rate(1, 2.0)}).http.limiter
     assert custom.rates(family) == (Rate(1, 2.0),)
     for other in documented:
@@ -244,8 +318,15 @@ def _live_listings(name: str, client: Any) -> list[Any]:
     if name == "woosmap":
         return [client.datasets(page_size=2)]
     if name == "algolia":
-        return [client.authentications(), client.destinations(), client.sources(), client.tasks(page_size=2),
-                client.runs(), client.search_tasks([TID]), client.task(TID).runs()]
+        return [
+            client.authentications(),
+            client.destinations(),
+            client.sources(),
+            client.tasks(page_size=2),
+            client.runs(),
+            client.search_tasks([TID]),
+            client.task(TID).runs(),
+        ]
     return []
 
 
@@ -295,8 +376,11 @@ def test_every_job_handle_has_to_pandas(name: str) -> None:
     for cls_name in JOB_HANDLES[name]:
         cls = getattr(vendor(name), cls_name)
         assert issubclass(cls, Job) and callable(getattr(cls, "to_pandas", None)), cls_name
-    exported_jobs = {n for n in vendor(name).__all__ if inspect.isclass(getattr(vendor(name), n))
-                     and issubclass(getattr(vendor(name), n), Job)}
+    exported_jobs = {
+        n
+        for n in vendor(name).__all__
+        if inspect.isclass(getattr(vendor(name), n)) and issubclass(getattr(vendor(name), n), Job)
+    }
     assert exported_jobs == set(JOB_HANDLES[name])
 
 
@@ -304,8 +388,11 @@ def test_every_job_handle_has_to_pandas(name: str) -> None:
 @pytest.mark.parametrize("name", VENDORS)
 def test_vendor_errors_live_in_their_errors_module(name: str) -> None:
     module = importlib.import_module(f"dataferry.providers.{name}.errors")
-    own = [v for v in vars(module).values()
-           if inspect.isclass(v) and issubclass(v, BaseException) and v.__module__ == module.__name__]
+    own = [
+        v
+        for v in vars(module).values()
+        if inspect.isclass(v) and issubclass(v, BaseException) and v.__module__ == module.__name__
+    ]
     assert own, name
     for cls in own:
         assert issubclass(cls, DataferryError) and cls.__name__ in vendor(name).__all__, cls
@@ -322,20 +409,49 @@ def test_core_errors_hold_no_vendor_error() -> None:
 
 
 @responses.activate
-@pytest.mark.parametrize("name,call,method,url,answer", [
-    ("brightdata", lambda c: c.trigger("gd_x", [{"url": "https://example.com"}]), "POST",
-     "https://api.brightdata.com/datasets/v3/trigger", {"ok": True}),
-    ("brightdata", lambda c: c.collect("c_x", [{"url": "https://example.com"}]), "POST",
-     "https://api.brightdata.com/dca/trigger", {"start_eta": "2026-01-01T00:00:00Z"}),
-    ("mytracker", lambda c: c.create_export("installs", ["idApp"], date_from="2020-01-01", date_to="2020-01-02"),
-     "POST", "https://tracker.my.com/api/raw/v1/export/create.json", {"code": 200, "message": "OK", "data": {}}),
-    ("woosmap", lambda c: c.create_dataset("stores", "https://example.com/stores.geojson"), "POST",
-     "https://api.woosmap.com/datasets/", {"name": "stores"}),
-    ("algolia", lambda c: c.run_task(TID), "POST", f"https://data.us.algolia.com/1/tasks/{TID}/run",
-     {"createdAt": "2026-01-01T00:00:00Z"}),
-])
-def test_answered_without_an_id_is_one_error_type(name: str, call: Callable[[Any], Any], method: str, url: str,
-                                                  answer: Any) -> None:
+@pytest.mark.parametrize(
+    "name,call,method,url,answer",
+    [
+        (
+            "brightdata",
+            lambda c: c.trigger("gd_x", [{"url": "https://example.com"}]),
+            "POST",
+            "https://api.brightdata.com/datasets/v3/trigger",
+            {"ok": True},
+        ),
+        (
+            "brightdata",
+            lambda c: c.collect("c_x", [{"url": "https://example.com"}]),
+            "POST",
+            "https://api.brightdata.com/dca/trigger",
+            {"start_eta": "2026-01-01T00:00:00Z"},
+        ),
+        (
+            "mytracker",
+            lambda c: c.create_export("installs", ["idApp"], date_from="2020-01-01", date_to="2020-01-02"),
+            "POST",
+            "https://tracker.my.com/api/raw/v1/export/create.json",
+            {"code": 200, "message": "OK", "data": {}},
+        ),
+        (
+            "woosmap",
+            lambda c: c.create_dataset("stores", "https://example.com/stores.geojson"),
+            "POST",
+            "https://api.woosmap.com/datasets/",
+            {"name": "stores"},
+        ),
+        (
+            "algolia",
+            lambda c: c.run_task(TID),
+            "POST",
+            f"https://data.us.algolia.com/1/tasks/{TID}/run",
+            {"createdAt": "2026-01-01T00:00:00Z"},
+        ),
+    ],
+)
+def test_answered_without_an_id_is_one_error_type(
+    name: str, call: Callable[[Any], Any], method: str, url: str, answer: Any
+) -> None:
     responses.add(method, url, json=answer)
     client = offline(name)
     with pytest.raises(ApiError, match="has no") as caught:

@@ -42,8 +42,9 @@ def script(*steps: object) -> Callable[[], JobStatus]:
 def run(poll: Callable[[], JobStatus], clock: FakeClock, **kw: object) -> JobStatus:
     reporter = Reporter(NullRenderer(), clock=clock)
     kw.setdefault("policy", PollPolicy(jitter=0))
-    return wait_until_finished(poll, vendor="acme", job_id="j1", reporter=reporter,
-                               reattach="acme.Client().job('j1')", clock=clock, **kw)
+    return wait_until_finished(
+        poll, vendor="acme", job_id="j1", reporter=reporter, reattach="acme.Client().job('j1')", clock=clock, **kw
+    )
 
 
 def test_delay_grows_to_the_cap(clock: FakeClock) -> None:
@@ -157,8 +158,15 @@ def test_reporter_sees_the_stages(clock: FakeClock) -> None:
 
     reporter = Reporter(Spy(), clock=clock, quiet_seconds=0)
     queued = JobStatus(JobState.QUEUED, "starting")
-    wait_until_finished(script(queued, RUN, DONE), vendor="acme", job_id="j1", reporter=reporter,
-                        reattach="x", clock=clock, policy=PollPolicy(jitter=0))
+    wait_until_finished(
+        script(queued, RUN, DONE),
+        vendor="acme",
+        job_id="j1",
+        reporter=reporter,
+        reattach="x",
+        clock=clock,
+        policy=PollPolicy(jitter=0),
+    )
     stages = [s for s, _ in seen]
     assert stages.index(Stage.QUEUED) < stages.index(Stage.RUNNING)
     assert (seen[0][0].value, seen[0][1]) == ("queued", "starting")

@@ -1,10 +1,10 @@
 """The ``dataferry`` command: ``demo``, ``emulate``, and per-vendor job commands.
 
-    dataferry demo                                   the main job, on the embedded emulator
-    dataferry emulate --vendor brightdata [--port P] serve an emulator for notebooks / teaching
-                      [--chaos 0.1 --seed 7]         ... with random faults a robust client survives
-    dataferry brightdata trigger DATASET inputs.csv  trigger, wait and save as Parquet
-    dataferry brightdata status|wait|fetch|cancel ID work with an existing job
+dataferry demo                                   the main job, on the embedded emulator
+dataferry emulate --vendor brightdata [--port P] serve an emulator for notebooks / teaching
+                  [--chaos 0.1 --seed 7]         ... with random faults a robust client survives
+dataferry brightdata trigger DATASET inputs.csv  trigger, wait and save as Parquet
+dataferry brightdata status|wait|fetch|cancel ID work with an existing job
 """
 
 from __future__ import annotations
@@ -46,15 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     emulate.add_argument("--host", default="127.0.0.1")
     emulate.add_argument("--no-rate-limits", action="store_true", help="switch the vendor's rate limits off")
-    emulate.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                         help="emulator setting, e.g. --set ready_after=10 (repeatable)")
-    emulate.add_argument("--chaos", type=float, default=None, metavar="RATE",
-                         help="inject random survivable faults into this fraction of GET requests, e.g. 0.1")
-    emulate.add_argument("--seed", "--chaos-seed", dest="chaos_seed", type=int, default=0,
-                         help="seed of --chaos: the same seed, the same faults (default 0)")
+    emulate.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="emulator setting, e.g. --set ready_after=10 (repeatable)",
+    )
+    emulate.add_argument(
+        "--chaos",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="inject random survivable faults into this fraction of GET requests, e.g. 0.1",
+    )
+    emulate.add_argument(
+        "--seed",
+        "--chaos-seed",
+        dest="chaos_seed",
+        type=int,
+        default=0,
+        help="seed of --chaos: the same seed, the same faults (default 0)",
+    )
     emulate.set_defaults(func=_emulate)
 
-    for vendor, module in VENDOR_CLIS.items():
+    for module in VENDOR_CLIS.values():
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -100,8 +116,9 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.no_rate_limits:
         options["rate_limits"] = False
     try:
-        emu = emulator.start(args.vendor, port=args.port, host=args.host, chaos=args.chaos,
-                             fault_seed=args.chaos_seed, **options)
+        emu = emulator.start(
+            args.vendor, port=args.port, host=args.host, chaos=args.chaos, fault_seed=args.chaos_seed, **options
+        )
     except (ValueError, TypeError, OSError) as exc:
         raise DataferryError(str(exc)) from exc
     print(f"{args.vendor} emulator listening on {emu.base_url}")
@@ -118,8 +135,10 @@ def _emulate(args: argparse.Namespace) -> int:
     kwargs = ", ".join(f"{k}={v!r}" for k, v in emu.client_kwargs().items())
     print(f"  python: {args.vendor}.Client({kwargs})")
     if args.chaos is not None:
-        print(f"  chaos: faults in {args.chaos:.0%} of GET requests, seed {args.chaos_seed} "
-              f"({', '.join(emu.faults.chaos_kinds)})")
+        print(
+            f"  chaos: faults in {args.chaos:.0%} of GET requests, seed {args.chaos_seed} "
+            f"({', '.join(emu.faults.chaos_kinds)})"
+        )
     print("press Ctrl-C to stop", flush=True)
     previous = _stop_on_sigterm()
     try:

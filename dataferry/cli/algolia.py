@@ -22,8 +22,16 @@ from dataferry.providers.algolia.enums import EVENT_STATUSES, REGIONS, RUN_STATU
 
 SHOWN_COLUMNS = {
     "tasks": ("taskID", "trigger.type", "action", "enabled", "failureThreshold", "sourceID", "destinationID"),
-    "runs": ("runID", "taskID", "status", "outcome", "progress.receivedNbOfEvents", "progress.expectedNbOfEvents",
-             "reasonCode", "createdAt"),
+    "runs": (
+        "runID",
+        "taskID",
+        "status",
+        "outcome",
+        "progress.receivedNbOfEvents",
+        "progress.expectedNbOfEvents",
+        "reasonCode",
+        "createdAt",
+    ),
     "events": ("publishedAt", "type", "status", "batchSize", "data", "eventID"),
 }
 """Columns printed as a table for each list (``--csv`` prints every column)."""
@@ -31,8 +39,12 @@ SHOWN_COLUMNS = {
 
 def _client(args: argparse.Namespace) -> Client:
     base_url = None if args.base_url == DEFAULT_BASE_URL else args.base_url
-    return Client(app_id=getattr(args, "app_id", None), region=getattr(args, "region", None), base_url=base_url,
-                     progress=args.progress)
+    return Client(
+        app_id=getattr(args, "app_id", None),
+        region=getattr(args, "region", None),
+        base_url=base_url,
+        progress=args.progress,
+    )
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:

@@ -30,8 +30,7 @@ def register(sub: Any) -> None:
     add_common(trig, DEFAULT_BASE_URL)
     trig.set_defaults(func=_trigger)
     _register_collect(commands)
-    add_job_commands(commands, _client, lambda c, i: c.snapshot(i), default_base_url=DEFAULT_BASE_URL,
-                     noun="snapshot")
+    add_job_commands(commands, _client, lambda c, i: c.snapshot(i), default_base_url=DEFAULT_BASE_URL, noun="snapshot")
 
 
 def _trigger(args: argparse.Namespace) -> int:
@@ -44,9 +43,14 @@ def _trigger(args: argparse.Namespace) -> int:
             raise InvalidArgument(f"{path}: not a readable JSON file ({exc})") from exc
     else:
         inputs = path
-    snap = bd.trigger(args.dataset_id, inputs, include_errors=args.include_errors or None,
-                      limit_per_input=args.limit_per_input,
-                      type="discover_new" if args.discover_by else None, discover_by=args.discover_by)
+    snap = bd.trigger(
+        args.dataset_id,
+        inputs,
+        include_errors=args.include_errors or None,
+        limit_per_input=args.limit_per_input,
+        type="discover_new" if args.discover_by else None,
+        discover_by=args.discover_by,
+    )
     print(f"snapshot {snap.id}")
     if args.out:
         print(f"written to {snap.to_parquet(args.out, timeout=None)}")
@@ -64,20 +68,28 @@ def _register_collect(commands: Any) -> None:
     coll.add_argument("--deadline", help="terminate the batch after this long: 1h, 30m, 45s")
     coll.add_argument("--no-downloads", action="store_true", help="do not download media files")
     behaviour = coll.add_mutually_exclusive_group()
-    behaviour.add_argument("--queue-next", action="store_true",
-                           help="wait behind a running batch (the default)")
+    behaviour.add_argument("--queue-next", action="store_true", help="wait behind a running batch (the default)")
     behaviour.add_argument("--queue", metavar="LABEL", help="start after the last queued batch (queue=LABEL)")
-    behaviour.add_argument("--confirm-cancel", action="store_true",
-                           help="cancel the running batch and run this one instead")
+    behaviour.add_argument(
+        "--confirm-cancel", action="store_true", help="cancel the running batch and run this one instead"
+    )
     add_common(coll, DEFAULT_BASE_URL)
     coll.set_defaults(func=_collect)
 
 
 def _collect(args: argparse.Namespace) -> int:
     bd = _client(args)
-    col = bd.collect(args.collector_id, Path(args.inputs), name=args.name, version="dev" if args.dev else None,
-                     queue_next=True if args.queue_next else None, queue=args.queue,
-                     confirm_cancel=args.confirm_cancel, no_downloads=args.no_downloads, deadline=args.deadline)
+    col = bd.collect(
+        args.collector_id,
+        Path(args.inputs),
+        name=args.name,
+        version="dev" if args.dev else None,
+        queue_next=True if args.queue_next else None,
+        queue=args.queue,
+        confirm_cancel=args.confirm_cancel,
+        no_downloads=args.no_downloads,
+        deadline=args.deadline,
+    )
     eta = f" (start ETA {col.start_eta})" if col.start_eta else ""
     print(f"collection {col.id}{eta}")
     if args.out:

@@ -21,11 +21,15 @@ def add_common(parser: argparse.ArgumentParser, default_base_url: str) -> None:
     parser.add_argument("--progress", default=None, help="auto, widget, html, tqdm, log or off")
 
 
-def add_job_commands(vendor_parsers: Any, make_client: MakeClient, get_job: GetJob, *, default_base_url: str,
-                     noun: str = "job") -> None:
+def add_job_commands(
+    vendor_parsers: Any, make_client: MakeClient, get_job: GetJob, *, default_base_url: str, noun: str = "job"
+) -> None:
     """Add ``status``, ``wait``, ``fetch`` and ``cancel`` subcommands for ``noun`` ids."""
-    for name, helptext in (("status", f"print the {noun}'s status"), ("wait", f"wait until the {noun} finishes"),
-                           ("cancel", f"cancel the {noun}")):
+    for name, helptext in (
+        ("status", f"print the {noun}'s status"),
+        ("wait", f"wait until the {noun} finishes"),
+        ("cancel", f"cancel the {noun}"),
+    ):
         p = vendor_parsers.add_parser(name, help=helptext)
         p.add_argument("id")
         add_common(p, default_base_url)
@@ -45,8 +49,18 @@ def _job_command(args: argparse.Namespace, name: str, make_client: MakeClient, g
     job = get_job(client, args.id)
     if name == "status":
         status = job.status()
-        print(json.dumps({"id": job.id, "state": status.state.value, "status": status.raw,
-                          "progress": status.progress, "message": status.message}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "id": job.id,
+                    "state": status.state.value,
+                    "status": status.raw,
+                    "progress": status.progress,
+                    "message": status.message,
+                },
+                ensure_ascii=False,
+            )
+        )
     elif name == "wait":
         job.wait(timeout=None)
         print(f"{job.id}: {job.last_status.describe() if job.last_status else 'done'}")

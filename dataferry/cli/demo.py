@@ -18,8 +18,15 @@ DEMO_INPUTS = 40
 """Inputs (product URLs) the demo triggers with."""
 
 
-def run_demo(*, rows: int = 20_000, out: str | Path = "dataferry-demo/products.parquet", progress: Any = None,
-             batch_size: int = 5000, ready_after: float = 3.0, stream: IO[str] | None = None) -> dict[str, Any]:
+def run_demo(
+    *,
+    rows: int = 20_000,
+    out: str | Path = "dataferry-demo/products.parquet",
+    progress: Any = None,
+    batch_size: int = 5000,
+    ready_after: float = 3.0,
+    stream: IO[str] | None = None,
+) -> dict[str, Any]:
     """Run the demo and print a summary.
 
     Args:
@@ -76,14 +83,14 @@ def run_demo(*, rows: int = 20_000, out: str | Path = "dataferry-demo/products.p
     say(f"time      {elapsed:.1f} s (collection {ready_after:g} s in the emulator)")
     say(f"file      {summary['path']}")
     say()
-    with _pandas_display():
+    with _PandasDisplay():
         say(frame[["product_id", "title", "price", "currency", "scraped_at"]].to_string(index=False))
     say()
     say("next: `dataferry emulate --vendor brightdata` serves the emulator for your own notebook")
     return summary
 
 
-class _pandas_display:
+class _PandasDisplay:
     def __enter__(self) -> None:
         import pandas as pd
 

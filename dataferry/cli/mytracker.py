@@ -17,9 +17,24 @@ from dataferry.cli.commands import add_common, add_job_commands
 from dataferry.errors import InvalidArgument
 from dataferry.providers.mytracker.client import DEFAULT_BASE_URL, Client
 
-FILTERS = ("sdk_key", "id_account", "id_ad", "id_campaign", "id_country", "id_project", "id_partner",
-           "is_verified", "id_purchase_type", "event_name", "event_name_invert", "id_ad_mediator", "id_segment",
-           "rooted", "availability_ts_from", "availability_ts_to")
+FILTERS = (
+    "sdk_key",
+    "id_account",
+    "id_ad",
+    "id_campaign",
+    "id_country",
+    "id_project",
+    "id_partner",
+    "is_verified",
+    "id_purchase_type",
+    "event_name",
+    "event_name_invert",
+    "id_ad_mediator",
+    "id_segment",
+    "rooted",
+    "availability_ts_from",
+    "availability_ts_to",
+)
 """``create_export`` keywords accepted by ``--where NAME=VALUE``."""
 
 _FLAGS = {"is_verified", "event_name_invert", "rooted"}
@@ -43,8 +58,13 @@ def register(sub: Any) -> None:
     create.add_argument("--ts-to", type=int, help="last event time, unix seconds")
     create.add_argument("--timezone", help="IANA timezone of the dates (myTracker's default: Europe/Moscow)")
     create.add_argument("--app", action="append", default=[], help="idApp filter (repeatable, or 1,2,3)")
-    create.add_argument("--where", action="append", default=[], metavar="NAME=VALUE",
-                        help=f"another filter: {', '.join(FILTERS)} (repeatable)")
+    create.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"another filter: {', '.join(FILTERS)} (repeatable)",
+    )
     create.add_argument("-o", "--out", help="Parquet path; without it, only the export id is printed")
     add_common(create, DEFAULT_BASE_URL)
     create.set_defaults(func=_create)
@@ -73,8 +93,15 @@ def _create(args: argparse.Namespace) -> int:
     mt = _client(args)
     apps = [a.strip() for item in args.app for a in item.split(",") if a.strip()]
     export = mt.create_export(
-        args.event, args.selectors, date_from=args.date_from, date_to=args.date_to, ts_from=args.ts_from,
-        ts_to=args.ts_to, timezone=args.timezone, id_app=apps or None, **_where(args.where),
+        args.event,
+        args.selectors,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        ts_from=args.ts_from,
+        ts_to=args.ts_to,
+        timezone=args.timezone,
+        id_app=apps or None,
+        **_where(args.where),
     )
     print(f"export {export.id}")
     if args.out:

@@ -60,8 +60,7 @@ def register(sub: Any) -> None:
     add_common(p, DEFAULT_BASE_URL)
     p.set_defaults(func=lambda a: _print_run(_client(a).dataset(a.id).last_import()))
 
-    add_job_commands(commands, _client, lambda c, i: c.import_run(i), default_base_url=DEFAULT_BASE_URL,
-                     noun="import")
+    add_job_commands(commands, _client, lambda c, i: c.import_run(i), default_base_url=DEFAULT_BASE_URL, noun="import")
 
 
 def _datasets(args: argparse.Namespace) -> int:
@@ -118,8 +117,16 @@ def _steps(frame: Any) -> Any:
     for step, group in frame.groupby("step", sort=False):
         has = group["created_at"].notna() | group["level"].notna()
         first = group.iloc[0]
-        rows.append({"step": step, "status": first["step_status"], "start": first["step_start"],
-                     "end": first["step_end"], "seconds": first["step_seconds"], "entries": int(has.sum()),
-                     "warnings": int(group["level"].eq("warning").sum()),
-                     "errors": int(group["level"].eq("error").sum())})
+        rows.append(
+            {
+                "step": step,
+                "status": first["step_status"],
+                "start": first["step_start"],
+                "end": first["step_end"],
+                "seconds": first["step_seconds"],
+                "entries": int(has.sum()),
+                "warnings": int(group["level"].eq("warning").sum()),
+                "errors": int(group["level"].eq("error").sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=["step", "status", "start", "end", "seconds", "entries", "warnings", "errors"])

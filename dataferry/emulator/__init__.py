@@ -6,7 +6,7 @@ wire format instead of mirroring it.
 
 Example:
     >>> from dataferry import emulator, brightdata
-    >>> with emulator.serve("brightdata") as emu:                       # doctest: +SKIP
+    >>> with emulator.serve("brightdata") as emu:  # doctest: +SKIP
     ...     bd = brightdata.Client(base_url=emu.base_url, **emu.credentials)
     ...     snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}])
     ...     df = snap.to_pandas()
@@ -82,9 +82,16 @@ class Emulator:
             self.app.close()
 
 
-def start(vendor: str, *, port: int = 0, host: str = "127.0.0.1",
-          faults: Iterable[Mapping[str, Any]] = (), chaos: float | Mapping[str, Any] | None = None,
-          fault_seed: int = 0, **options: Any) -> Emulator:
+def start(
+    vendor: str,
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    faults: Iterable[Mapping[str, Any]] = (),
+    chaos: float | Mapping[str, Any] | None = None,
+    fault_seed: int = 0,
+    **options: Any,
+) -> Emulator:
     """Start ``vendor``'s emulator in a background thread (stop it with ``.stop()``).
 
     Args:

@@ -127,8 +127,18 @@ class EmulatorApp:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.base_url = ""  # set by the server once it knows its port
-        self.url_map = Map([Rule(route.path, endpoint=route.endpoint, methods=route.methods, defaults=route.defaults,
-                                 strict_slashes=False) for route in (Route(*r) for r in self.routes())])
+        self.url_map = Map(
+            [
+                Rule(
+                    route.path,
+                    endpoint=route.endpoint,
+                    methods=route.methods,
+                    defaults=route.defaults,
+                    strict_slashes=False,
+                )
+                for route in (Route(*r) for r in self.routes())
+            ]
+        )
 
     # -- to override ------------------------------------------------------------------------
     def routes(self) -> list[tuple[Any, ...]]:
@@ -159,8 +169,12 @@ class EmulatorApp:
 
     @staticmethod
     def json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(value, ensure_ascii=False), status=status, headers=headers,
-                        content_type="application/json; charset=utf-8")
+        return Response(
+            json.dumps(value, ensure_ascii=False),
+            status=status,
+            headers=headers,
+            content_type="application/json; charset=utf-8",
+        )
 
     @staticmethod
     def text(value: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> Response:
@@ -178,20 +192,28 @@ class EmulatorApp:
         if self._remove_data_dir is not None:
             self._remove_data_dir()
 
-    def fault(self, request: Request, *kinds: str, applies: Callable[[Fault], bool] | None = None,
-              where: str | None = None) -> Fault | None:
+    def fault(
+        self, request: Request, *kinds: str, applies: Callable[[Fault], bool] | None = None, where: str | None = None
+    ) -> Fault | None:
         """The fault of ``kinds`` to inject into this request's answer, armed or drawn by chaos
         (vendor code takes ``expire`` so); ``where`` matches faults against another path."""
-        return self.faults.take(request.method, where or request.path, kinds, applies=applies,
-                                draw=request.environ.get(DRAW_KEY))
+        return self.faults.take(
+            request.method, where or request.path, kinds, applies=applies, draw=request.environ.get(DRAW_KEY)
+        )
 
     def send_file(self, request: Request, path: Path, content_type: str, *, fault_path: str | None = None) -> Response:
         """Serve a file with ``Range`` support and every body and Range fault armed for this
         request (``fault_path``: match them against that path instead)."""
         request.environ[SHAPED_KEY] = True
-        response = wire.shape(self._taker(request, fault_path), wire.Payload.of_file(path), status=200,
-                              headers=Headers(), content_type=content_type,
-                              range_header=request.headers.get("Range"), ranged=True)
+        response = wire.shape(
+            self._taker(request, fault_path),
+            wire.Payload.of_file(path),
+            status=200,
+            headers=Headers(),
+            content_type=content_type,
+            range_header=request.headers.get("Range"),
+            ranged=True,
+        )
         assert response is not None
         return response
 
@@ -205,10 +227,12 @@ class EmulatorApp:
         """Record the request, inject its faults and answer it."""
         body = request.get_data(cache=True)
         with self.lock:
-            self.requests.append(Recorded(request.method, request.path, request.query_string.decode(),
-                                          dict(request.headers), body))
-        request.environ[DRAW_KEY] = self.faults.draw(request.method, request.path, request.query_string.decode(),
-                                                     ranged="Range" in request.headers)
+            self.requests.append(
+                Recorded(request.method, request.path, request.query_string.decode(), dict(request.headers), body)
+            )
+        request.environ[DRAW_KEY] = self.faults.draw(
+            request.method, request.path, request.query_string.decode(), ranged="Range" in request.headers
+        )
         slow = self.fault(request, "slow")
         if slow is not None:
             time.sleep(float(slow.params.get("delay", SLOW_DELAY)))
@@ -247,8 +271,13 @@ class EmulatorApp:
             return response
         if not self.faults.active and request.environ.get(DRAW_KEY) is None:
             return response
-        shaped = wire.shape(self._taker(request), wire.Payload.of_bytes(response.get_data()),
-                            status=response.status_code, headers=response.headers, content_type=None)
+        shaped = wire.shape(
+            self._taker(request),
+            wire.Payload.of_bytes(response.get_data()),
+            status=response.status_code,
+            headers=response.headers,
+            content_type=None,
+        )
         return response if shaped is None else shaped
 
     def unreadable_body(self, problem: str) -> Response:
@@ -265,8 +294,9 @@ class EmulatorApp:
             message = params.get("message") or FAULT_STATUS_MESSAGES.get(status, "Internal server error")
             response = self.error(status, message)
             if params.get("html"):
-                response = Response(html_page(f"{status} {message}", message), status=status,
-                                    content_type="text/html; charset=utf-8")
+                response = Response(
+                    html_page(f"{status} {message}", message), status=status, content_type="text/html; charset=utf-8"
+                )
         if params.get("retry_after") is not None:
             response.headers["Retry-After"] = str(params["retry_after"])
         if params.get("retry_after_date") is not None:
@@ -285,8 +315,12 @@ def _body_answer(params: dict[str, Any]) -> Response:
         content, ctype = str(params["text"]).encode(), "text/plain; charset=utf-8"
     else:
         content, ctype = bytes(params["data"]), "application/octet-stream"
-    return Response(content, status=int(params.get("status", 200)), headers=params.get("headers"),
-                    content_type=params.get("content_type") or ctype)
+    return Response(
+        content,
+        status=int(params.get("status", 200)),
+        headers=params.get("headers"),
+        content_type=params.get("content_type") or ctype,
+    )
 
 
 def unreadable_json(request: Request) -> str | None:
@@ -306,4 +340,3 @@ def unreadable_json(request: Request) -> str | None:
     except UnicodeEncodeError:
         return "the body holds a string that is not Unicode text (a lone surrogate escape)"
     return None
-

@@ -3,9 +3,9 @@ that a robust client must survive, the same faults for the same seed and request
 
 Arm it on a running emulator, or when starting one::
 
-    emu.faults.chaos(seed=7, rate=0.1)                       # every kind of the default set
+    emu.faults.chaos(seed=7, rate=0.1)  # every kind of the default set
     emu.faults.chaos(seed=7, rate=0.3, kinds=("reset", "drop"), paths=r"/snapshot/")
-    emulator.start("brightdata", chaos=0.1, fault_seed=7)   # the same, per server
+    emulator.start("brightdata", chaos=0.1, fault_seed=7)  # the same, per server
 
 How a request is drawn: its key is ``METHOD path?query``; the ``n``-th request with a given key
 is faulted when ``hash(seed, key, n)`` falls below ``rate``, and the same hash chooses the kind
@@ -40,8 +40,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_CHAOS_KINDS = ("status", "reset", "drop", "ignore_range", "truncate", "corrupt", "lie_length", "trickle",
-                       "hang", "slow")
+DEFAULT_CHAOS_KINDS = (
+    "status",
+    "reset",
+    "drop",
+    "ignore_range",
+    "truncate",
+    "corrupt",
+    "lie_length",
+    "trickle",
+    "hang",
+    "slow",
+)
 """Kinds chaos draws from unless told otherwise (every one survivable by a robust client)."""
 
 CHAOS_RATE = 0.1
@@ -92,9 +102,16 @@ class Chaos:
         True
     """
 
-    def __init__(self, *, seed: int = 0, rate: float = CHAOS_RATE, kinds: Sequence[str] = DEFAULT_CHAOS_KINDS,
-                 paths: str | Sequence[str] = "", methods: Sequence[str] | None = CHAOS_METHODS,
-                 streak: int = CHAOS_STREAK) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        rate: float = CHAOS_RATE,
+        kinds: Sequence[str] = DEFAULT_CHAOS_KINDS,
+        paths: str | Sequence[str] = "",
+        methods: Sequence[str] | None = CHAOS_METHODS,
+        streak: int = CHAOS_STREAK,
+    ) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"chaos rate must be between 0 and 1, got {rate!r}")
         if streak < 1:
@@ -115,10 +132,14 @@ class Chaos:
         self._keys: dict[str, _Key] = {}
 
     def __repr__(self) -> str:
-        return (f"Chaos(seed={self.seed}, rate={self.rate:g}, kinds={self.kinds}, paths={self.paths}, "
-                f"methods={self.methods}, streak={self.streak})")
+        return (
+            f"Chaos(seed={self.seed}, rate={self.rate:g}, kinds={self.kinds}, paths={self.paths}, "
+            f"methods={self.methods}, streak={self.streak})"
+        )
 
-    def draw(self, method: str, path: str, query: str = "", *, ranged: bool = False) -> tuple[str, dict[str, Any]] | None:
+    def draw(
+        self, method: str, path: str, query: str = "", *, ranged: bool = False
+    ) -> tuple[str, dict[str, Any]] | None:
         """The fault drawn for one request, as ``(kind, params)``, or ``None``.
 
         Args:

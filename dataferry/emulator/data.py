@@ -30,8 +30,18 @@ ERROR_EVERY = 50
 BASE_TS = 1_793_491_200  # 2026-11-01T00:00:00Z
 """Timestamp of the first generated record."""
 
-TITLES = ("Café crème", "Größenverstellbar Stuhl", "東京 tea set", "naïve poster", "🚲 city bike",
-          "Smörgåsbord tray", "Ñandú plush", "Ørsted lamp", "Łódź scarf", "São Paulo mug")
+TITLES = (
+    "Café crème",
+    "Größenverstellbar Stuhl",
+    "東京 tea set",
+    "naïve poster",
+    "🚲 city bike",
+    "Smörgåsbord tray",
+    "Ñandú plush",
+    "Ørsted lamp",
+    "Łódź scarf",
+    "São Paulo mug",
+)
 CATEGORIES = ("home", "kitchen", "outdoor", "toys", "books", "garden", "sports", "audio")
 SELLERS = ("Acme GmbH", "Nordic Goods AB", "Żabka Sp. z o.o.", "Kōbō KK", "Émile & Fils")
 COUNTRIES = ("DE", "SE", "PL", "JP", "FR", "US", "BR")
@@ -60,7 +70,7 @@ def _block(kind: str, seed: int, block: int, inputs: Sequence[dict[str, Any]]) -
     seller = rng.integers(0, len(SELLERS), n)
     failed = (i % ERROR_EVERY) == 7
     cols: dict[str, Any] = {
-        "url": [f"{e.get('url', 'https://example.com/search')}#item-{x}" for e, x in zip(echo, i)],
+        "url": [f"{e.get('url', 'https://example.com/search')}#item-{x}" for e, x in zip(echo, i, strict=False)],
         "product_id": [f"P{seed % 100000:05d}-{x:08d}" for x in i],
         "title": [f"{TITLES[x % len(TITLES)]} №{x}" for x in i],
         "price": pa.array(price, mask=price_null | failed),
@@ -68,11 +78,17 @@ def _block(kind: str, seed: int, block: int, inputs: Sequence[dict[str, Any]]) -
         "rating": pa.array(rating, mask=rating_null | failed),
         "reviews_count": pa.array(rng.integers(0, 50_000, n), mask=failed),
         "in_stock": pa.array(rng.random(n) < 0.8, mask=failed),
-        "categories": pa.array([None if f else [CATEGORIES[c] for c in cp[:k]] for f, cp, k in zip(failed, cat_pick, ncat)],
-                               type=pa.list_(pa.string())),
-        "seller": pa.array([None if f else {"name": SELLERS[s], "id": int(1000 + s), "country": COUNTRIES[s % len(COUNTRIES)]}
-                            for f, s in zip(failed, seller)],
-                           type=pa.struct([("name", pa.string()), ("id", pa.int64()), ("country", pa.string())])),
+        "categories": pa.array(
+            [None if f else [CATEGORIES[c] for c in cp[:k]] for f, cp, k in zip(failed, cat_pick, ncat, strict=False)],
+            type=pa.list_(pa.string()),
+        ),
+        "seller": pa.array(
+            [
+                None if f else {"name": SELLERS[s], "id": int(1000 + s), "country": COUNTRIES[s % len(COUNTRIES)]}
+                for f, s in zip(failed, seller, strict=False)
+            ],
+            type=pa.struct([("name", pa.string()), ("id", pa.int64()), ("country", pa.string())]),
+        ),
         "scraped_at": iso(BASE_TS + i * 7),
         "input": pa.array(echo),
         "error": pa.array(["Page not found" if f else None for f in failed], type=pa.string()),
@@ -110,8 +126,9 @@ class RecordSource:
         include_errors: keep the failed-page records (with ``error``/``error_code``).
     """
 
-    def __init__(self, kind: str, seed: int, slots: int, inputs: Sequence[dict[str, Any]] = (),
-                 include_errors: bool = False) -> None:
+    def __init__(
+        self, kind: str, seed: int, slots: int, inputs: Sequence[dict[str, Any]] = (), include_errors: bool = False
+    ) -> None:
         self.kind = kind
         self.seed = seed
         self.slots = max(0, int(slots))
@@ -180,11 +197,17 @@ def concat_pieces(pieces: Sequence[pa.Table]) -> pa.Table:
     target = {}
     for name, ts in types.items():
         try:
-            target[name] = pa.unify_schemas([pa.schema([(name, t)]) for t in ts], promote_options="permissive").field(0).type
+            target[name] = (
+                pa.unify_schemas([pa.schema([(name, t)]) for t in ts], promote_options="permissive").field(0).type
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             target[name] = pa.string()
-    fixed = [pa.table({n: (p.column(n).cast(t) if n in p.column_names else pa.nulls(p.num_rows, t))
-                       for n, t in target.items()}) for p in pieces]
+    fixed = [
+        pa.table(
+            {n: (p.column(n).cast(t) if n in p.column_names else pa.nulls(p.num_rows, t)) for n, t in target.items()}
+        )
+        for p in pieces
+    ]
     return pa.concat_tables(fixed)
 
 
@@ -209,8 +232,11 @@ def encode(data: pa.Table | Sequence[pa.Table], fmt: str) -> bytes:
         table = concat_pieces(pieces)
         sink = io.BytesIO()
         if table.num_columns:
-            pacsv.write_csv(_jsonify_nested(table), sink,
-                            write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+            pacsv.write_csv(
+                _jsonify_nested(table),
+                sink,
+                write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"),
+            )
         return sink.getvalue()
     rows = [r for piece in pieces for r in piece.to_pylist()]
     if fmt == "json":

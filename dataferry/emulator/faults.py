@@ -6,10 +6,10 @@ vendor. A test (or a teacher) arms faults on a running emulator::
 
     emu.faults.add("status", path="/progress/", status=429, times=3, retry_after=1)
     emu.faults.add("drop", path="/snapshot/", after_bytes=100_000, times=1)
-    emu.faults.add("body", path="/progress/", json={"status": "building"})   # ready → building
-    emu.faults.chaos(seed=7, rate=0.1)                 # random faults (see dataferry.emulator.chaos)
-    emu.faults.injected                                # {"status": 3, "drop": 1, ...}
-    emu.faults.clear()                                 # disarm everything, chaos included
+    emu.faults.add("body", path="/progress/", json={"status": "building"})  # ready → building
+    emu.faults.chaos(seed=7, rate=0.1)  # random faults (see dataferry.emulator.chaos)
+    emu.faults.injected  # {"status": 3, "drop": 1, ...}
+    emu.faults.clear()  # disarm everything, chaos included
 
 or when starting one: ``emulator.start(vendor, faults=[{"kind": "reset", "path": "/x"}],
 chaos=0.1, fault_seed=7)`` (and ``dataferry emulate --chaos 0.1 --seed 7``).
@@ -64,14 +64,28 @@ from typing import Any
 
 from dataferry.emulator.chaos import CHAOS_METHODS, CHAOS_RATE, CHAOS_STREAK, DEFAULT_CHAOS_KINDS, Chaos
 
-KINDS = ("status", "slow", "drop", "ignore_range", "truncate", "expire", "reset", "range_416", "corrupt",
-         "lie_length", "trickle", "hang", "body")
+KINDS = (
+    "status",
+    "slow",
+    "drop",
+    "ignore_range",
+    "truncate",
+    "expire",
+    "reset",
+    "range_416",
+    "corrupt",
+    "lie_length",
+    "trickle",
+    "hang",
+    "body",
+)
 """Fault kinds the emulators understand."""
 
 PARAMS: dict[str, frozenset[str]] = {
     "status": frozenset({"status", "message", "retry_after", "retry_after_date", "html"}),
-    "body": frozenset({"status", "json", "text", "html", "data", "content_type", "headers", "retry_after",
-                       "retry_after_date"}),
+    "body": frozenset(
+        {"status", "json", "text", "html", "data", "content_type", "headers", "retry_after", "retry_after_date"}
+    ),
     "reset": frozenset({"after_bytes"}),
     "slow": frozenset({"delay"}),
     "drop": frozenset({"after_bytes"}),
@@ -155,8 +169,10 @@ def html_page(title: str, message: str | None = None) -> str:
         '<html><head><title>502 Bad Gateway</title></he'
     """
     text = html.escape(message if message is not None else title)
-    return (f"<html><head><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1><p>{text}</p></body></html>")
+    return (
+        f"<html><head><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><p>{text}</p></body></html>"
+    )
 
 
 def _check(kind: str, params: Mapping[str, Any]) -> None:
@@ -190,7 +206,9 @@ class Faults:
         self._log: deque[Injection] = deque(maxlen=INJECTION_LOG)
         self.chaos_kinds = tuple(chaos_kinds)
 
-    def add(self, kind: str, *, path: str = "", method: str | None = None, times: int | None = 1, **params: Any) -> Fault:
+    def add(
+        self, kind: str, *, path: str = "", method: str | None = None, times: int | None = 1, **params: Any
+    ) -> Fault:
         """Arm a fault (see the module docstring for kinds and parameters).
 
         Raises:
@@ -215,9 +233,16 @@ class Faults:
             armed.append(self.add(kind, **spec))
         return armed
 
-    def chaos(self, *, seed: int = 0, rate: float = CHAOS_RATE, kinds: Sequence[str] | None = None,
-              paths: str | Sequence[str] = "", methods: Sequence[str] | None = CHAOS_METHODS,
-              streak: int = CHAOS_STREAK) -> Chaos:
+    def chaos(
+        self,
+        *,
+        seed: int = 0,
+        rate: float = CHAOS_RATE,
+        kinds: Sequence[str] | None = None,
+        paths: str | Sequence[str] = "",
+        methods: Sequence[str] | None = CHAOS_METHODS,
+        streak: int = CHAOS_STREAK,
+    ) -> Chaos:
         """Inject random faults into ``rate`` of the matching requests, deterministically for
         ``seed`` (see :mod:`dataferry.emulator.chaos`); replaces any chaos armed before.
 
@@ -250,8 +275,15 @@ class Faults:
             return None
         return Fault(drawn[0], re.escape(path), method, 1, drawn[1], origin="chaos")
 
-    def take(self, method: str, path: str, kinds: tuple[str, ...] = KINDS, *,
-             applies: Callable[[Fault], bool] | None = None, draw: Fault | None = None) -> Fault | None:
+    def take(
+        self,
+        method: str,
+        path: str,
+        kinds: tuple[str, ...] = KINDS,
+        *,
+        applies: Callable[[Fault], bool] | None = None,
+        draw: Fault | None = None,
+    ) -> Fault | None:
         """The first armed fault of ``kinds`` matching this request (else the request's chaos
         ``draw`` when it is of ``kinds``), counting the hit.
 
@@ -267,8 +299,13 @@ class Faults:
                 if fault.kind in kinds and fault.matches(method, path) and (applies is None or applies(fault)):
                     chosen = fault
                     break
-            if chosen is None and draw is not None and draw.times and draw.kind in kinds \
-                    and (applies is None or applies(draw)):
+            if (
+                chosen is None
+                and draw is not None
+                and draw.times
+                and draw.kind in kinds
+                and (applies is None or applies(draw))
+            ):
                 chosen = draw
             if chosen is None:
                 return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import socket
@@ -78,10 +79,8 @@ def _reset(sock: socket.socket) -> None:
     deadline = time.monotonic() + RESET_DRAIN
     while _unsent(sock) > 0 and time.monotonic() < deadline:
         time.sleep(0.005)
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     sock.close()
 
 
@@ -97,7 +96,7 @@ class ServerThread:
 
         s = ServerThread(lambda env, start: []).start()
         s.url
-        'http://127.0.0.1:54321'
+        "http://127.0.0.1:54321"
     """
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -118,8 +117,9 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 

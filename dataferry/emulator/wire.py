@@ -79,7 +79,7 @@ class Payload:
         """``length`` bytes from ``start``, in chunks of at most :data:`SEND_CHUNK`."""
         if self.path is None:
             for at in range(start, start + length, SEND_CHUNK):
-                yield self.data[at:min(at + SEND_CHUNK, start + length)]
+                yield self.data[at : min(at + SEND_CHUNK, start + length)]
             return
         with open(self.path, "rb") as f:
             f.seek(start)
@@ -104,8 +104,16 @@ def offset(value: Any, size: int) -> int:
     return int(value)
 
 
-def shape(take: Take, payload: Payload, *, status: int, headers: Headers, content_type: str | None,
-          range_header: str | None = None, ranged: bool = False) -> Response | None:
+def shape(
+    take: Take,
+    payload: Payload,
+    *,
+    status: int,
+    headers: Headers,
+    content_type: str | None,
+    range_header: str | None = None,
+    ranged: bool = False,
+) -> Response | None:
     """The answer for ``payload`` with the body faults ``take`` hands out.
 
     Args:
@@ -155,7 +163,9 @@ def shape(take: Take, payload: Payload, *, status: int, headers: Headers, conten
         return range(at, min(size, at + int(fault.params.get("count", CORRUPT_BYTES))))
 
     corrupt = take("corrupt", applies=lambda f: fits(f) and _overlaps(flips(f), start, start + length))
-    lie = take("lie_length", applies=lambda f: fits(f) and (length > int(f.params.get("less", 0)) or "extra" in f.params))
+    lie = take(
+        "lie_length", applies=lambda f: fits(f) and (length > int(f.params.get("less", 0)) or "extra" in f.params)
+    )
     announced = length
     if lie is not None and "extra" in lie.params:
         announced = length + int(lie.params["extra"])
@@ -167,8 +177,9 @@ def shape(take: Take, payload: Payload, *, status: int, headers: Headers, conten
         return midway and (as_before(fault) or offset(fault.params.get("after_bytes", 0), length) < length)
 
     cut = take("drop", "reset", applies=cuts)
-    pace = take("trickle", "hang",
-                applies=lambda f: f.kind == "hang" or offset(f.params.get("after_bytes", 0), length) < length)
+    pace = take(
+        "trickle", "hang", applies=lambda f: f.kind == "hang" or offset(f.params.get("after_bytes", 0), length) < length
+    )
     if not ranged and truncate is corrupt is lie is cut is pace is None:
         return None
 
@@ -182,8 +193,11 @@ def shape(take: Take, payload: Payload, *, status: int, headers: Headers, conten
     elif pace is not None:
         after = offset(pace.params.get("after_bytes", 0), length)
         seconds = pace.params.get("seconds")
-        rate = (max(1, length - after) / max(float(seconds), 1e-3)) if seconds is not None \
+        rate = (
+            (max(1, length - after) / max(float(seconds), 1e-3))
+            if seconds is not None
             else float(pace.params.get("rate", TRICKLE_RATE))
+        )
         body = _trickled(body, rate, after)
     headers["Content-Length"] = str(announced)
     return Response(body, status=code, headers=headers, content_type=content_type, direct_passthrough=True)
@@ -218,7 +232,7 @@ def _cut(chunks: Iterator[bytes], after: int, *, reset: bool) -> Iterator[bytes]
     for chunk in chunks:
         if sent + len(chunk) > after:
             if after > sent:
-                yield chunk[:after - sent]
+                yield chunk[: after - sent]
             break
         sent += len(chunk)
         yield chunk
@@ -248,11 +262,11 @@ def _trickled(chunks: Iterator[bytes], rate: float, after: int) -> Iterator[byte
             yield chunk
             continue
         if sent < after:
-            yield chunk[:after - sent]
-            chunk = chunk[after - sent:]
+            yield chunk[: after - sent]
+            chunk = chunk[after - sent :]
             sent = after
         for i in range(0, len(chunk), step):
-            piece = chunk[i:i + step]
+            piece = chunk[i : i + step]
             if began is None:
                 began = time.monotonic()
             else:

@@ -5,5 +5,17 @@ from dataferry.http.errormap import ErrorMap, Rule
 from dataferry.http.ratelimit import Rate, RateLimiter, RateLimits, limits_from
 from dataferry.http.session import HttpClient
 
-__all__ = ["Auth", "BearerAuth", "ErrorMap", "HeaderAuth", "HttpClient", "NoAuth", "QueryAuth", "Rate", "RateLimiter",
-           "RateLimits", "Rule", "limits_from"]
+__all__ = [
+    "Auth",
+    "BearerAuth",
+    "ErrorMap",
+    "HeaderAuth",
+    "HttpClient",
+    "NoAuth",
+    "QueryAuth",
+    "Rate",
+    "RateLimiter",
+    "RateLimits",
+    "Rule",
+    "limits_from",
+]

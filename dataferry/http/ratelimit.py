@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 from dataferry.clock import SYSTEM_CLOCK, Clock
 from dataferry.errors import InvalidArgument
@@ -60,7 +59,7 @@ class RateLimiter:
 
     Example:
         >>> limiter = RateLimiter({"status": [Rate(1, 5.0)]})
-        >>> limiter.acquire("status")   # first call: no wait
+        >>> limiter.acquire("status")  # first call: no wait
         0.0
     """
 
@@ -110,12 +109,17 @@ class RateLimiter:
         return f"RateLimiter({fams})"
 
 
-RateLimits = Union[None, bool, float, Mapping[str, Union[Rate, Sequence[Rate]]]]
+RateLimits = bool | float | Mapping[str, Rate | Sequence[Rate]] | None
 """What every client's ``rate_limits=`` takes (see :func:`limits_from`)."""
 
 
-def limits_from(documented: Mapping[str, Sequence[Rate]], rate_limits: RateLimits = None, *,
-                families: Sequence[str] = (), vendor: str = "") -> dict[str, tuple[Rate, ...]]:
+def limits_from(
+    documented: Mapping[str, Sequence[Rate]],
+    rate_limits: RateLimits = None,
+    *,
+    families: Sequence[str] = (),
+    vendor: str = "",
+) -> dict[str, tuple[Rate, ...]]:
     """The limits a client keeps to: its vendor's documented ones unless ``rate_limits`` says otherwise.
 
     The one meaning of ``rate_limits=`` on every client:
@@ -169,5 +173,6 @@ def limits_from(documented: Mapping[str, Sequence[Rate]], rate_limits: RateLimit
                 raise InvalidArgument(f"{who}rate_limits[{family!r}] must be a Rate or a list of Rates")
             out[family] = rates
         return out
-    raise InvalidArgument(f"{who}rate_limits must be None, True, False, a scale factor or a mapping of "
-                          f"family → Rate, got {rate_limits!r}")
+    raise InvalidArgument(
+        f"{who}rate_limits must be None, True, False, a scale factor or a mapping of family → Rate, got {rate_limits!r}"
+    )

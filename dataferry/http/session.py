@@ -227,8 +227,18 @@ class HttpClient:
         while True:
             _check(stop)
             self.limiter.acquire(family, on_wait=lambda s: self._say_waiting(s, family))
-            sent = self._send(method, url, params=params, json=json, data=data, files=files, headers=headers,
-                              auth=hook, timeout=timeout or self.timeout, stream=stream)
+            sent = self._send(
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                headers=headers,
+                auth=hook,
+                timeout=timeout or self.timeout,
+                stream=stream,
+            )
             if isinstance(sent, _Failed):
                 failures += 1
                 shown = self._shown_url(url, params)
@@ -263,7 +273,9 @@ class HttpClient:
                 may = self._may_retry(failures, waited)
             if retry and may:
                 step = busy if waiting_out else failures
-                left = (busy_wait - waited_busy) if waiting_out and busy_wait is not None else (self.retry_budget - waited)
+                left = (
+                    (busy_wait - waited_busy) if waiting_out and busy_wait is not None else (self.retry_budget - waited)
+                )
                 delay = min(backoff_delay(step, hint=hint, rng=self.rng), left)  # never past the budget
                 if waiting_out:
                     waited_busy += delay
@@ -308,16 +320,30 @@ class HttpClient:
             url=self.redactor.url(response.url),
         )
 
-    def missing(self, answer: Any, field: str, *, what: str, response: requests.Response, job_id: str | None = None,
-                hint: str | None = None) -> ApiError:
+    def missing(
+        self,
+        answer: Any,
+        field: str,
+        *,
+        what: str,
+        response: requests.Response,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> ApiError:
         """The error for an answer that lacks ``field`` (a trigger answered without an id): the
         answer is shown shortened and with every secret masked."""
         shown = self.redactor.text(scrub_auth_text(str(self.redactor.data(answer))))[:200]
-        return self.redactor.scrub(ApiError(
-            f"{what} was accepted but the answer has no {field}: {shown}",
-            vendor=self.vendor, status=response.status_code, method=response.request.method or "",
-            url=self.redactor.url(response.url), job_id=job_id, hint=hint,
-        ))
+        return self.redactor.scrub(
+            ApiError(
+                f"{what} was accepted but the answer has no {field}: {shown}",
+                vendor=self.vendor,
+                status=response.status_code,
+                method=response.request.method or "",
+                url=self.redactor.url(response.url),
+                job_id=job_id,
+                hint=hint,
+            )
+        )
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -328,11 +354,14 @@ class HttpClient:
         """One attempt: the response, or what went wrong (masked; the original is dropped so
         that nothing carrying a secret stays in an exception chain)."""
         try:
-            return self.session.request(method, url, headers=dict(kw.pop("headers") or {}), auth=auth,
-                                        allow_redirects=True, **kw)
+            return self.session.request(
+                method, url, headers=dict(kw.pop("headers") or {}), auth=auth, allow_redirects=True, **kw
+            )
         except requests.RequestException as exc:
-            if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL,
-                                requests.exceptions.MissingSchema)):
+            if isinstance(
+                exc,
+                (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL, requests.exceptions.MissingSchema),
+            ):
                 failure = Failure.NOT_SENT
                 permanent = True
             else:
@@ -402,8 +431,9 @@ class HttpClient:
             url = prepared.url or url
         return self.redactor.url(url)
 
-    def _transport_error(self, failed: _Failed, idempotent: bool, method: str, url: str,
-                         created_hint: str | None) -> TransportError | DataError:
+    def _transport_error(
+        self, failed: _Failed, idempotent: bool, method: str, url: str, created_hint: str | None
+    ) -> TransportError | DataError:
         if failed.permanent:
             return DataError(
                 f"{self.vendor}: cannot send {method} {url} ({failed.detail})",

@@ -47,7 +47,7 @@ class Progress:
 
     Example:
         >>> from dataferry.progress import Progress
-        >>> snap.to_parquet("out/", progress=Progress("widget", keep_widget=True))   # doctest: +SKIP
+        >>> snap.to_parquet("out/", progress=Progress("widget", keep_widget=True))  # doctest: +SKIP
         >>> Progress(keep_widget=True).mode
         'auto'
     """
@@ -100,8 +100,14 @@ def _named(value: str, where: str, error: type[Exception]) -> str:
     return mode
 
 
-def resolve_mode(progress: Any = None, *, env: Mapping[str, str] | None = None, kernel: bool | None = None,
-                 widgets: bool | None = None, tty: bool | None = None) -> str:
+def resolve_mode(
+    progress: Any = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    kernel: bool | None = None,
+    widgets: bool | None = None,
+    tty: bool | None = None,
+) -> str:
     """The renderer name for a ``progress=`` value: ``widget``, ``html``, ``tqdm``, ``log`` or ``off``.
 
     Args:
@@ -136,8 +142,10 @@ def resolve_mode(progress: Any = None, *, env: Mapping[str, str] | None = None, 
         progress = "off"
     if progress is not None:
         if not isinstance(progress, str):
-            raise InvalidArgument(f"progress={progress!r} is not a progress mode; use one of: {', '.join(MODES)}, "
-                                  "True, False or a Progress(...)")
+            raise InvalidArgument(
+                f"progress={progress!r} is not a progress mode; use one of: {', '.join(MODES)}, "
+                "True, False or a Progress(...)"
+            )
         mode = _named(progress, "progress", InvalidArgument)
         source = f"progress={mode!r}"
     else:
@@ -165,8 +173,15 @@ def resolve_mode(progress: Any = None, *, env: Mapping[str, str] | None = None, 
     return mode
 
 
-def make_renderer(progress: Any = None, *, keep_widget: bool | None = None, env: Mapping[str, str] | None = None,
-                  kernel: bool | None = None, widgets: bool | None = None, tty: bool | None = None) -> Renderer:
+def make_renderer(
+    progress: Any = None,
+    *,
+    keep_widget: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    kernel: bool | None = None,
+    widgets: bool | None = None,
+    tty: bool | None = None,
+) -> Renderer:
     """A renderer for ``progress=``.
 
     Args:

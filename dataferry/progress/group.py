@@ -115,14 +115,24 @@ class GroupProgress:
         min_interval: seconds between two throttled redraws.
     """
 
-    def __init__(self, renderer: Any, jobs: Sequence[Any], *, clock: Clock = SYSTEM_CLOCK, title: str = "waiting",
-                 quiet_seconds: float = QUIET_SECONDS, tick: float | None = PROGRESS_TICK,
-                 min_interval: float = PROGRESS_MIN_INTERVAL) -> None:
+    def __init__(
+        self,
+        renderer: Any,
+        jobs: Sequence[Any],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        title: str = "waiting",
+        quiet_seconds: float = QUIET_SECONDS,
+        tick: float | None = PROGRESS_TICK,
+        min_interval: float = PROGRESS_MIN_INTERVAL,
+    ) -> None:
         self.renderer = renderer
         self.clock = clock
         now = clock.monotonic()
-        rows = [ProgressState(vendor=j.vendor, kind=j.kind, job_id=j.id, started=now, now=now,
-                              stage=_first_stage(j)) for j in jobs]
+        rows = [
+            ProgressState(vendor=j.vendor, kind=j.kind, job_id=j.id, started=now, now=now, stage=_first_stage(j))
+            for j in jobs
+        ]
         self.state = GroupState(rows=rows, title=title, started=now, now=now)
         self.quiet_seconds = quiet_seconds
         self.min_interval = min_interval
@@ -183,8 +193,9 @@ class GroupProgress:
         self._drawn = True
         self._call("draw")
         if self.tick is not None and self._ticker is None:
-            self._ticker = threading.Thread(target=_tick, args=(weakref.ref(self), self._stop, self.tick),
-                                            name="dataferry-progress", daemon=True)
+            self._ticker = threading.Thread(
+                target=_tick, args=(weakref.ref(self), self._stop, self.tick), name="dataferry-progress", daemon=True
+            )
             self._ticker.start()
 
     def _call(self, method: str) -> None:
@@ -192,8 +203,12 @@ class GroupProgress:
         try:
             getattr(self.renderer, method)(snapshot)
         except Exception as exc:  # noqa: BLE001 - a display problem must not stop the waits it reports on
-            log.warning("dataferry: the %s group display failed (%s: %s); progress is off for this group",
-                        type(self.renderer).__name__, type(exc).__name__, exc)
+            log.warning(
+                "dataferry: the %s group display failed (%s: %s); progress is off for this group",
+                type(self.renderer).__name__,
+                type(exc).__name__,
+                exc,
+            )
             self.renderer = _Silent()
 
 
@@ -201,8 +216,9 @@ def _first_stage(job: Any) -> Stage:
     status = getattr(job, "last_status", None)
     if status is None:
         return Stage.SUBMITTED
-    return {"done": Stage.DONE, "failed": Stage.FAILED, "cancelled": Stage.CANCELLED}.get(status.state.value,
-                                                                                          Stage.RUNNING)
+    return {"done": Stage.DONE, "failed": Stage.FAILED, "cancelled": Stage.CANCELLED}.get(
+        status.state.value, Stage.RUNNING
+    )
 
 
 def _tick(ref: weakref.ref[GroupProgress], stop: threading.Event, seconds: float) -> None:
@@ -251,5 +267,3 @@ def make_group_renderer(progress: Any = None) -> Renderer | Any:
     if mode == "html":
         return gr.GroupHtmlRenderer()
     return gr.GroupWidgetRenderer()
-
-

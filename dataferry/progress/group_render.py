@@ -22,11 +22,11 @@ from dataferry.progress.panel import (
     TRACK_COLOUR,
     bar_html,
     box_style,
+    escape as _e,
     reattach_html,
     state_style,
     tone_of,
 )
-from dataferry.progress.panel import escape as _e
 from dataferry.progress.reporter import ProgressState, Stage
 
 GROUP_ROWS_SHOWN = 50
@@ -75,8 +75,11 @@ def counts_line(state: GroupState) -> str:
 
 def row_line(state: GroupState, row: ProgressState) -> str:
     """A row as text: ``"brightdata snapshot s_1: done · ready · parts 2/2 · 1,000 rows · 3s"``."""
-    bits = [b for b in (figure(row), f"parts {parts(row)}" if parts(row) else "",
-                        f"{row.rows:,} rows" if row.rows else "") if b]
+    bits = [
+        b
+        for b in (figure(row), f"parts {parts(row)}" if parts(row) else "", f"{row.rows:,} rows" if row.rows else "")
+        if b
+    ]
     bits.append(human_seconds(state.row_elapsed(row)))
     if row.message and row.stage in (Stage.FAILED, Stage.CANCELLED):
         bits.append(one_line(row.message, 120))
@@ -97,8 +100,10 @@ def group_text(state: GroupState) -> str:
 
 def table_html(state: GroupState) -> str:
     """The rows as an HTML table."""
-    head = "".join(f"<th style='{CELL};font-weight:600'>{h}</th>"
-                   for h in ("vendor", "job", "state", "figure", "parts", "rows", "elapsed"))
+    head = "".join(
+        f"<th style='{CELL};font-weight:600'>{h}</th>"
+        for h in ("vendor", "job", "state", "figure", "parts", "rows", "elapsed")
+    )
     body = []
     for row in state.rows[:GROUP_ROWS_SHOWN]:
         tone = tone_of(row.stage)
@@ -112,22 +117,30 @@ def table_html(state: GroupState) -> str:
             f"{_e(row.stage.value)}</span></td>"
             f"<td style='{CELL}'>{_e(figure(row) or level)}</td><td style='{CELL}'>{_e(parts(row))}</td>"
             f"<td style='{CELL}'>{_e(f'{row.rows:,}' if row.rows else '')}</td>"
-            f"<td style='{CELL}'>{_e(human_seconds(state.row_elapsed(row)))}</td></tr>")
+            f"<td style='{CELL}'>{_e(human_seconds(state.row_elapsed(row)))}</td></tr>"
+        )
     more = len(state.rows) - GROUP_ROWS_SHOWN
     if more > 0:
         rest = ", ".join(f"{n} {s}" for s, n in GroupState(rows=state.rows[GROUP_ROWS_SHOWN:]).counts().items())
         body.append(f"<tr><td colspan='7' style='{CELL}'>… and {more} more: {_e(rest)}</td></tr>")
     failed = [r for r in state.rows if r.stage in (Stage.FAILED, Stage.CANCELLED) and r.message]
-    notes = "".join(f"<div class='dataferry-row-error' style='opacity:.85'><code>{_e(r.job_id)}</code>: "
-                    f"{_e(one_line(r.message, 200))}</div>" for r in failed[:10])
-    return (f"<table style='border-collapse:collapse;margin-top:4px;font-variant-numeric:tabular-nums'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}")
+    notes = "".join(
+        f"<div class='dataferry-row-error' style='opacity:.85'><code>{_e(r.job_id)}</code>: "
+        f"{_e(one_line(r.message, 200))}</div>"
+        for r in failed[:10]
+    )
+    return (
+        f"<table style='border-collapse:collapse;margin-top:4px;font-variant-numeric:tabular-nums'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}"
+    )
 
 
 def header_html(state: GroupState) -> str:
     tone = tone_of(state.stage)
-    return (f"<div><b>dataferry</b> {_e(title(state))}: {_e(state.title)} "
-            f"<span class='dataferry-state' style='{state_style(tone)}'>{_e(state.stage.value)}</span></div>")
+    return (
+        f"<div><b>dataferry</b> {_e(title(state))}: {_e(state.title)} "
+        f"<span class='dataferry-state' style='{state_style(tone)}'>{_e(state.stage.value)}</span></div>"
+    )
 
 
 def group_html(state: GroupState, *, final: bool) -> str:
@@ -137,8 +150,10 @@ def group_html(state: GroupState, *, final: bool) -> str:
     bar = bar_html(state.fraction, tone, f"{state.finished}/{len(state.rows)} jobs")
     counts = f"<div class='dataferry-detail' style='opacity:.85'>{_e(counts_line(state))}</div>"
     again = reattach_html(state.reattach) if final and state.reattach and state.stage is Stage.STOPPED else ""
-    return (f"<div class='{css}' data-state='{_e(state.stage.value)}' data-jobs='{len(state.rows)}' "
-            f"style='{box_style(TONES[tone])}'>{header_html(state)}{bar}{counts}{table_html(state)}{again}</div>")
+    return (
+        f"<div class='{css}' data-state='{_e(state.stage.value)}' data-jobs='{len(state.rows)}' "
+        f"style='{box_style(TONES[tone])}'>{header_html(state)}{bar}{counts}{table_html(state)}{again}</div>"
+    )
 
 
 def group_bundle(state: GroupState, *, final: bool) -> dict[str, str]:
@@ -182,8 +197,9 @@ class GroupWidgetRenderer:
 
     def close(self, state: GroupState) -> None:
         if not self._widgets:
-            self._handle = (self._display or ipython_display())(group_bundle(state, final=True), raw=True,
-                                                                display_id=True)
+            self._handle = (self._display or ipython_display())(
+                group_bundle(state, final=True), raw=True, display_id=True
+            )
             return
         self._apply(state)
         self._handle.update(group_bundle(state, final=True), raw=True)
@@ -198,19 +214,24 @@ class GroupWidgetRenderer:
 
         from dataferry.progress.widget import BAR_CLASS, PANEL_CLASS, WIDGET_MIME
 
-        bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, bar_style="info",
-                              layout=w.Layout(flex="1 1 auto", width="auto"))
+        bar = w.FloatProgress(
+            min=0.0, max=1.0, value=0.0, bar_style="info", layout=w.Layout(flex="1 1 auto", width="auto")
+        )
         bar.add_class(BAR_CLASS)
         label = w.Label(layout=w.Layout(min_width="6em"))
         header, table = w.HTML(), w.HTML()
         row = w.HBox([bar, label], layout=w.Layout(align_items="center"))
-        box = w.VBox([header, row, table], layout=w.Layout(border=f"1px solid {TRACK_COLOUR}", padding="2px 10px",
-                                                          max_width=PANEL_MAX_WIDTH))
+        box = w.VBox(
+            [header, row, table],
+            layout=w.Layout(border=f"1px solid {TRACK_COLOUR}", padding="2px 10px", max_width=PANEL_MAX_WIDTH),
+        )
         for css in (PANEL_CLASS, GROUP_CLASS, f"{GROUP_CLASS}-live"):
             box.add_class(css)
         self._widgets = {"header": header, "bar": bar, "label": label, "table": table, "row": row, "box": box}
-        bundle = {WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": box.model_id},
-                  "text/plain": group_text(state)}
+        bundle = {
+            WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": box.model_id},
+            "text/plain": group_text(state),
+        }
         self._handle = (self._display or ipython_display())(bundle, raw=True, display_id=True)
 
     def _apply(self, state: GroupState) -> None:
@@ -222,8 +243,9 @@ class GroupWidgetRenderer:
             wd["bar"].bar_style = tone if tone in ("info", "success", "danger", "warning") else ""
             wd["bar"].style.bar_color = None if wd["bar"].bar_style else TONES[tone]
         wd["label"].value = f"{state.finished}/{len(state.rows)} jobs"
-        wd["table"].value = (f"<div class='dataferry-detail' style='opacity:.85'>{_e(counts_line(state))}</div>"
-                             + table_html(state))
+        wd["table"].value = (
+            f"<div class='dataferry-detail' style='opacity:.85'>{_e(counts_line(state))}</div>" + table_html(state)
+        )
         wd["box"].layout.border_left = f"4px solid {TONES[tone]}"
 
 
@@ -241,8 +263,13 @@ class GroupTqdmRenderer:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=len(state.rows), file=self.file, leave=True, dynamic_ncols=True,
-                             bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} jobs")
+            self._bar = tqdm(
+                total=len(state.rows),
+                file=self.file,
+                leave=True,
+                dynamic_ncols=True,
+                bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} jobs",
+            )
         self._bar.n = state.finished
         self._bar.set_description_str(self._line(state), refresh=False)
         self._bar.refresh()

@@ -34,7 +34,8 @@ class HtmlRenderer:
     Example:
         >>> shown = []
         >>> class Handle:
-        ...     def update(self, bundle, raw): shown.append(bundle)
+        ...     def update(self, bundle, raw):
+        ...         shown.append(bundle)
         >>> r = HtmlRenderer(display=lambda bundle, raw, display_id: shown.append(bundle) or Handle())
         >>> r.draw(ProgressState(vendor="brightdata", job_id="s_1"))
         >>> r.close(ProgressState(vendor="brightdata", job_id="s_1", stage=Stage.DONE))

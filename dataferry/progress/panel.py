@@ -54,8 +54,9 @@ def tone_of(stage: Stage) -> str:
         >>> tone_of(Stage.FAILED)
         'danger'
     """
-    return {Stage.DONE: "success", Stage.FAILED: "danger", Stage.CANCELLED: "warning",
-            Stage.STOPPED: "neutral"}.get(stage, "info")
+    return {Stage.DONE: "success", Stage.FAILED: "danger", Stage.CANCELLED: "warning", Stage.STOPPED: "neutral"}.get(
+        stage, "info"
+    )
 
 
 def state_style(tone: str) -> str:
@@ -67,14 +68,15 @@ def state_style(tone: str) -> str:
         True
     """
     colour = TONES[tone]
-    return (f"color:{colour};color:color-mix(in srgb,{colour} {TEXT_MIX},var(--jp-ui-font-color1,#000));"
-            "font-weight:600")
+    return f"color:{colour};color:color-mix(in srgb,{colour} {TEXT_MIX},var(--jp-ui-font-color1,#000));font-weight:600"
 
 
 def reattach_html(code: str) -> str:
     """The re-attach line: the code that gets the job back, on a line of its own."""
-    return (f"<div class='dataferry-reattach' style='margin-top:2px'>re-attach: "
-            f"<code style='user-select:all'>{escape(code)}</code></div>")
+    return (
+        f"<div class='dataferry-reattach' style='margin-top:2px'>re-attach: "
+        f"<code style='user-select:all'>{escape(code)}</code></div>"
+    )
 
 
 def escape(value: object) -> str:
@@ -94,7 +96,7 @@ def bar_html(fraction: float | None, tone: str, label: str = "") -> str:
     """A bar as two nested ``div``s (striped when ``fraction`` is ``None``).
 
     Example:
-        >>> 'width:50%' in bar_html(0.5, "info")
+        >>> "width:50%" in bar_html(0.5, "info")
         True
     """
     colour = TONES[tone]
@@ -131,8 +133,7 @@ def panel_html(state: ProgressState, *, final: bool) -> str:
     css = "dataferry-panel " + ("dataferry-summary" if final else "dataferry-live")
     title = html_title(state.vendor, state.kind, state.job_id, state.title)
     head = (
-        f"<div>{title} <span class='dataferry-state' style='{state_style(tone)}'>"
-        f"{_e(state.stage.value)}</span></div>"
+        f"<div>{title} <span class='dataferry-state' style='{state_style(tone)}'>{_e(state.stage.value)}</span></div>"
     )
     detail = f"<div class='dataferry-detail' style='opacity:.85'>{_e(detail_line(state))}</div>"
     again = reattach_html(state.reattach) if final and state.reattach and state.stage is Stage.STOPPED else ""
@@ -169,8 +170,16 @@ def html_title(vendor: str, kind: str, job_id: str, title: str = "") -> str:
     return f"<b>{_e(what)}</b> <code>{_e(job_id)}</code>"
 
 
-def card_html(*, vendor: str, kind: str, job_id: str, state: str, tone: str, fraction: float | None,
-              rows: Sequence[tuple[str, str]]) -> str:
+def card_html(
+    *,
+    vendor: str,
+    kind: str,
+    job_id: str,
+    state: str,
+    tone: str,
+    fraction: float | None,
+    rows: Sequence[tuple[str, str]],
+) -> str:
     """A job's status card: the panel's header and bar over a small table of facts.
 
     Args:
@@ -181,8 +190,15 @@ def card_html(*, vendor: str, kind: str, job_id: str, state: str, tone: str, fra
         rows: ``(label, value)`` pairs, shown as text.
 
     Example:
-        >>> "dataferry-job" in card_html(vendor="v", kind="export", job_id="1", state="done", tone="success",
-        ...                              fraction=1.0, rows=[("status", "Success!")])
+        >>> "dataferry-job" in card_html(
+        ...     vendor="v",
+        ...     kind="export",
+        ...     job_id="1",
+        ...     state="done",
+        ...     tone="success",
+        ...     fraction=1.0,
+        ...     rows=[("status", "Success!")],
+        ... )
         True
     """
     colour = TONES[tone]

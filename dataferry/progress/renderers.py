@@ -78,8 +78,14 @@ class TqdmRenderer:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=self._line(state), file=self.file, leave=True, dynamic_ncols=True,
-                             bar_format=self._format(mode, total))
+            self._bar = tqdm(
+                total=total,
+                desc=self._line(state),
+                file=self.file,
+                leave=True,
+                dynamic_ncols=True,
+                bar_format=self._format(mode, total),
+            )
             self._mode = mode
         elif total is not None and self._bar.total != total:
             self._bar.total = total

@@ -120,7 +120,8 @@ class Reporter:
     Example:
         >>> from dataferry.progress.renderers import NullRenderer
         >>> r = Reporter(NullRenderer(), vendor="brightdata", job_id="s_1")
-        >>> r.stage(Stage.RUNNING, status="running"); r.finish(Stage.DONE)
+        >>> r.stage(Stage.RUNNING, status="running")
+        ... r.finish(Stage.DONE)
         >>> r.state.stage
         <Stage.DONE: 'done'>
     """
@@ -215,8 +216,12 @@ class Reporter:
         try:
             getattr(self.renderer, method)(replace(self.state))
         except Exception as exc:  # noqa: BLE001 - a display problem must not stop the work it reports on
-            log.warning("dataferry: the %s progress display failed (%s: %s); progress is off for this operation",
-                        type(self.renderer).__name__, type(exc).__name__, exc)
+            log.warning(
+                "dataferry: the %s progress display failed (%s: %s); progress is off for this operation",
+                type(self.renderer).__name__,
+                type(exc).__name__,
+                exc,
+            )
             self.renderer = _Silent()
 
     def _draw(self, *, force: bool) -> None:
@@ -232,8 +237,9 @@ class Reporter:
         self._call("draw")
         if self.tick is not None and self._ticker is None:
             # the thread holds the reporter weakly: one dropped without finish() ends it too
-            self._ticker = threading.Thread(target=_tick, args=(weakref.ref(self), self._stop, self.tick),
-                                            name="dataferry-progress", daemon=True)
+            self._ticker = threading.Thread(
+                target=_tick, args=(weakref.ref(self), self._stop, self.tick), name="dataferry-progress", daemon=True
+            )
             self._ticker.start()
 
     def _tick(self) -> None:

@@ -54,9 +54,9 @@ class WidgetRenderer:
         display: the display function (IPython's by default; tests pass a recorder).
 
     Example:
-        >>> snap.wait(progress="widget")                                    # doctest: +SKIP
+        >>> snap.wait(progress="widget")  # doctest: +SKIP
         >>> from dataferry.progress import Progress, make_renderer
-        >>> snap.wait(progress=Progress("widget", keep_widget=True))        # doctest: +SKIP
+        >>> snap.wait(progress=Progress("widget", keep_widget=True))  # doctest: +SKIP
         >>> make_renderer(Progress("widget", keep_widget=True), kernel=True, widgets=True).keep_widget
         True
     """
@@ -106,15 +106,23 @@ class WidgetRenderer:
         before the first draw and after the swap."""
         if self._box is None:
             return {}
-        return {"box": self._box, "header": self._header, "bar": self._bar, "stripes": self._stripes,
-                "row": self._row, "label": self._label, "detail": self._detail}
+        return {
+            "box": self._box,
+            "header": self._header,
+            "bar": self._bar,
+            "stripes": self._stripes,
+            "row": self._row,
+            "label": self._label,
+            "detail": self._detail,
+        }
 
     def _build(self, state: ProgressState) -> None:
         import ipywidgets as w
 
         self._header = w.HTML()
-        self._bar = w.FloatProgress(min=0.0, max=1.0, value=0.0, bar_style="info",
-                                    layout=w.Layout(flex="1 1 auto", width="auto"))
+        self._bar = w.FloatProgress(
+            min=0.0, max=1.0, value=0.0, bar_style="info", layout=w.Layout(flex="1 1 auto", width="auto")
+        )
         self._bar.add_class(BAR_CLASS)
         # no figure yet: stripes, never a full bar that would read as 100 %
         self._stripes = w.HTML(bar_html(None, "info"), layout=w.Layout(flex="1 1 auto", width="auto"))
@@ -175,4 +183,3 @@ class WidgetRenderer:
     def _show(self, bundle: dict[str, Any]) -> None:
         display = self._display or ipython_display()
         self._handle = display(bundle, raw=True, display_id=True)
-

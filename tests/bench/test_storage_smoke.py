@@ -18,7 +18,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "storage.py"
 def test_storage_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
-        capture_output=True, text=True, timeout=230, check=False,
+        capture_output=True,
+        text=True,
+        timeout=230,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)

@@ -12,15 +12,25 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "throughput.py"
-RATIOS = ("to_arrow_vs_ceiling", "to_pandas_vs_naive", "to_pandas_vs_polars", "to_parquet_vs_naive",
-          "to_parquet_vs_polars", "ndjson_vs_pandas", "parquet_rss_vs_naive", "parquet_rss_growth_4x")
+RATIOS = (
+    "to_arrow_vs_ceiling",
+    "to_pandas_vs_naive",
+    "to_pandas_vs_polars",
+    "to_parquet_vs_naive",
+    "to_parquet_vs_polars",
+    "ndjson_vs_pandas",
+    "parquet_rss_vs_naive",
+    "parquet_rss_growth_4x",
+)
 
 
 @pytest.mark.timeout(240)
 def test_bench_runs_and_every_method_reads_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
-        capture_output=True, text=True, timeout=230,
+        capture_output=True,
+        text=True,
+        timeout=230,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)

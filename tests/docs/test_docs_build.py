@@ -16,14 +16,34 @@ BUILD_TIMEOUT = 300
 def test_docs_build_strictly(tmp_path: Path) -> None:
     site = tmp_path / "site"
     run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
-         "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(site),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
 
-    for page in ("index.html", "getting-started.html", "concepts/progress.html", "vendors/brightdata.html",
-                 "errors.html", "performance.html", "troubleshooting.html", "internals.html"):
+    for page in (
+        "index.html",
+        "getting-started.html",
+        "concepts/progress.html",
+        "vendors/brightdata.html",
+        "errors.html",
+        "performance.html",
+        "troubleshooting.html",
+        "internals.html",
+    ):
         assert (site / page).is_file(), page
     # the API reference is generated from the code's docstrings
     jobs = (site / "reference" / "jobs.html").read_text(encoding="utf-8")

@@ -43,19 +43,33 @@ from openapi_schema_validator import OAS30Validator
 from dataferry.emulator.algolia import API_KEY, APP_ID, EXAMPLE_TASK_ID, SEARCH_KEY
 from dataferry.emulator.algolia.cron import next_run
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "algolia-ingestion" / "pre-v2-2024-07" / \
-    "ingestion.yml"
+SPEC_PATH = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "specs"
+    / "algolia-ingestion"
+    / "pre-v2-2024-07"
+    / "ingestion.yml"
+)
 HOST = "https://data.us.algolia.com"
 
 AUTH_VARIANTS = {
-    "googleServiceAccount": "AuthGoogleServiceAccountPartial", "basic": "AuthBasicPartial",
-    "apiKey": "AuthAPIKeyPartial", "oauth": "AuthOAuthPartial", "algolia": "AuthAlgoliaPartial",
+    "googleServiceAccount": "AuthGoogleServiceAccountPartial",
+    "basic": "AuthBasicPartial",
+    "apiKey": "AuthAPIKeyPartial",
+    "oauth": "AuthOAuthPartial",
+    "algolia": "AuthAlgoliaPartial",
     "algoliaInsights": "AuthAlgoliaInsightsPartial",
 }
 SOURCE_VARIANTS = {
-    "commercetools": "SourceCommercetools", "bigcommerce": "SourceBigCommerce", "json": "SourceJSON",
-    "csv": "SourceCSV", "bigquery": "SourceBigQuery", "ga4BigqueryExport": "SourceGA4BigQueryExport",
-    "docker": "SourceDocker", "shopify": "SourceShopify",
+    "commercetools": "SourceCommercetools",
+    "bigcommerce": "SourceBigCommerce",
+    "json": "SourceJSON",
+    "csv": "SourceCSV",
+    "bigquery": "SourceBigQuery",
+    "ga4BigqueryExport": "SourceGA4BigQueryExport",
+    "docker": "SourceDocker",
+    "shopify": "SourceShopify",
 }
 
 
@@ -64,15 +78,24 @@ def raw_spec() -> dict[str, Any]:
     """The spec with the repairs listed in the module docstring."""
     raw = yaml.safe_load(SPEC_PATH.read_text())
     schemas = raw["components"]["schemas"]
-    schemas["Platform"] = {"type": "string", "enum": ["bigcommerce", "commercetools", "shopify", None],
-                           "nullable": True, "default": None}
+    schemas["Platform"] = {
+        "type": "string",
+        "enum": ["bigcommerce", "commercetools", "shopify", None],
+        "nullable": True,
+        "default": None,
+    }
     for name in ("inventory", "price", "category"):
-        schemas["CommercetoolsCustomFields"]["properties"][name] = {"type": "array", "items": {"type": "string"},
-                                                                    "nullable": True}
+        schemas["CommercetoolsCustomFields"]["properties"][name] = {
+            "type": "array",
+            "items": {"type": "string"},
+            "nullable": True,
+        }
     for name in ("AuthInput", "AuthInputPartial", "SourceInput", "SourceUpdateInput"):
         schemas[name] = {"anyOf": schemas[name]["oneOf"]}
     schemas["SourceShopify"] = {
-        "type": "object", "additionalProperties": False, "required": ["shopURL"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["shopURL"],
         "properties": {**schemas["SourceUpdateShopify"]["properties"], **schemas["sourceShopifyBase"]["properties"]},
     }
     return raw
@@ -123,8 +146,12 @@ def variant_problem(body: Any) -> str | None:
     for item in items:
         if not isinstance(item, dict) or "input" not in item:
             continue
-        if "authenticationID" in item and item.get("type") in AUTH_VARIANTS and "sourceID" not in item \
-                and "destinationID" not in item:
+        if (
+            "authenticationID" in item
+            and item.get("type") in AUTH_VARIANTS
+            and "sourceID" not in item
+            and "destinationID" not in item
+        ):
             problem = schema_problem(AUTH_VARIANTS[item["type"]], item["input"])
         elif "sourceID" in item and item.get("type") in SOURCE_VARIANTS:
             problem = schema_problem(SOURCE_VARIANTS[item["type"]], item["input"])
@@ -215,12 +242,15 @@ def problems_of(responses: list[requests.Response]) -> tuple[list[str], set[tupl
     for r in responses:
         method = r.request.method or ""
         path = r.request.path_url.split("?")[0]
-        problem = response_problem(method, path, r.status_code, r.headers.get("Content-Type", "").split(";")[0],
-                                   r.content)
+        problem = response_problem(
+            method, path, r.status_code, r.headers.get("Content-Type", "").split(";")[0], r.content
+        )
         if problem == "not in spec":
             outside += 1
-            assert (method, re.sub(r"/1/sources/[^/]+/", "/1/sources/{id}/", path)) == \
-                ("GET", "/1/sources/{id}/discover"), f"{method} {path} is not a spec operation"
+            assert (method, re.sub(r"/1/sources/[^/]+/", "/1/sources/{id}/", path)) == (
+                "GET",
+                "/1/sources/{id}/discover",
+            ), f"{method} {path} is not a spec operation"
             assert isinstance(r.json().get("streams"), list)
         elif problem:
             problems.append(problem)
@@ -252,8 +282,14 @@ def wait_finished(api: Recorder, run_id: str, timeout: float = 10.0) -> dict[str
 
 def create(api: Recorder, kind: str, body: dict[str, Any]) -> str:
     answer = api.ok("POST", f"/1/{kind}", json=body)
-    return answer[{"authentications": "authenticationID", "destinations": "destinationID", "sources": "sourceID",
-                   "tasks": "taskID"}[kind]]
+    return answer[
+        {
+            "authentications": "authenticationID",
+            "destinations": "destinationID",
+            "sources": "sourceID",
+            "tasks": "taskID",
+        }[kind]
+    ]
 
 
 # -- the spec check ------------------------------------------------------------------------------
@@ -263,36 +299,73 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
         "googleServiceAccount": {"clientEmail": "svc@proj.iam.gserviceaccount.com", "privateKey": "-----PK-----"},
         "basic": {"username": "feeds", "password": "pw-12345"},
         "apiKey": {"key": "k-123456"},
-        "oauth": {"url": "https://auth.example.com/token", "client_id": "cid", "client_secret": "cs-123456",
-                  "scope": "read"},
+        "oauth": {
+            "url": "https://auth.example.com/token",
+            "client_id": "cid",
+            "client_secret": "cs-123456",
+            "scope": "read",
+        },
         "algolia": {"appID": "APP", "apiKey": "write-key-123"},
         "algoliaInsights": {"appID": "APP", "apiKey": "search-key-123"},
     }
-    auths = {t: create(api, "authentications", {"type": t, "name": f"{t} auth", "input": i,
-                                                **({"platform": "shopify"} if t == "oauth" else {})})
-             for t, i in auth_inputs.items()}
+    auths = {
+        t: create(
+            api,
+            "authentications",
+            {"type": t, "name": f"{t} auth", "input": i, **({"platform": "shopify"} if t == "oauth" else {})},
+        )
+        for t, i in auth_inputs.items()
+    }
     api.ok("GET", f"/1/authentications/{auths['basic']}")
     api.ok("PATCH", f"/1/authentications/{auths['basic']}", json={"name": "renamed", "input": {"password": "new-pw-1"}})
     api.ok("POST", "/1/authentications/search", json={"authenticationIDs": [*auths.values(), UNKNOWN]})
-    api.ok("GET", "/1/authentications", params={"type": "basic,algolia", "platform": "none", "sort": "name",
-                                                "order": "asc", "itemsPerPage": 2, "page": 2})
+    api.ok(
+        "GET",
+        "/1/authentications",
+        params={
+            "type": "basic,algolia",
+            "platform": "none",
+            "sort": "name",
+            "order": "asc",
+            "itemsPerPage": 2,
+            "page": 2,
+        },
+    )
     api.refused(400, "POST", "/1/authentications", json={"type": "basic", "name": "x", "input": {"username": "u"}})
     api.refused(400, "POST", "/1/authentications", json={"type": "ldap", "name": "x", "input": {}})
     api.refused(400, "POST", "/1/authentications", data="{not json", headers={"Content-Type": "application/json"})
     api.refused(404, "GET", f"/1/authentications/{UNKNOWN}")
 
     # destinations
-    search = create(api, "destinations", {"type": "search", "name": "index", "input": {"indexName": "products"},
-                                          "authenticationID": auths["algolia"]})
-    insights = create(api, "destinations", {"type": "insights", "name": "events", "input": {"indexName": "shop_events"},
-                                            "authenticationID": auths["algoliaInsights"]})
+    search = create(
+        api,
+        "destinations",
+        {"type": "search", "name": "index", "input": {"indexName": "products"}, "authenticationID": auths["algolia"]},
+    )
+    insights = create(
+        api,
+        "destinations",
+        {
+            "type": "insights",
+            "name": "events",
+            "input": {"indexName": "shop_events"},
+            "authenticationID": auths["algoliaInsights"],
+        },
+    )
     api.ok("GET", f"/1/destinations/{search}")
-    api.ok("PATCH", f"/1/destinations/{search}", json={"input": {"indexName": "products_v2", "recordType": "product",
-                                                                 "attributesToExclude": ["internal"]}})
+    api.ok(
+        "PATCH",
+        f"/1/destinations/{search}",
+        json={"input": {"indexName": "products_v2", "recordType": "product", "attributesToExclude": ["internal"]}},
+    )
     api.ok("POST", "/1/destinations/search", json={"destinationIDs": [search, insights]})
     api.ok("GET", "/1/destinations", params=[("type", "search"), ("type", "insights")])
-    api.refused(400, "POST", "/1/destinations", json={"type": "search", "name": "x", "input": {"indexName": "p"},
-                                                      "authenticationID": auths["basic"]})
+    api.refused(
+        400,
+        "POST",
+        "/1/destinations",
+        json={"type": "search", "name": "x", "input": {"indexName": "p"}, "authenticationID": auths["basic"]},
+    )
 
     # sources: every type with a schema, validate, discover
     source_inputs = {
@@ -305,15 +378,27 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
         "bigcommerce": {"storeHash": "abc123", "channel": {"id": 1, "currencies": ["usd"]}},
         "shopify": {"shopURL": "https://shop.example.com", "featureFlags": {"b2b": True}},
     }
-    sources = {t: create(api, "sources", {"type": t, "name": f"{t} source", "input": i}) for t, i in source_inputs.items()}
+    sources = {
+        t: create(api, "sources", {"type": t, "name": f"{t} source", "input": i}) for t, i in source_inputs.items()
+    }
     api.ok("GET", f"/1/sources/{sources['csv']}")
-    api.ok("PATCH", f"/1/sources/{sources['csv']}", json={"name": "products", "input": {
-        "url": "https://feeds.example.com/p.csv", "uniqueIDColumn": "sku"}})
+    api.ok(
+        "PATCH",
+        f"/1/sources/{sources['csv']}",
+        json={"name": "products", "input": {"url": "https://feeds.example.com/p.csv", "uniqueIDColumn": "sku"}},
+    )
     api.ok("POST", "/1/sources/search", json={"sourceIDs": list(sources.values())})
     api.ok("GET", "/1/sources", params={"type": "csv,json", "authenticationID": "none"})
-    api.ok("POST", "/1/sources/validate", json={"type": "csv", "name": "check", "input": {"url": "https://x.example/a.csv"}})
-    failed = api.ok("POST", "/1/sources/validate", json={"type": "json", "name": "check",
-                                                        "input": {"url": "https://x.example/critical.json"}})
+    api.ok(
+        "POST",
+        "/1/sources/validate",
+        json={"type": "csv", "name": "check", "input": {"url": "https://x.example/a.csv"}},
+    )
+    failed = api.ok(
+        "POST",
+        "/1/sources/validate",
+        json={"type": "json", "name": "check", "input": {"url": "https://x.example/critical.json"}},
+    )
     assert failed["events"][0]["status"] == "critical"
     api.ok("POST", f"/1/sources/{sources['json']}/validate", json={"input": {"url": "https://x.example/b.json"}})
     api.refused(404, "GET", f"/1/sources/{sources['docker']}/discover")
@@ -325,31 +410,94 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
 
     # tasks: every trigger type and action, get / patch / search / enable / disable / run / delete
     created = [
-        create(api, "tasks", {"sourceID": sources["csv"], "destinationID": search, "action": "replace",
-                              "trigger": {"type": "onDemand"}, "failureThreshold": 10}),
-        create(api, "tasks", {"sourceID": sources["json"], "destinationID": search, "action": "save",
-                              "trigger": {"type": "schedule", "cron": "*/15 6-18 * * MON-FRI"}}),
-        create(api, "tasks", {"sourceID": sources["shopify"], "destinationID": search, "action": "partial",
-                              "trigger": {"type": "subscription"},
-                              "input": {"metafields": [{"namespace": "n", "key": "k", "value": "v"}],
-                                        "market": {"countries": ["FR"], "currencies": ["EUR"], "locales": ["fr"]}}}),
-        create(api, "tasks", {"sourceID": sources["ga4BigqueryExport"], "destinationID": search, "action": "append",
-                              "trigger": {"type": "streaming"}, "enabled": False,
-                              "input": {"mapping": {"format": "mappingkit/v1", "actions": []}}}),
-        create(api, "tasks", {"sourceID": sources["docker"], "destinationID": search, "action": "replace",
-                              "trigger": {"type": "onDemand"}, "input": {"streams": {"tickets": {}}},
-                              "cursor": "2024-07-18T10:00:00Z"}),
+        create(
+            api,
+            "tasks",
+            {
+                "sourceID": sources["csv"],
+                "destinationID": search,
+                "action": "replace",
+                "trigger": {"type": "onDemand"},
+                "failureThreshold": 10,
+            },
+        ),
+        create(
+            api,
+            "tasks",
+            {
+                "sourceID": sources["json"],
+                "destinationID": search,
+                "action": "save",
+                "trigger": {"type": "schedule", "cron": "*/15 6-18 * * MON-FRI"},
+            },
+        ),
+        create(
+            api,
+            "tasks",
+            {
+                "sourceID": sources["shopify"],
+                "destinationID": search,
+                "action": "partial",
+                "trigger": {"type": "subscription"},
+                "input": {
+                    "metafields": [{"namespace": "n", "key": "k", "value": "v"}],
+                    "market": {"countries": ["FR"], "currencies": ["EUR"], "locales": ["fr"]},
+                },
+            },
+        ),
+        create(
+            api,
+            "tasks",
+            {
+                "sourceID": sources["ga4BigqueryExport"],
+                "destinationID": search,
+                "action": "append",
+                "trigger": {"type": "streaming"},
+                "enabled": False,
+                "input": {"mapping": {"format": "mappingkit/v1", "actions": []}},
+            },
+        ),
+        create(
+            api,
+            "tasks",
+            {
+                "sourceID": sources["docker"],
+                "destinationID": search,
+                "action": "replace",
+                "trigger": {"type": "onDemand"},
+                "input": {"streams": {"tickets": {}}},
+                "cursor": "2024-07-18T10:00:00Z",
+            },
+        ),
     ]
     on_demand, scheduled = created[0], created[1]
     api.ok("GET", f"/1/tasks/{scheduled}")
     api.ok("PATCH", f"/1/tasks/{scheduled}", json={"trigger": {"cron": "0 7 * * *"}, "failureThreshold": 20})
     api.ok("POST", "/1/tasks/search", json={"taskIDs": created})
-    api.ok("GET", "/1/tasks", params={"action": "replace,save", "enabled": "true", "triggerType": "onDemand",
-                                      "sort": "triggerType", "order": "asc"})
+    api.ok(
+        "GET",
+        "/1/tasks",
+        params={
+            "action": "replace,save",
+            "enabled": "true",
+            "triggerType": "onDemand",
+            "sort": "triggerType",
+            "order": "asc",
+        },
+    )
     api.ok("PUT", f"/1/tasks/{created[3]}/enable")
     api.ok("PUT", f"/1/tasks/{created[3]}/disable")
-    api.refused(400, "POST", "/1/tasks", json={"sourceID": sources["csv"], "destinationID": search, "action": "save",
-                                               "trigger": {"type": "schedule", "cron": "every day"}})
+    api.refused(
+        400,
+        "POST",
+        "/1/tasks",
+        json={
+            "sourceID": sources["csv"],
+            "destinationID": search,
+            "action": "save",
+            "trigger": {"type": "schedule", "cron": "every day"},
+        },
+    )
     api.refused(400, "PATCH", f"/1/tasks/{on_demand}", json={"trigger": {"cron": "0 7 * * *"}})
     api.refused(404, "POST", f"/1/tasks/{UNKNOWN}/run")
 
@@ -360,8 +508,11 @@ def test_every_answer_of_every_operation_matches_the_spec(emu: Any, api: Recorde
     assert run["status"] == "finished"
     api.ok("GET", "/1/runs", params={"taskID": on_demand, "status": "finished,skipped", "sort": "status"})
     api.ok("GET", "/1/runs", params=[("status", "finished"), ("status", "created")])
-    events = api.ok("GET", f"/1/runs/{run_id}/events", params={"type": "record", "status": "succeeded",
-                                                                  "itemsPerPage": 3, "page": 2})["events"]
+    events = api.ok(
+        "GET",
+        f"/1/runs/{run_id}/events",
+        params={"type": "record", "status": "succeeded", "itemsPerPage": 3, "page": 2},
+    )["events"]
     api.ok("GET", f"/1/runs/{run_id}/events/{events[0]['eventID']}")
     api.refused(404, "GET", f"/1/runs/{UNKNOWN}")
     api.refused(404, "GET", f"/1/runs/{run_id}/events/{UNKNOWN}")
@@ -405,44 +556,71 @@ def test_rate_limited_answers_match_the_spec_error_shape(start_emulator: Callabl
     assert api.call("GET", "/1/tasks").status_code == 200
 
 
-
 def test_the_spec_check_rejects_what_the_spec_forbids() -> None:
     def answer(method: str, path: str, body: Any, status: int = 200) -> str | None:
         return response_problem(method, path, status, "application/json", json.dumps(body).encode())
 
-    task = {"taskID": UNKNOWN, "sourceID": UNKNOWN, "destinationID": UNKNOWN, "trigger": {"type": "onDemand"},
-            "enabled": True, "action": "replace", "createdAt": "2024-07-18T10:00:00Z"}
+    task = {
+        "taskID": UNKNOWN,
+        "sourceID": UNKNOWN,
+        "destinationID": UNKNOWN,
+        "trigger": {"type": "onDemand"},
+        "enabled": True,
+        "action": "replace",
+        "createdAt": "2024-07-18T10:00:00Z",
+    }
     assert answer("GET", f"/1/tasks/{UNKNOWN}", task) is None
-    assert answer("GET", f"/1/tasks/{UNKNOWN}", {**task, "colour": "red"})          # unknown field
-    assert answer("GET", f"/1/tasks/{UNKNOWN}", {**task, "action": "upsert"})       # value outside the enum
+    assert answer("GET", f"/1/tasks/{UNKNOWN}", {**task, "colour": "red"})  # unknown field
+    assert answer("GET", f"/1/tasks/{UNKNOWN}", {**task, "action": "upsert"})  # value outside the enum
     assert answer("GET", f"/1/tasks/{UNKNOWN}", {**task, "trigger": {"type": "schedule"}})  # no cron / nextRun
-    event = {"eventID": UNKNOWN, "runID": UNKNOWN, "status": "failed", "type": "record", "batchSize": 3,
-             "publishedAt": "2024-07-18T10:00:00Z"}
+    event = {
+        "eventID": UNKNOWN,
+        "runID": UNKNOWN,
+        "status": "failed",
+        "type": "record",
+        "batchSize": 3,
+        "publishedAt": "2024-07-18T10:00:00Z",
+    }
     assert answer("GET", f"/1/runs/{UNKNOWN}/events/{UNKNOWN}", event) is None
     assert answer("GET", f"/1/runs/{UNKNOWN}/events/{UNKNOWN}", {**event, "data": None})  # data is not nullable
-    auth = {"authenticationID": UNKNOWN, "type": "basic", "name": "n", "input": {"username": "u"},
-            "createdAt": "2024-07-18T10:00:00Z"}
+    auth = {
+        "authenticationID": UNKNOWN,
+        "type": "basic",
+        "name": "n",
+        "input": {"username": "u"},
+        "createdAt": "2024-07-18T10:00:00Z",
+    }
     assert answer("GET", f"/1/authentications/{UNKNOWN}", auth) is None
     assert answer("GET", f"/1/authentications/{UNKNOWN}", {**auth, "input": {"username": "u", "password": None}})
     assert answer("GET", f"/1/authentications/{UNKNOWN}", {**auth, "input": {"appID": "A"}})  # not a basic input
-    source = {"sourceID": UNKNOWN, "type": "json", "name": "n", "input": {"url": "https://x", "delimiter": ","},
-              "createdAt": "2024-07-18T10:00:00Z"}
+    source = {
+        "sourceID": UNKNOWN,
+        "type": "json",
+        "name": "n",
+        "input": {"url": "https://x", "delimiter": ","},
+        "createdAt": "2024-07-18T10:00:00Z",
+    }
     assert answer("GET", f"/1/sources/{UNKNOWN}", source)  # a CSV-only field on a JSON source
     assert answer("GET", f"/1/tasks/{UNKNOWN}", {"error": "gone"}, 404)  # error without message
-    assert answer("GET", "/1/runs", {"runs": [], "pagination": {"nbPages": 1, "page": 1, "nbItems": 0,
-                                                                "itemsPerPage": 10}})  # no window
+    assert answer(
+        "GET", "/1/runs", {"runs": [], "pagination": {"nbPages": 1, "page": 1, "nbItems": 0, "itemsPerPage": 10}}
+    )  # no window
 
 
 # -- behaviour -----------------------------------------------------------------------------------
 def test_credentials_and_acl_are_checked(emu: Any) -> None:
     anonymous = Recorder(emu.base_url, app_id="", key=None)
     assert anonymous.refused(403, "GET", "/1/tasks") == "Invalid Application-Id or API-Key"
-    assert Recorder(emu.base_url, app_id="OTHERAPP").refused(403, "GET", "/1/tasks") == \
-        "Invalid Application-Id or API-Key"
-    assert Recorder(emu.base_url, key=SEARCH_KEY).refused(403, "POST", f"/1/tasks/{EXAMPLE_TASK_ID}/run") == \
-        "Method not allowed with this API key"
-    assert emu.app.runs and all(r.task_id != EXAMPLE_TASK_ID or r.created < time.time() - 3600
-                                for r in emu.app.runs.values())  # the refused run did not start
+    assert (
+        Recorder(emu.base_url, app_id="OTHERAPP").refused(403, "GET", "/1/tasks") == "Invalid Application-Id or API-Key"
+    )
+    assert (
+        Recorder(emu.base_url, key=SEARCH_KEY).refused(403, "POST", f"/1/tasks/{EXAMPLE_TASK_ID}/run")
+        == "Method not allowed with this API key"
+    )
+    assert emu.app.runs and all(
+        r.task_id != EXAMPLE_TASK_ID or r.created < time.time() - 3600 for r in emu.app.runs.values()
+    )  # the refused run did not start
     assert emu.credentials == {"app_id": APP_ID, "api_key": API_KEY}
 
 
@@ -460,8 +638,10 @@ def test_array_filters_accept_comma_joined_and_repeated_values(api: Recorder) ->
 def test_pages_are_walked_to_nb_pages(start_emulator: Callable[..., Any]) -> None:
     emu = start_emulator("algolia", history=False, **FAST)
     api = Recorder(emu.base_url)
-    ids = {create(api, "authentications", {"type": "apiKey", "name": f"key {n}", "input": {"key": f"k-{n:04d}"}})
-           for n in range(7)}
+    ids = {
+        create(api, "authentications", {"type": "apiKey", "name": f"key {n}", "input": {"key": f"k-{n:04d}"}})
+        for n in range(7)
+    }
     seen, sizes = [], []
     for page in (1, 2, 3):
         body = api.ok("GET", "/1/authentications", params={"itemsPerPage": 3, "page": page})
@@ -494,8 +674,9 @@ def test_a_run_reveals_its_events_as_it_progresses(emu: Any, api: Recorder) -> N
     assert run["progress"] == {"expectedNbOfEvents": 9, "receivedNbOfEvents": 9}
     assert run["failureThreshold"] == 5 and run["type"] == "reindex"
     events = api.ok("GET", f"/1/runs/{run_id}/events", params={"sort": "publishedAt", "order": "asc"})["events"]
-    assert [(e["type"], e["status"]) for e in events] == \
-        [("fetch", "started"), ("fetch", "succeeded")] + [("record", "succeeded")] * 6 + [("log", "succeeded")]
+    assert [(e["type"], e["status"]) for e in events] == [("fetch", "started"), ("fetch", "succeeded")] + [
+        ("record", "succeeded")
+    ] * 6 + [("log", "succeeded")]
     assert sum(e["batchSize"] for e in events if e["type"] == "record") == 60
     assert not any("parentID" in e for e in events)  # the current spec's closed Event has no parentID
     task = api.ok("GET", f"/1/tasks/{EXAMPLE_TASK_ID}")
@@ -509,33 +690,51 @@ def test_the_run_timeline_is_computed_from_time() -> None:
 
     task = {"taskID": UNKNOWN, "action": "save", "failureThreshold": None}
     source = {"type": "csv", "name": "feed", "input": {"url": "https://x.example/feed.csv"}}
-    run = plan_run(random.Random(1), run_id="r", app_id="A", created=1000.0, task=task, source=source,
-                   timing=Timing(start_after=1.0, event_interval=0.5, records=30, batch_size=10))
+    run = plan_run(
+        random.Random(1),
+        run_id="r",
+        app_id="A",
+        created=1000.0,
+        task=task,
+        source=source,
+        timing=Timing(start_after=1.0, event_interval=0.5, records=30, batch_size=10),
+    )
     assert run.view(1000.5)["status"] == "created" and "progress" not in run.view(1000.5)
     started = run.view(1002.1)
     assert started["status"] == "started" and "outcome" not in started  # today's client knows no "processing"
     assert started["progress"] == {"expectedNbOfEvents": 6, "receivedNbOfEvents": 3}
-    assert [(e.type, e.status) for e in run.published(1002.1)] == \
-        [("fetch", "started"), ("fetch", "succeeded"), ("record", "succeeded")]
+    assert [(e.type, e.status) for e in run.published(1002.1)] == [
+        ("fetch", "started"),
+        ("fetch", "succeeded"),
+        ("record", "succeeded"),
+    ]
     finished = run.view(1000.0 + run.finish_offset)
     assert finished["status"] == "finished" and finished["outcome"] == "success" and "finishedAt" in finished
     assert finished["type"] == "update"
 
 
-@pytest.mark.parametrize(("where", "threshold", "outcome", "code", "failed_batches"), [
-    ("https://x.example/feed.csv?errors=50", 10, "failure", "too_many_errors", 5),
-    ("https://x.example/feed.csv?errors=50", 60, "success", "ok", 5),
-    ("https://x.example/critical/feed.csv", 90, "failure", "critical", 0),
-])
+@pytest.mark.parametrize(
+    ("where", "threshold", "outcome", "code", "failed_batches"),
+    [
+        ("https://x.example/feed.csv?errors=50", 10, "failure", "too_many_errors", 5),
+        ("https://x.example/feed.csv?errors=50", 60, "success", "ok", 5),
+        ("https://x.example/critical/feed.csv", 90, "failure", "critical", 0),
+    ],
+)
 def test_sources_decide_how_runs_end(where: str, threshold: int, outcome: str, code: str, failed_batches: int) -> None:
     import random
 
     from dataferry.emulator.algolia.runs import Timing, plan_run
 
-    run = plan_run(random.Random(2), run_id="r", app_id="A", created=0.0,
-                   task={"taskID": UNKNOWN, "action": "replace", "failureThreshold": threshold},
-                   source={"type": "csv", "name": "feed", "input": {"url": where}},
-                   timing=Timing(start_after=0.1, event_interval=0.1, records=100, batch_size=10))
+    run = plan_run(
+        random.Random(2),
+        run_id="r",
+        app_id="A",
+        created=0.0,
+        task={"taskID": UNKNOWN, "action": "replace", "failureThreshold": threshold},
+        source={"type": "csv", "name": "feed", "input": {"url": where}},
+        timing=Timing(start_after=0.1, event_interval=0.1, records=100, batch_size=10),
+    )
     final = run.view(run.finish_offset + 1)
     assert (final["outcome"], final["reasonCode"]) == (outcome, code)
     assert sum(1 for e in run.events if e.status == "failed") == failed_batches
@@ -564,9 +763,14 @@ def test_runs_are_skipped_while_the_task_is_busy_or_disabled(start_emulator: Cal
 
 def test_five_critical_runs_in_a_row_disable_the_task(api: Recorder) -> None:
     task = api.ok("GET", f"/1/tasks/{EXAMPLE_TASK_ID}")
-    source = create(api, "sources", {"type": "json", "name": "gone", "input": {"url": "https://x.example/critical.json"}})
-    broken = create(api, "tasks", {"sourceID": source, "destinationID": task["destinationID"], "action": "save",
-                                   "trigger": {"type": "onDemand"}})
+    source = create(
+        api, "sources", {"type": "json", "name": "gone", "input": {"url": "https://x.example/critical.json"}}
+    )
+    broken = create(
+        api,
+        "tasks",
+        {"sourceID": source, "destinationID": task["destinationID"], "action": "save", "trigger": {"type": "onDemand"}},
+    )
     for _ in range(5):
         assert api.ok("GET", f"/1/tasks/{broken}")["enabled"] is True
         run = wait_finished(api, api.ok("POST", f"/1/tasks/{broken}/run")["runID"])
@@ -585,23 +789,41 @@ def test_observability_windows_default_to_7_days_and_3_hours(emu: Any, api: Reco
     everything = api.ok("GET", "/1/runs", params={"startDate": "2000-01-01T00:00:00Z", "itemsPerPage": 100})
     assert len(everything["runs"]) == len(ages)
     old = next(r for r in emu.app.runs.values() if 3 * 3600 < time.time() - r.created < 7 * 86400)
-    assert api.ok("GET", f"/1/runs/{old.run_id}/events")["events"] == []   # older than 3 hours
-    since = api.ok("GET", f"/1/runs/{old.run_id}/events",
-                   params={"startDate": datetime.fromtimestamp(old.created - 1, UTC).isoformat(),
-                           "itemsPerPage": 100})
+    assert api.ok("GET", f"/1/runs/{old.run_id}/events")["events"] == []  # older than 3 hours
+    since = api.ok(
+        "GET",
+        f"/1/runs/{old.run_id}/events",
+        params={"startDate": datetime.fromtimestamp(old.created - 1, UTC).isoformat(), "itemsPerPage": 100},
+    )
     assert len(since["events"]) == len(old.events) > 0
 
 
 def test_authentication_secrets_never_come_back(api: Recorder) -> None:
-    aid = create(api, "authentications", {"type": "oauth", "name": "crm", "input": {
-        "url": "https://auth.example.com/token", "client_id": "crm-client", "client_secret": "s3cr3t-value"}})
-    answers = [api.call("GET", f"/1/authentications/{aid}"), api.call("GET", "/1/authentications"),
-               api.call("POST", "/1/authentications/search", json={"authenticationIDs": [aid]}),
-               api.call("PATCH", f"/1/authentications/{aid}", json={"input": {"client_secret": "n3w-s3cr3t"}})]
+    aid = create(
+        api,
+        "authentications",
+        {
+            "type": "oauth",
+            "name": "crm",
+            "input": {
+                "url": "https://auth.example.com/token",
+                "client_id": "crm-client",
+                "client_secret": "s3cr3t-value",
+            },
+        },
+    )
+    answers = [
+        api.call("GET", f"/1/authentications/{aid}"),
+        api.call("GET", "/1/authentications"),
+        api.call("POST", "/1/authentications/search", json={"authenticationIDs": [aid]}),
+        api.call("PATCH", f"/1/authentications/{aid}", json={"input": {"client_secret": "n3w-s3cr3t"}}),
+    ]
     assert all(r.status_code == 200 for r in answers)
     assert not any("s3cr3t" in r.text or "client_secret" in r.text for r in answers)
-    assert api.ok("GET", f"/1/authentications/{aid}")["input"] == {"url": "https://auth.example.com/token",
-                                                                   "client_id": "crm-client"}
+    assert api.ok("GET", f"/1/authentications/{aid}")["input"] == {
+        "url": "https://auth.example.com/token",
+        "client_id": "crm-client",
+    }
 
 
 def test_resources_in_use_cannot_be_deleted(api: Recorder) -> None:
@@ -638,13 +860,20 @@ def test_scheduled_tasks_show_their_next_run(api: Recorder) -> None:
     assert now < upcoming <= now + timedelta(days=1) and (upcoming.hour, upcoming.minute) == (6, 0)
 
 
-@pytest.mark.parametrize(("expr", "after", "expected"), [
-    ("*/15 * * * *", datetime(2024, 7, 18, 10, 7, tzinfo=UTC), datetime(2024, 7, 18, 10, 15, tzinfo=UTC)),
-    ("0 6 * * MON-FRI", datetime(2024, 7, 19, 7, 0, tzinfo=UTC), datetime(2024, 7, 22, 6, 0, tzinfo=UTC)),  # Fri → Mon
-    ("0 0 29 FEB *", datetime(2024, 3, 1, tzinfo=UTC), datetime(2028, 2, 29, 0, 0, tzinfo=UTC)),
-    # day or weekday: Sunday comes first
-    ("30 9 1 * 0", datetime(2024, 7, 18, tzinfo=UTC), datetime(2024, 7, 21, 9, 30, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("expr", "after", "expected"),
+    [
+        ("*/15 * * * *", datetime(2024, 7, 18, 10, 7, tzinfo=UTC), datetime(2024, 7, 18, 10, 15, tzinfo=UTC)),
+        (
+            "0 6 * * MON-FRI",
+            datetime(2024, 7, 19, 7, 0, tzinfo=UTC),
+            datetime(2024, 7, 22, 6, 0, tzinfo=UTC),
+        ),  # Fri → Mon
+        ("0 0 29 FEB *", datetime(2024, 3, 1, tzinfo=UTC), datetime(2028, 2, 29, 0, 0, tzinfo=UTC)),
+        # day or weekday: Sunday comes first
+        ("30 9 1 * 0", datetime(2024, 7, 18, tzinfo=UTC), datetime(2024, 7, 21, 9, 30, tzinfo=UTC)),
+    ],
+)
 def test_cron_next_run(expr: str, after: datetime, expected: datetime) -> None:
     assert next_run(expr, after) == expected
 
@@ -684,11 +913,17 @@ def test_values_todays_api_no_longer_has_are_refused(api: Recorder) -> None:
     assert "type" in api.refused(400, "POST", "/1/sources", json={"type": "sfcc", "name": "x", "input": {}})
     assert "type" in api.refused(400, "POST", "/1/sources/validate", json={"type": "sfcc", "name": "x", "input": {}})
     assert api.ok("GET", "/1/sources", params={"itemsPerPage": 100})["sources"] == before
-    auth = create(api, "authentications", {"type": "algoliaInsights", "name": "ins",
-                                           "input": {"appID": "APP", "apiKey": "k-12345"}})
-    message = api.refused(400, "POST", "/1/destinations", json={"type": "insights", "name": "events",
-                                                              "input": {"indexPrefix": "shop_"},
-                                                              "authenticationID": auth})
+    auth = create(
+        api,
+        "authentications",
+        {"type": "algoliaInsights", "name": "ins", "input": {"appID": "APP", "apiKey": "k-12345"}},
+    )
+    message = api.refused(
+        400,
+        "POST",
+        "/1/destinations",
+        json={"type": "insights", "name": "events", "input": {"indexPrefix": "shop_"}, "authenticationID": auth},
+    )
     assert "indexName" in message or "indexPrefix" in message
 
 
@@ -713,30 +948,58 @@ def _body_operations(api: Recorder) -> dict[tuple[str, str], dict[str, Any]]:
     destination = api.ok("GET", f"/1/destinations/{task['destinationID']}")
     aid = destination["authenticationID"]
     return {
-        ("POST", "/1/authentications"): {"type": "basic", "name": "n", "platform": None,
-                                         "input": {"username": "u", "password": "p"}},
-        ("PATCH", f"/1/authentications/{source['authenticationID']}"): {"type": "basic", "name": "n",
-                                                                         "platform": None,
-                                                                         "input": {"username": "u2"}},
+        ("POST", "/1/authentications"): {
+            "type": "basic",
+            "name": "n",
+            "platform": None,
+            "input": {"username": "u", "password": "p"},
+        },
+        ("PATCH", f"/1/authentications/{source['authenticationID']}"): {
+            "type": "basic",
+            "name": "n",
+            "platform": None,
+            "input": {"username": "u2"},
+        },
         ("POST", "/1/authentications/search"): {"authenticationIDs": [aid]},
-        ("POST", "/1/destinations"): {"type": "search", "name": "n", "input": {"indexName": "i"},
-                                      "authenticationID": aid},
-        ("PATCH", f"/1/destinations/{destination['destinationID']}"): {"type": "search", "name": "n",
-                                                                        "input": {"indexName": "i"},
-                                                                        "authenticationID": aid},
+        ("POST", "/1/destinations"): {
+            "type": "search",
+            "name": "n",
+            "input": {"indexName": "i"},
+            "authenticationID": aid,
+        },
+        ("PATCH", f"/1/destinations/{destination['destinationID']}"): {
+            "type": "search",
+            "name": "n",
+            "input": {"indexName": "i"},
+            "authenticationID": aid,
+        },
         ("POST", "/1/destinations/search"): {"destinationIDs": [destination["destinationID"]]},
         ("POST", "/1/sources"): {"type": "csv", "name": "n", "input": {"url": "https://x.example/a.csv"}},
-        ("PATCH", f"/1/sources/{source['sourceID']}"): {"name": "n", "input": {"url": "https://x.example/b.csv"},
-                                                         "authenticationID": source["authenticationID"]},
+        ("PATCH", f"/1/sources/{source['sourceID']}"): {
+            "name": "n",
+            "input": {"url": "https://x.example/b.csv"},
+            "authenticationID": source["authenticationID"],
+        },
         ("POST", "/1/sources/search"): {"sourceIDs": [source["sourceID"]]},
         ("POST", "/1/sources/validate"): {"type": "csv", "name": "n", "input": {"url": "https://x.example/a.csv"}},
-        ("POST", f"/1/sources/{source['sourceID']}/validate"): {"name": "n",
-                                                                 "input": {"url": "https://x.example/b.csv"}},
-        ("POST", "/1/tasks"): {"sourceID": source["sourceID"], "destinationID": destination["destinationID"],
-                               "trigger": {"type": "onDemand"}, "action": "save", "enabled": True,
-                               "failureThreshold": 5, "cursor": "2024-07-18T10:00:00Z"},
-        ("PATCH", f"/1/tasks/{EXAMPLE_TASK_ID}"): {"destinationID": destination["destinationID"], "enabled": True,
-                                                   "failureThreshold": 5},
+        ("POST", f"/1/sources/{source['sourceID']}/validate"): {
+            "name": "n",
+            "input": {"url": "https://x.example/b.csv"},
+        },
+        ("POST", "/1/tasks"): {
+            "sourceID": source["sourceID"],
+            "destinationID": destination["destinationID"],
+            "trigger": {"type": "onDemand"},
+            "action": "save",
+            "enabled": True,
+            "failureThreshold": 5,
+            "cursor": "2024-07-18T10:00:00Z",
+        },
+        ("PATCH", f"/1/tasks/{EXAMPLE_TASK_ID}"): {
+            "destinationID": destination["destinationID"],
+            "enabled": True,
+            "failureThreshold": 5,
+        },
         ("POST", "/1/tasks/search"): {"taskIDs": [EXAMPLE_TASK_ID]},
     }
 
@@ -746,14 +1009,15 @@ MALFORMED_VALUES = ([None, None], {"unexpected": [None]}, "", -1.5)
 boolean or integer; none is nullable but ``platform``, which takes none of these either)."""
 
 
-def test_every_malformed_body_is_a_400_with_a_message_and_nothing_is_stored(
-        start_emulator: Callable[..., Any]) -> None:
+def test_every_malformed_body_is_a_400_with_a_message_and_nothing_is_stored(start_emulator: Callable[..., Any]) -> None:
     emu = start_emulator("algolia", rate_limits=False, **FAST)
     api = Recorder(emu.base_url)
     operations_ = _body_operations(api)
-    assert {(m, template_of(m, p)[1]) for m, p in operations_} == \
-        {op for op in operations() if op[0] in ("POST", "PATCH") and "requestBody" in
-         raw_spec()["paths"][op[1]][op[0].lower()]}, "an operation with a body is missing here"
+    assert {(m, template_of(m, p)[1]) for m, p in operations_} == {
+        op
+        for op in operations()
+        if op[0] in ("POST", "PATCH") and "requestBody" in raw_spec()["paths"][op[1]][op[0].lower()]
+    }, "an operation with a body is missing here"
     state = copy.deepcopy(emu.app.store)
     answers = []
     for (method, path), valid in operations_.items():
@@ -761,22 +1025,27 @@ def test_every_malformed_body_is_a_400_with_a_message_and_nothing_is_stored(
         for field in valid:
             bodies += [{**valid, field: value} for value in MALFORMED_VALUES]
         for body in bodies:
-            kw = {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, bytes) else \
-                {"json": body}
+            kw = (
+                {"data": body, "headers": {"Content-Type": "application/json"}}
+                if isinstance(body, bytes)
+                else {"json": body}
+            )
             r = api.call(method, path, **kw)
             answers.append((method, path, body, r.status_code, r.headers.get("Content-Type", ""), r.text[:120]))
     wrong = [a for a in answers if a[3] != 400 or not a[4].startswith("application/json")]
     assert wrong == [], f"{len(wrong)} of {len(answers)} malformed bodies not answered 400 JSON: {wrong[:5]}"
-    assert all(isinstance(r.json().get("message"), str) for r in api.responses[-len(answers):])
+    assert all(isinstance(r.json().get("message"), str) for r in api.responses[-len(answers) :])
     for kind in ("authentications", "destinations", "sources", "tasks"):
-        assert {k: {f: v for f, v in r.items() if f != "_lastRun"} for k, r in emu.app.store[kind].items()} == \
-            {k: {f: v for f, v in r.items() if f != "_lastRun"} for k, r in state[kind].items()}, kind
+        assert {k: {f: v for f, v in r.items() if f != "_lastRun"} for k, r in emu.app.store[kind].items()} == {
+            k: {f: v for f, v in r.items() if f != "_lastRun"} for k, r in state[kind].items()
+        }, kind
 
 
 def test_source_inputs_that_match_no_variant_are_refused_and_never_stored(api: Recorder) -> None:
     flags = {"featureFlags": {"b2b": True, "anything": {"goes": [1, None]}}}
-    shop = create(api, "sources", {"type": "shopify", "name": "shop", "input": {"shopURL": "https://s.example",
-                                                                                  **flags}})
+    shop = create(
+        api, "sources", {"type": "shopify", "name": "shop", "input": {"shopURL": "https://s.example", **flags}}
+    )
     csv_id = next(s["sourceID"] for s in api.ok("GET", "/1/sources")["sources"] if s["type"] == "csv")
     api.refused(400, "POST", "/1/sources", json={"type": "sfcc", "name": "x", "input": flags})  # the fuzzed case
     api.refused(400, "POST", "/1/sources", json={"type": "csv", "name": "x", "input": flags})
@@ -787,17 +1056,31 @@ def test_source_inputs_that_match_no_variant_are_refused_and_never_stored(api: R
     api.refused(400, "PATCH", f"/1/sources/{csv_id}", json={"input": {"method": "POST", "uniqueIDColumn": "sku"}})
     bigcommerce = create(api, "sources", {"type": "bigcommerce", "name": "bc", "input": {"storeHash": "h1"}})
     api.refused(400, "PATCH", f"/1/sources/{bigcommerce}", json={"input": {"storeHash": "h2"}})  # no such variant
-    api.refused(400, "POST", "/1/sources/validate", json={"type": "bigquery", "name": "x", "input": {
-        "projectID": "p", "datasetID": "d", "dataType": "ga5", "customSQLRequest": []}})
+    api.refused(
+        400,
+        "POST",
+        "/1/sources/validate",
+        json={
+            "type": "bigquery",
+            "name": "x",
+            "input": {"projectID": "p", "datasetID": "d", "dataType": "ga5", "customSQLRequest": []},
+        },
+    )
     api.ok("GET", "/1/sources", params={"itemsPerPage": 100})
     problems, _, _ = problems_of(api.responses)
     assert problems == []
 
 
 def test_enum_filters_with_empty_values_are_refused(api: Recorder) -> None:
-    for path, name in (("/1/runs", "status"), ("/1/tasks", "action"), ("/1/tasks", "triggerType"),
-                       ("/1/authentications", "type"), ("/1/sources", "type"), ("/1/destinations", "type"),
-                       (f"/1/runs/{next(iter(api.ok('GET', '/1/runs')['runs']))['runID']}/events", "type")):
+    for path, name in (
+        ("/1/runs", "status"),
+        ("/1/tasks", "action"),
+        ("/1/tasks", "triggerType"),
+        ("/1/authentications", "type"),
+        ("/1/sources", "type"),
+        ("/1/destinations", "type"),
+        (f"/1/runs/{next(iter(api.ok('GET', '/1/runs')['runs']))['runID']}/events", "type"),
+    ):
         assert name in api.refused(400, "GET", path, params={name: ""}), path
         assert name in api.refused(400, "GET", path, params={name: "a,,b"}), path
 
@@ -813,16 +1096,24 @@ def strict_variants(union: str, value: Any) -> list[str]:
     """The members of the published ``oneOf`` ``union`` that ``value`` is valid against."""
     components = published_spec()["components"]
     names = [ref["$ref"].rsplit("/", 1)[1] for ref in components["schemas"][union]["oneOf"]]
-    return [n for n in names
-            if not list(OAS30Validator({"$ref": f"#/components/schemas/{n}", "components": components})
-                        .iter_errors(value))]
+    return [
+        n
+        for n in names
+        if not list(OAS30Validator({"$ref": f"#/components/schemas/{n}", "components": components}).iter_errors(value))
+    ]
 
 
 SPEC_AMBIGUOUS = {
     "algolia": ("AuthAlgoliaPartial", "AuthAlgoliaInsightsPartial"),
     "algoliaInsights": ("AuthAlgoliaPartial", "AuthAlgoliaInsightsPartial"),
-    "apiKey": ("AuthGoogleServiceAccountPartial", "AuthBasicPartial", "AuthAPIKeyPartial", "AuthOAuthPartial",
-               "AuthAlgoliaPartial", "AuthAlgoliaInsightsPartial"),
+    "apiKey": (
+        "AuthGoogleServiceAccountPartial",
+        "AuthBasicPartial",
+        "AuthAPIKeyPartial",
+        "AuthOAuthPartial",
+        "AuthAlgoliaPartial",
+        "AuthAlgoliaInsightsPartial",
+    ),
     "json": ("SourceJSON", "SourceCSV"),
     "ga4BigqueryExport": ("SourceBigQuery", "SourceGA4BigQueryExport"),
     "shopify": (),
@@ -833,19 +1124,37 @@ API-key input is ``{}`` once its secret is left out, ``SourceJSON`` is a subset 
 
 
 def test_inputs_match_exactly_one_published_variant_where_a_shape_can(api: Recorder) -> None:
-    for kind, body in (("authentications", {"type": "googleServiceAccount", "name": "g",
-                                            "input": {"clientEmail": "a@b.iam", "privateKey": "pk-123"}}),
-                       ("authentications", {"type": "oauth", "name": "o", "input": {
-                           "url": "https://o.example/token", "client_id": "c", "client_secret": "s-123"}}),
-                       ("authentications", {"type": "apiKey", "name": "k", "input": {"key": "k-123"}}),
-                       ("sources", {"type": "csv", "name": "plain csv", "input": {"url": "https://x.example/a.csv"}}),
-                       ("sources", {"type": "json", "name": "j", "input": {"url": "https://x.example/a.json"}}),
-                       ("sources", {"type": "bigquery", "name": "b", "input": {"projectID": "p", "datasetID": "d"}}),
-                       ("sources", {"type": "docker", "name": "d", "input": {
-                           "registry": "ghcr", "image": "a/b", "imageType": "custom", "configuration": {}}})):
+    for kind, body in (
+        (
+            "authentications",
+            {"type": "googleServiceAccount", "name": "g", "input": {"clientEmail": "a@b.iam", "privateKey": "pk-123"}},
+        ),
+        (
+            "authentications",
+            {
+                "type": "oauth",
+                "name": "o",
+                "input": {"url": "https://o.example/token", "client_id": "c", "client_secret": "s-123"},
+            },
+        ),
+        ("authentications", {"type": "apiKey", "name": "k", "input": {"key": "k-123"}}),
+        ("sources", {"type": "csv", "name": "plain csv", "input": {"url": "https://x.example/a.csv"}}),
+        ("sources", {"type": "json", "name": "j", "input": {"url": "https://x.example/a.json"}}),
+        ("sources", {"type": "bigquery", "name": "b", "input": {"projectID": "p", "datasetID": "d"}}),
+        (
+            "sources",
+            {
+                "type": "docker",
+                "name": "d",
+                "input": {"registry": "ghcr", "image": "a/b", "imageType": "custom", "configuration": {}},
+            },
+        ),
+    ):
         create(api, kind, body)
-    answered = [("AuthInputPartial", a) for a in api.ok("GET", "/1/authentications",
-                                                        params={"itemsPerPage": 100})["authentications"]]
+    answered = [
+        ("AuthInputPartial", a)
+        for a in api.ok("GET", "/1/authentications", params={"itemsPerPage": 100})["authentications"]
+    ]
     answered += [("SourceInput", s) for s in api.ok("GET", "/1/sources", params={"itemsPerPage": 100})["sources"]]
     unexpected = []
     for union, item in answered:

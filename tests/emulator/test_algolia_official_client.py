@@ -44,13 +44,27 @@ def poll(client: IngestionClientSync, run_id: str, timeout: float = 10.0) -> lis
 
 
 def test_create_run_poll_and_list_events_with_the_official_client(client: IngestionClientSync) -> None:
-    auth = client.create_authentication({"type": "algolia", "name": "write key",
-                                         "input": {"appID": "APP", "apiKey": "write-key-123"}})
-    destination = client.create_destination({"type": "search", "name": "products", "input": {"indexName": "products"},
-                                             "authenticationID": auth.authentication_id})
+    auth = client.create_authentication(
+        {"type": "algolia", "name": "write key", "input": {"appID": "APP", "apiKey": "write-key-123"}}
+    )
+    destination = client.create_destination(
+        {
+            "type": "search",
+            "name": "products",
+            "input": {"indexName": "products"},
+            "authenticationID": auth.authentication_id,
+        }
+    )
     source = client.create_source({"type": "csv", "name": "feed", "input": {"url": "https://x.example/feed.csv"}})
-    task = client.create_task_v1({"sourceID": source.source_id, "destinationID": destination.destination_id,
-                                  "action": "replace", "trigger": {"type": "onDemand"}, "failureThreshold": 10})
+    task = client.create_task_v1(
+        {
+            "sourceID": source.source_id,
+            "destinationID": destination.destination_id,
+            "action": "replace",
+            "trigger": {"type": "onDemand"},
+            "failureThreshold": 10,
+        }
+    )
     run_id = client.run_task_v1(task.task_id).run_id
     seen = poll(client, run_id)
     assert {r.status for r in seen} >= {"started", "finished"}
@@ -79,8 +93,14 @@ def test_every_listing_parses_with_the_official_client(client: IngestionClientSy
 def test_failed_and_skipped_runs_parse_with_the_official_client(client: IngestionClientSync) -> None:
     task = client.get_task_v1(EXAMPLE_TASK_ID)
     gone = client.create_source({"type": "json", "name": "gone", "input": {"url": "https://x.example/critical.json"}})
-    broken = client.create_task_v1({"sourceID": gone.source_id, "destinationID": task.destination_id,
-                                    "action": "save", "trigger": {"type": "onDemand"}})
+    broken = client.create_task_v1(
+        {
+            "sourceID": gone.source_id,
+            "destinationID": task.destination_id,
+            "action": "save",
+            "trigger": {"type": "onDemand"},
+        }
+    )
     failed = poll(client, client.run_task_v1(broken.task_id).run_id)[-1]
     assert (failed.outcome, failed.reason_code) == ("failure", "critical")
     assert [e.status for e in client.list_events(failed.run_id).events] == ["critical", "started"]

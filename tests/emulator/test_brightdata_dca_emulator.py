@@ -34,12 +34,18 @@ class Api:
 
     def trigger(self, inputs: Any = URLS, **params: Any) -> requests.Response:
         params.setdefault("collector", COLLECTOR)
-        return requests.post(f"{self.emu.base_url}/dca/trigger", params=params, json=inputs, headers=self.headers,
-                             timeout=10)
+        return requests.post(
+            f"{self.emu.base_url}/dca/trigger", params=params, json=inputs, headers=self.headers, timeout=10
+        )
 
     def dataset(self, collection_id: str, **kw: Any) -> requests.Response:
-        return requests.get(f"{self.emu.base_url}/dca/dataset", params={"id": collection_id},
-                            headers={**self.headers, **kw.pop("headers", {})}, timeout=10, **kw)
+        return requests.get(
+            f"{self.emu.base_url}/dca/dataset",
+            params={"id": collection_id},
+            headers={**self.headers, **kw.pop("headers", {})},
+            timeout=10,
+            **kw,
+        )
 
     def finished(self, collection_id: str, timeout: float = 10.0) -> requests.Response:
         """Poll until the dataset answer is no longer 202."""
@@ -95,8 +101,9 @@ def test_records_are_the_same_on_every_read(api: Api) -> None:
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-1234"}])
 def test_both_endpoints_refuse_a_missing_or_wrong_token(api: Api, headers: dict[str, str]) -> None:
-    r = requests.post(f"{api.emu.base_url}/dca/trigger", params={"collector": COLLECTOR}, json=URLS,
-                      headers=headers, timeout=10)
+    r = requests.post(
+        f"{api.emu.base_url}/dca/trigger", params={"collector": COLLECTOR}, json=URLS, headers=headers, timeout=10
+    )
     assert r.status_code == 401 and r.json()["error"]
     r = requests.get(f"{api.emu.base_url}/dca/dataset", params={"id": "j_x"}, headers=headers, timeout=10)
     assert r.status_code == 401
@@ -116,16 +123,26 @@ def test_an_expired_collection_is_404(api: Api) -> None:
     assert api.dataset(jid).status_code == 404
 
 
-@pytest.mark.parametrize(("collector", "inputs", "problem"), [
-    (COLLECTOR, [{"keyword": "chairs"}], "Input 1: url is required"),
-    (COLLECTOR, [{"url": "https://a.example/x", "colour": "red"}], "Input 1: colour is not an input of this collector"),
-    (COLLECTOR, [{"url": "not a url"}], "Input 1: url must be a valid URL"),
-    (COLLECTOR, [], "Input must contain at least one object"),
-    (COLLECTOR, {"url": "https://a.example/x"}, "Input must be an array of objects"),
-    (KEYWORDS, [{"keyword": "chairs"}, {"country": "DE"}], "Input 2: keyword is required"),
-    (COLLECTOR, [{"url": "https://a.example/x", "emulator_records": "many"}],
-     "Input 1: emulator_records must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("collector", "inputs", "problem"),
+    [
+        (COLLECTOR, [{"keyword": "chairs"}], "Input 1: url is required"),
+        (
+            COLLECTOR,
+            [{"url": "https://a.example/x", "colour": "red"}],
+            "Input 1: colour is not an input of this collector",
+        ),
+        (COLLECTOR, [{"url": "not a url"}], "Input 1: url must be a valid URL"),
+        (COLLECTOR, [], "Input must contain at least one object"),
+        (COLLECTOR, {"url": "https://a.example/x"}, "Input must be an array of objects"),
+        (KEYWORDS, [{"keyword": "chairs"}, {"country": "DE"}], "Input 2: keyword is required"),
+        (
+            COLLECTOR,
+            [{"url": "https://a.example/x", "emulator_records": "many"}],
+            "Input 1: emulator_records must be a whole number",
+        ),
+    ],
+)
 def test_inputs_that_do_not_match_the_schema_are_422(api: Api, collector: str, inputs: Any, problem: str) -> None:
     r = api.trigger(inputs, collector=collector)
     assert r.status_code == 422
@@ -135,15 +152,18 @@ def test_inputs_that_do_not_match_the_schema_are_422(api: Api, collector: str, i
     assert api.emu.app.collections == {}
 
 
-@pytest.mark.parametrize(("params", "problem"), [
-    ({"deadline": "1d"}, "deadline must be a positive number followed by h, m or s"),
-    ({"deadline": "0s"}, "deadline must be a positive number followed by h, m or s"),
-    ({"version": "live"}, "version must be equal to: dev"),
-    ({"queue_next": "1", "confirm_cancel": "1"}, "queue_next, confirm_cancel cannot be combined"),
-    ({"queue": "x", "confirm_cancel": "1"}, "queue, confirm_cancel cannot be combined"),
-    ({"queue": ""}, "queue must be a non-empty string"),
-    ({"no_downloads": "maybe"}, "no_downloads must be 0 or 1"),
-])
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"deadline": "1d"}, "deadline must be a positive number followed by h, m or s"),
+        ({"deadline": "0s"}, "deadline must be a positive number followed by h, m or s"),
+        ({"version": "live"}, "version must be equal to: dev"),
+        ({"queue_next": "1", "confirm_cancel": "1"}, "queue_next, confirm_cancel cannot be combined"),
+        ({"queue": "x", "confirm_cancel": "1"}, "queue, confirm_cancel cannot be combined"),
+        ({"queue": ""}, "queue must be a non-empty string"),
+        ({"no_downloads": "maybe"}, "no_downloads must be 0 or 1"),
+    ],
+)
 def test_bad_trigger_parameters_are_400(api: Api, params: dict[str, str], problem: str) -> None:
     r = api.trigger(**params)
     assert r.status_code == 400
@@ -188,8 +208,10 @@ def test_confirm_cancel_cancels_the_running_batch_and_runs_at_once(api: Api) -> 
     new = api.trigger(confirm_cancel="1").json()["collection_id"]
     r = api.dataset(old)
     assert r.status_code == 200
-    assert r.json() == {"status": "canceled",
-                        "message": f"Collection was cancelled: {new} was triggered with confirm_cancel"}
+    assert r.json() == {
+        "status": "canceled",
+        "message": f"Collection was cancelled: {new} was triggered with confirm_cancel",
+    }
     assert api.dataset(new).json()["status"] == "building"
     assert api.dataset(queued).json()["status"] == "queued"
     assert api.finished(queued).status_code == 200
@@ -229,31 +251,54 @@ def test_emulator_records_zero_gives_an_empty_array(api: Api) -> None:
 def test_csv_bodies_and_uploads_are_read(api: Api) -> None:
     base = f"{api.emu.base_url}/dca/trigger"
     csv_text = "url\nhttps://shop.example.com/a\nhttps://shop.example.com/b\n"
-    r = requests.post(base, params={"collector": COLLECTOR}, data=csv_text.encode(),
-                      headers={**api.headers, "Content-Type": "text/csv"}, timeout=10)
+    r = requests.post(
+        base,
+        params={"collector": COLLECTOR},
+        data=csv_text.encode(),
+        headers={**api.headers, "Content-Type": "text/csv"},
+        timeout=10,
+    )
     assert r.status_code == 200
-    r2 = requests.post(base, params={"collector": COLLECTOR, "queue": "x"}, headers=api.headers, timeout=10,
-                       files={"data": ("urls.csv", csv_text.encode(), "text/csv")})
-    r3 = requests.post(base, params={"collector": COLLECTOR, "queue": "x"}, headers=api.headers, timeout=10,
-                       files={"file": ("urls.json", json.dumps(URLS).encode(), "application/json")})
+    r2 = requests.post(
+        base,
+        params={"collector": COLLECTOR, "queue": "x"},
+        headers=api.headers,
+        timeout=10,
+        files={"data": ("urls.csv", csv_text.encode(), "text/csv")},
+    )
+    r3 = requests.post(
+        base,
+        params={"collector": COLLECTOR, "queue": "x"},
+        headers=api.headers,
+        timeout=10,
+        files={"file": ("urls.json", json.dumps(URLS).encode(), "application/json")},
+    )
     runs = api.emu.app.collections
-    assert runs[r.json()["collection_id"]].inputs == [{"url": "https://shop.example.com/a"},
-                                                      {"url": "https://shop.example.com/b"}]
+    assert runs[r.json()["collection_id"]].inputs == [
+        {"url": "https://shop.example.com/a"},
+        {"url": "https://shop.example.com/b"},
+    ]
     assert runs[r2.json()["collection_id"]].inputs == runs[r.json()["collection_id"]].inputs
     assert runs[r3.json()["collection_id"]].inputs == URLS
 
 
 def test_a_body_that_is_not_json_is_400(api: Api) -> None:
-    r = requests.post(f"{api.emu.base_url}/dca/trigger", params={"collector": COLLECTOR}, data=b"[{oops",
-                      headers={**api.headers, "Content-Type": "application/json"}, timeout=10)
+    r = requests.post(
+        f"{api.emu.base_url}/dca/trigger",
+        params={"collector": COLLECTOR},
+        data=b"[{oops",
+        headers={**api.headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert (r.status_code, r.json()) == (400, {"error": "Request body must be a valid JSON array"})
 
 
 def test_format_json_added_by_clients_is_accepted(api: Api) -> None:
     jid = api.trigger().json()["collection_id"]
     api.finished(jid)
-    r = requests.get(f"{api.emu.base_url}/dca/dataset", params={"id": jid, "format": "json"}, headers=api.headers,
-                     timeout=10)
+    r = requests.get(
+        f"{api.emu.base_url}/dca/dataset", params={"id": jid, "format": "json"}, headers=api.headers, timeout=10
+    )
     assert r.status_code == 200 and isinstance(r.json(), list)
 
 
@@ -265,8 +310,12 @@ def test_describe_lists_every_collector_with_its_inputs(api: Api) -> None:
 
 
 def test_dataferry_emulate_prints_the_collector_ids() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "dataferry.cli", "emulate", "--vendor", "brightdata"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dataferry.cli", "emulate", "--vendor", "brightdata"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     try:
         assert proc.stdout is not None

@@ -93,17 +93,29 @@ def test_two_emulators_run_side_by_side_on_their_own_ports(start_emulator: Calla
     assert Api(two).get(f"{V3}/progress/{sid}").status_code == 404
 
 
-@pytest.mark.parametrize(("header", "message"), [(None, "User authentication is required"),
-                                                 ("Bearer wrong-token", "Unauthorized"),
-                                                 ("emulator-brightdata-token-0001", "Unauthorized")])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "User authentication is required"),
+        ("Bearer wrong-token", "Unauthorized"),
+        ("emulator-brightdata-token-0001", "Unauthorized"),
+    ],
+)
 def test_bearer_auth_is_required_on_every_endpoint(api: Api, header: str | None, message: str) -> None:
     sid = api.trigger()
     headers = {} if header is None else {"Authorization": header}
-    calls = [("POST", f"{V3}/trigger?dataset_id={DATASET}"), ("GET", f"{V3}/progress/{sid}"),
-             ("GET", f"{V3}/snapshot/{sid}"), ("GET", f"{V3}/snapshot/{sid}/parts"),
-             ("GET", f"{V3}/snapshot/{sid}/input"), ("POST", f"{V3}/snapshot/{sid}/cancel"),
-             ("POST", f"{V3}/deliver/{sid}"), ("GET", f"{V3}/delivery/d_1"),
-             ("GET", f"{V3}/snapshots?dataset_id={DATASET}"), ("GET", f"{V3}/log/{sid}")]
+    calls = [
+        ("POST", f"{V3}/trigger?dataset_id={DATASET}"),
+        ("GET", f"{V3}/progress/{sid}"),
+        ("GET", f"{V3}/snapshot/{sid}"),
+        ("GET", f"{V3}/snapshot/{sid}/parts"),
+        ("GET", f"{V3}/snapshot/{sid}/input"),
+        ("POST", f"{V3}/snapshot/{sid}/cancel"),
+        ("POST", f"{V3}/deliver/{sid}"),
+        ("GET", f"{V3}/delivery/d_1"),
+        ("GET", f"{V3}/snapshots?dataset_id={DATASET}"),
+        ("GET", f"{V3}/log/{sid}"),
+    ]
     for method, path in calls:
         answer = requests.request(method, api.emu.base_url + path, headers=headers, json=INPUTS, timeout=10)
         assert (answer.status_code, answer.json()) == (401, {"error": message}), path
@@ -115,8 +127,10 @@ def test_unknown_paths_and_methods(api: Api) -> None:
 
 
 def test_the_emulator_never_imports_the_client_side() -> None:
-    code = ("import sys, dataferry.emulator, dataferry.emulator.brightdata;"
-            "print(sorted(m for m in sys.modules if m.startswith('dataferry')))")
+    code = (
+        "import sys, dataferry.emulator, dataferry.emulator.brightdata;"
+        "print(sorted(m for m in sys.modules if m.startswith('dataferry')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = set(json.loads(out.replace("'", '"')))
     client_side = {m for m in loaded if not m.startswith("dataferry.emulator")}
@@ -148,8 +162,10 @@ def test_building_after_ready_answers_202_building_then_the_data(start_emulator:
     sid = api.trigger()
     api.wait_status(sid)
     answer = api.get(f"{V3}/snapshot/{sid}")
-    assert (answer.status_code, answer.json()) == (202, {"status": "building",
-                                                         "message": "Snapshot is building, try again in 10s"})
+    assert (answer.status_code, answer.json()) == (
+        202,
+        {"status": "building", "message": "Snapshot is building, try again in 10s"},
+    )
     deadline = time.monotonic() + 5
     while answer.status_code == 202 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -212,24 +228,34 @@ def test_batch_size_part_and_parts_agree(start_emulator: Callable[..., Emulator]
         assert count == math.ceil(len(expected) / batch)
         rows: list[dict[str, Any]] = []
         for part in range(1, count + 1):
-            body = api.get(f"{V3}/snapshot/{sid}", params={"format": "ndjson", "batch_size": batch, "part": part,
-                                                           "compress": "true"}).content
+            body = api.get(
+                f"{V3}/snapshot/{sid}",
+                params={"format": "ndjson", "batch_size": batch, "part": part, "compress": "true"},
+            ).content
             chunk = [json.loads(line) for line in gzip.decompress(body).decode().splitlines()]
             assert len(chunk) == min(batch, len(expected) - (part - 1) * batch)
             rows += chunk
         assert rows == expected
         beyond = api.get(f"{V3}/snapshot/{sid}", params={"batch_size": batch, "part": count + 1})
-        assert (beyond.status_code, beyond.json()) == (400, {"validation_errors": [
-            f"part must be between 1 and {count}"]})
+        assert (beyond.status_code, beyond.json()) == (
+            400,
+            {"validation_errors": [f"part must be between 1 and {count}"]},
+        )
 
 
 def test_download_validation_errors(api: Api) -> None:
     sid = api.trigger()
     api.wait_status(sid)
     answer = api.get(f"{V3}/snapshot/{sid}", params={"format": "xml", "batch_size": "999"})
-    assert (answer.status_code, answer.json()) == (400, {"validation_errors": [
-        "format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
-        "batch_size must be greater than or equal to 1000"]})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {
+            "validation_errors": [
+                "format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
+                "batch_size must be greater than or equal to 1000",
+            ]
+        },
+    )
     no_batch = api.get(f"{V3}/snapshot/{sid}", params={"part": "2"})
     assert no_batch.json() == {"validation_errors": ["part requires batch_size"]}
 
@@ -241,8 +267,10 @@ def test_range_requests_are_honoured(api: Api) -> None:
     tail = api.get(f"{V3}/snapshot/{sid}", params={"format": "csv"}, headers={"Range": "bytes=100-"})
     assert tail.status_code == 206 and tail.content == whole[100:]
     assert tail.headers["Content-Range"] == f"bytes 100-{len(whole) - 1}/{len(whole)}"
-    assert api.get(f"{V3}/snapshot/{sid}", params={"format": "csv"},
-                   headers={"Range": f"bytes={len(whole)}-"}).status_code == 416
+    assert (
+        api.get(f"{V3}/snapshot/{sid}", params={"format": "csv"}, headers={"Range": f"bytes={len(whole)}-"}).status_code
+        == 416
+    )
 
 
 def test_expiry(api: Api) -> None:
@@ -251,8 +279,16 @@ def test_expiry(api: Api) -> None:
     api.emu.app.expire(sid)
     answer = api.get(f"{V3}/snapshot/{sid}")
     assert (answer.status_code, answer.json()) == (400, {"error": "Snapshot is expired"})
-    deliver = api.post(f"{V3}/deliver/{sid}", json={"deliver": {"type": "webhook", "endpoint": "https://h.example.com",
-                                                               "filename": {"template": "x", "extension": "json"}}})
+    deliver = api.post(
+        f"{V3}/deliver/{sid}",
+        json={
+            "deliver": {
+                "type": "webhook",
+                "endpoint": "https://h.example.com",
+                "filename": {"template": "x", "extension": "json"},
+            }
+        },
+    )
     assert (deliver.status_code, deliver.json()) == (400, {"error": "Snapshot is expired"})
 
 
@@ -263,7 +299,11 @@ def test_empty_and_failed_snapshots(api: Api) -> None:
     assert api.get(f"{V3}/snapshot/{empty}").json() == {"error": "Snapshot is empty"}
     api.wait_status(failed, "failed")
     assert api.get(f"{V3}/progress/{failed}").json() == {
-        "snapshot_id": failed, "dataset_id": DATASET, "status": "failed", "error_message": "No data found in discovery"}
+        "snapshot_id": failed,
+        "dataset_id": DATASET,
+        "status": "failed",
+        "error_message": "No data found in discovery",
+    }
     assert api.get(f"{V3}/snapshot/{failed}").json() == {"error": "Snapshot is not ready"}
 
 
@@ -279,20 +319,53 @@ def test_empty_and_failed_snapshots(api: Api) -> None:
         ({"dataset_id": "gd_lnotready000000000"}, INPUTS, 400, {"error": "This dataset is not ready yet"}),
         ({"dataset_id": DATASET}, [], 400, {"error": "No data to trigger"}),
         ({"dataset_id": "gd_lmininputs00000000"}, INPUTS[:1], 400, {"error": "Should be at least 2 inputs"}),
-        ({"dataset_id": DATASET, "limit_per_input": "0", "type": "discover_all", "format": "xml",
-          "include_errors": "maybe", "endpoint": "ftp://x"}, INPUTS, 400,
-         {"validation_errors": ["limit_per_input must be a number greater than or equal to 1",
-                                "type must be equal to one of the allowed values: discover_new",
-                                "format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
-                                "include_errors must be boolean", "endpoint must be a valid URL"]}),
-        ({"dataset_id": DATASET, "type": "discover_new"}, [{"keyword": "x"}], 400,
-         {"validation_errors": ["discover_by is required when type=discover_new"]}),
-        ({"dataset_id": DATASET, "type": "discover_new", "discover_by": "keyword"}, [{"url": "https://e.com"}], 400,
-         {"validation_errors": ["Input 1: keyword is required"]}),
+        (
+            {
+                "dataset_id": DATASET,
+                "limit_per_input": "0",
+                "type": "discover_all",
+                "format": "xml",
+                "include_errors": "maybe",
+                "endpoint": "ftp://x",
+            },
+            INPUTS,
+            400,
+            {
+                "validation_errors": [
+                    "limit_per_input must be a number greater than or equal to 1",
+                    "type must be equal to one of the allowed values: discover_new",
+                    "format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
+                    "include_errors must be boolean",
+                    "endpoint must be a valid URL",
+                ]
+            },
+        ),
+        (
+            {"dataset_id": DATASET, "type": "discover_new"},
+            [{"keyword": "x"}],
+            400,
+            {"validation_errors": ["discover_by is required when type=discover_new"]},
+        ),
+        (
+            {"dataset_id": DATASET, "type": "discover_new", "discover_by": "keyword"},
+            [{"url": "https://e.com"}],
+            400,
+            {"validation_errors": ["Input 1: keyword is required"]},
+        ),
         ({"dataset_id": DATASET}, {"not": "a list"}, 400, {"validation_errors": ["Input must be an array of objects"]}),
     ],
-    ids=["dataset-missing", "dataset-unknown", "not-allowed", "not-ready", "no-data", "min-inputs",
-         "query-validation", "discover-by", "discover-input", "body-shape"],
+    ids=[
+        "dataset-missing",
+        "dataset-unknown",
+        "not-allowed",
+        "not-ready",
+        "no-data",
+        "min-inputs",
+        "query-validation",
+        "discover-by",
+        "discover-input",
+        "body-shape",
+    ],
 )
 def test_trigger_errors_verbatim(api: Api, params: dict[str, str], body: Any, status: int, answer: Any) -> None:
     response = api.post(f"{V3}/trigger", params=params, json=body)
@@ -301,14 +374,16 @@ def test_trigger_errors_verbatim(api: Api, params: dict[str, str], body: Any, st
 
 def test_trigger_with_a_csv_upload_and_its_input_file(api: Api) -> None:
     upload = "url,zip\nhttps://shop.example.com/a,10001\nhttps://shop.example.com/b,Zürich\n"
-    answer = api.post(f"{V3}/trigger", params={"dataset_id": DATASET},
-                      files={"data": ("inputs.csv", upload.encode(), "text/csv")})
+    answer = api.post(
+        f"{V3}/trigger", params={"dataset_id": DATASET}, files={"data": ("inputs.csv", upload.encode(), "text/csv")}
+    )
     sid = answer.json()["snapshot_id"]
     given = api.get(f"{V3}/snapshot/{sid}/input")
     assert given.headers["Content-Type"].startswith("text/csv")
     assert given.content.decode() == upload
-    wrong_field = api.post(f"{V3}/trigger", params={"dataset_id": DATASET},
-                           files={"file": ("inputs.csv", upload.encode(), "text/csv")})
+    wrong_field = api.post(
+        f"{V3}/trigger", params={"dataset_id": DATASET}, files={"file": ("inputs.csv", upload.encode(), "text/csv")}
+    )
     assert (wrong_field.status_code, wrong_field.json()) == (400, {"error": "Invalid attachments"})
 
 
@@ -328,9 +403,11 @@ def test_running_jobs_limit_answers_429_until_a_job_finishes(start_emulator: Cal
     first, _ = api.trigger(), api.trigger()
     refused = api.post(f"{V3}/trigger", params={"dataset_id": DATASET}, json=INPUTS)
     assert refused.status_code == 429
-    assert refused.json() == {"error": "You have too many running jobs for this dataset. Please wait until some of "
-                                       "them finish or consider combining multiple inputs into a single request. "
-                                       "Running jobs: 2>=2"}
+    assert refused.json() == {
+        "error": "You have too many running jobs for this dataset. Please wait until some of "
+        "them finish or consider combining multiple inputs into a single request. "
+        "Running jobs: 2>=2"
+    }
     other = api.post(f"{V3}/trigger", params={"dataset_id": "gd_l1vikfnt1wgvvqz95w"}, json=INPUTS)
     assert other.status_code == 200  # the limit is per dataset
     api.wait_status(first)
@@ -365,8 +442,14 @@ def test_input_cancel_and_log(start_emulator: Callable[..., Emulator]) -> None:
 
 
 def deliver_body(**deliver: Any) -> dict[str, Any]:
-    return {"deliver": {"type": "webhook", "endpoint": "https://hooks.example.com/in",
-                        "filename": {"template": "{{snapshot_id}}", "extension": "json"}, **deliver}}
+    return {
+        "deliver": {
+            "type": "webhook",
+            "endpoint": "https://hooks.example.com/in",
+            "filename": {"template": "{{snapshot_id}}", "extension": "json"},
+            **deliver,
+        }
+    }
 
 
 def test_deliver_and_delivery_status(api: Api) -> None:
@@ -404,12 +487,27 @@ def test_deliver_errors_verbatim(start_emulator: Callable[..., Emulator]) -> Non
     assert deliver({**deliver_body(), "batch_size": 10}) == (400, {"error": "Batch size should be at least 1000"})
     assert deliver({**deliver_body(), "batch_size": 1000})[0] == 200
     assert deliver(deliver_body(), notify="nope") == (400, {"validation_errors": ["notify must be a valid URL"]})
-    assert deliver({"deliver": {"type": "ftp"}}) == (400, {"validation_errors": [
-        ("deliver.type must be equal to one of the allowed values: "
-        "s3, gcs, gcs_pubsub, azure, sftp, snowflake, webhook, email, build, ali_oss")]})
-    assert deliver({"deliver": {"type": "azure", "container": "c", "filename": {"template": "x", "extension": "json"},
-                                "credentials": {"account": "a", "key": "k", "sas_token": "t"}}}) == (
-        400, {"validation_errors": ["deliver.credentials must have account and exactly one of key, sas_token"]})
+    assert deliver({"deliver": {"type": "ftp"}}) == (
+        400,
+        {
+            "validation_errors": [
+                (
+                    "deliver.type must be equal to one of the allowed values: "
+                    "s3, gcs, gcs_pubsub, azure, sftp, snowflake, webhook, email, build, ali_oss"
+                )
+            ]
+        },
+    )
+    assert deliver(
+        {
+            "deliver": {
+                "type": "azure",
+                "container": "c",
+                "filename": {"template": "x", "extension": "json"},
+                "credentials": {"account": "a", "key": "k", "sas_token": "t"},
+            }
+        }
+    ) == (400, {"validation_errors": ["deliver.credentials must have account and exactly one of key, sas_token"]})
     assert api.post(f"{V3}/deliver/s_nope", json=deliver_body()).json() == {"error": "Snapshot does not exist"}
 
 
@@ -422,8 +520,9 @@ def test_snapshot_list_pages_and_filters(start_emulator: Callable[..., Emulator]
     everything = api.get(f"{V3}/snapshots", params={"dataset_id": DATASET}).json()
     assert [s["id"] for s in everything][:3] == made[::-1] and len(everything) == 5
     assert set(everything[0]) == {"id", "created", "status", "dataset_id", "dataset_size", "trigger"}
-    pages = [api.get(f"{V3}/snapshots", params={"dataset_id": DATASET, "skip": k, "limit": 2}).json()
-             for k in (0, 2, 4)]
+    pages = [
+        api.get(f"{V3}/snapshots", params={"dataset_id": DATASET, "skip": k, "limit": 2}).json() for k in (0, 2, 4)
+    ]
     assert [len(p) for p in pages] == [2, 2, 1] and [s for p in pages for s in p] == everything
     cp = api.get(f"{V3}/snapshots", params={"dataset_id": DATASET, "trigger_type": "CP"}).json()
     assert {s["trigger"]["type"] for s in cp} == {"CP"} and len(cp) == 2
@@ -431,13 +530,23 @@ def test_snapshot_list_pages_and_filters(start_emulator: Callable[..., Emulator]
     assert [s["status"] for s in failed] == ["failed"]
     future = api.get(f"{V3}/snapshots", params={"dataset_id": DATASET, "from_date": "2999-01-01"}).json()
     assert future == []
-    bad = api.get(f"{V3}/snapshots", params={"skip": "-1", "limit": "9000", "status": "done", "trigger_type": "X",
-                                             "to_date": "soon"})
-    assert (bad.status_code, bad.json()) == (400, {"validation_errors": [
-        "dataset_id is required", "skip must be greater than or equal to 0", "limit must be between 1 and 5000",
-        "status must be equal to one of the allowed values: starting, running, ready, failed",
-        "trigger_type must be equal to one of the allowed values: ALL, CP, API",
-        "to_date must be a date (YYYY-MM-DD)"]})
+    bad = api.get(
+        f"{V3}/snapshots",
+        params={"skip": "-1", "limit": "9000", "status": "done", "trigger_type": "X", "to_date": "soon"},
+    )
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {
+            "validation_errors": [
+                "dataset_id is required",
+                "skip must be greater than or equal to 0",
+                "limit must be between 1 and 5000",
+                "status must be equal to one of the allowed values: starting, running, ready, failed",
+                "trigger_type must be equal to one of the allowed values: ALL, CP, API",
+                "to_date must be a date (YYYY-MM-DD)",
+            ]
+        },
+    )
 
 
 # -- faults ------------------------------------------------------------------------------------------------
@@ -480,8 +589,7 @@ def test_slow_fault_delays_the_answer(ready: tuple[Api, str]) -> None:
     api, sid = ready
     api.emu.faults.add("slow", path="/progress/", delay=0.5)
     with pytest.raises(requests.ReadTimeout):
-        requests.get(f"{api.emu.base_url}{V3}/progress/{sid}", timeout=(2, 0.1),
-                     headers=dict(api.session.headers))
+        requests.get(f"{api.emu.base_url}{V3}/progress/{sid}", timeout=(2, 0.1), headers=dict(api.session.headers))
     assert api.get(f"{V3}/progress/{sid}").json()["status"] == "ready"
 
 
@@ -509,10 +617,22 @@ def test_every_request_is_recorded(ready: tuple[Api, str]) -> None:
 
 
 # -- malformed bodies: a documented 4xx with a JSON body, never a 500, nothing stored ----------------
-MALFORMED_BODIES = (b"{", b"[]", b'"text"', b"42", b"null", b"\xff\xfe", b"[[null, null]]", b'[{"url": [null]}]',
-                    b'{"deliver": [null]}', b'[{"url": "https://shop.example.com/\\udb33"}]',
-                    (b'{"deliver": {"type": "webhook", "endpoint": "https://h.example/\\udc00",'
-                    b' "filename": {"template": "t", "extension": "json"}}}'))
+MALFORMED_BODIES = (
+    b"{",
+    b"[]",
+    b'"text"',
+    b"42",
+    b"null",
+    b"\xff\xfe",
+    b"[[null, null]]",
+    b'[{"url": [null]}]',
+    b'{"deliver": [null]}',
+    b'[{"url": "https://shop.example.com/\\udb33"}]',
+    (
+        b'{"deliver": {"type": "webhook", "endpoint": "https://h.example/\\udc00",'
+        b' "filename": {"template": "t", "extension": "json"}}}'
+    ),
+)
 """Bodies schemathesis-style fuzzing sends; the two lone surrogate escapes were stored, then
 made every answer that echoed them a 500 page."""
 
@@ -523,8 +643,11 @@ def test_every_malformed_body_is_a_json_4xx_and_nothing_is_stored(api: Api) -> N
     collector = next(iter(api.emu.app.collectors))
     collections = len(api.emu.app.collections)
     wrong = []
-    for path, allowed in ((f"{V3}/trigger?dataset_id={DATASET}", {400}), (f"{V3}/deliver/{sid}", {400}),
-                          (f"/dca/trigger?collector={collector}", {400, 422})):
+    for path, allowed in (
+        (f"{V3}/trigger?dataset_id={DATASET}", {400}),
+        (f"{V3}/deliver/{sid}", {400}),
+        (f"/dca/trigger?collector={collector}", {400, 422}),
+    ):
         for body in MALFORMED_BODIES:
             answer = api.post(path, data=body, headers={"Content-Type": "application/json"})
             if answer.status_code not in allowed or not answer.headers["Content-Type"].startswith("application/json"):

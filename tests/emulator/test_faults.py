@@ -39,9 +39,13 @@ class Wire:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.headers = {"Authorization": f"Bearer {emu.credentials['token']}"}
-        answer = requests.post(f"{emu.base_url}{V3}/trigger", params={"dataset_id": DATASET}, headers=self.headers,
-                               json=[{"url": "https://shop.example.com/p/1"}, {"url": "https://shop.example.com/p/2"}],
-                               timeout=10)
+        answer = requests.post(
+            f"{emu.base_url}{V3}/trigger",
+            params={"dataset_id": DATASET},
+            headers=self.headers,
+            json=[{"url": "https://shop.example.com/p/1"}, {"url": "https://shop.example.com/p/2"}],
+            timeout=10,
+        )
         self.sid = answer.json()["snapshot_id"]
         deadline = time.monotonic() + 10
         while self.get(f"{V3}/progress/{self.sid}").json()["status"] != "ready":
@@ -58,8 +62,12 @@ class Wire:
 
     def raw(self, path: str, headers: dict[str, str] | None = None) -> tuple[bytes, bytes, BaseException | None]:
         """``(head, body, how it ended)`` of a GET read straight off a socket (``None``: a clean EOF)."""
-        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{self.emu.server.port}", "Connection: close",
-                 *(f"{k}: {v}" for k, v in {**self.headers, **(headers or {})}.items())]
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.emu.server.port}",
+            "Connection: close",
+            *(f"{k}: {v}" for k, v in {**self.headers, **(headers or {})}.items()),
+        ]
         data, ended = b"", None
         with socket.create_connection(("127.0.0.1", self.emu.server.port), timeout=10) as s:
             s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -136,8 +144,13 @@ def test_a_reset_before_the_headers_gives_no_status_and_does_nothing_on_the_serv
     wire.emu.faults.add("reset", path=f"{V3}/trigger$")
     before = set(wire.emu.app.snapshots)
     with pytest.raises(requests.ConnectionError) as info:
-        requests.post(f"{wire.emu.base_url}{V3}/trigger", params={"dataset_id": DATASET}, headers=wire.headers,
-                      json=[{"url": "https://shop.example.com/p/9"}], timeout=10)
+        requests.post(
+            f"{wire.emu.base_url}{V3}/trigger",
+            params={"dataset_id": DATASET},
+            headers=wire.headers,
+            json=[{"url": "https://shop.example.com/p/9"}],
+            timeout=10,
+        )
     assert "reset" in str(info.value).lower()
     assert set(wire.emu.app.snapshots) == before
     wire.emu.faults.add("reset", path="/progress/")
@@ -218,7 +231,7 @@ def test_a_reset_mid_body_sends_exactly_the_bytes_asked_then_an_rst(wire: Wire) 
         got = b""
         while chunk := answer.read1(65536):
             got += chunk
-    assert got == wire.plain[:len(wire.plain) // 2]
+    assert got == wire.plain[: len(wire.plain) // 2]
     conn.close()
 
 
@@ -263,7 +276,7 @@ def test_truncate_is_honestly_labelled_and_gzip_only_spares_plain_bodies(wire: W
     assert wire.get(wire.download, params={"format": "json"}).content == wire.plain
     assert fault.hits == 0
     cut = wire.get(wire.packed_path())
-    assert cut.content == wire.packed[:int(len(wire.packed) * 0.4)]
+    assert cut.content == wire.packed[: int(len(wire.packed) * 0.4)]
     assert cut.headers["Content-Length"] == str(len(cut.content))
     with pytest.raises(EOFError):
         gzip.decompress(cut.content)
@@ -359,21 +372,30 @@ def test_expire_answers_bright_datas_expired_snapshot_once(wire: Wire) -> None:
     assert wire.get(wire.download, params={"format": "json"}).content == wire.plain
 
 
-def test_expire_kills_a_mytracker_link_between_get_json_and_the_download(start_emulator: Callable[..., Emulator]) -> None:
+def test_expire_kills_a_mytracker_link_between_get_json_and_the_download(
+    start_emulator: Callable[..., Emulator],
+) -> None:
     from dataferry.emulator.mytracker import sign
 
     emu = start_emulator("mytracker", step_seconds=0.01, steps=1, rows_per_day=20, rate_limits=False)
 
     def call(method: str, url: str, **params: str) -> requests.Response:
-        prepared = requests.Request(method, url if url.startswith("http") else emu.base_url + url,
-                                    params=params).prepare()
+        prepared = requests.Request(
+            method, url if url.startswith("http") else emu.base_url + url, params=params
+        ).prepare()
         signature = sign(emu.credentials["secret_key"], method, prepared.url)
         prepared.headers["Authorization"] = f"AuthHMAC {emu.credentials['api_user_id']}:{signature}"
         with requests.Session() as s:
             return s.send(prepared, timeout=10)
 
-    export = call("POST", "/api/raw/v1/export/create.json", event="installs", selectors="idApp,tsEvent",
-                  dateFrom="2026-11-01", dateTo="2026-11-02").json()["data"]["idRawExport"]
+    export = call(
+        "POST",
+        "/api/raw/v1/export/create.json",
+        event="installs",
+        selectors="idApp,tsEvent",
+        dateFrom="2026-11-01",
+        dateTo="2026-11-02",
+    ).json()["data"]["idRawExport"]
     time.sleep(0.05)
     link = call("GET", "/api/raw/v1/export/get.json", idRawExport=export).json()["data"]["files"][0]["link"]
     emu.faults.add("expire", path="/storage/download/", times=2)
@@ -417,8 +439,10 @@ def test_counts_are_exact_under_concurrent_requests(wire: Wire) -> None:
 
     def hammer() -> None:
         with requests.Session() as s:
-            codes.extend(s.get(f"{wire.emu.base_url}{V3}/progress/{wire.sid}", headers=wire.headers,
-                               timeout=10).status_code for _ in range(15))
+            codes.extend(
+                s.get(f"{wire.emu.base_url}{V3}/progress/{wire.sid}", headers=wire.headers, timeout=10).status_code
+                for _ in range(15)
+            )
 
     threads = [threading.Thread(target=hammer) for _ in range(6)]
     for t in threads:
@@ -521,9 +545,16 @@ def test_a_client_with_streak_plus_one_attempts_always_gets_the_data_through_cha
         else:
             raise AssertionError(f"4 attempts were not enough: {wire.emu.faults.injections[-4:]}")
         # POSTs are never drawn: a trigger always goes through
-        assert requests.post(f"{wire.emu.base_url}{V3}/trigger", params={"dataset_id": DATASET},
-                             headers=wire.headers, json=[{"url": "https://shop.example.com/p/3"}],
-                             timeout=10).status_code == 200
+        assert (
+            requests.post(
+                f"{wire.emu.base_url}{V3}/trigger",
+                params={"dataset_id": DATASET},
+                headers=wire.headers,
+                json=[{"url": "https://shop.example.com/p/3"}],
+                timeout=10,
+            ).status_code
+            == 200
+        )
     injected = wire.emu.faults.injected
     # at least 3 of every 4 requests of a key are faulted at rate 1 (the 4th after a streak is clean)
     assert sum(injected.values()) == len(wire.emu.faults.injections) >= 4
@@ -532,8 +563,12 @@ def test_a_client_with_streak_plus_one_attempts_always_gets_the_data_through_cha
 
 # -- per server, and the server survives -------------------------------------------------------------------------
 def test_faults_and_chaos_armed_when_the_emulator_starts(start_emulator: Callable[..., Emulator]) -> None:
-    emu = start_emulator("brightdata", faults=[{"kind": "status", "path": "/snapshots$", "status": 503, "times": 2}],
-                         chaos={"rate": 1.0, "kinds": ["status"], "paths": "/progress/"}, fault_seed=4)
+    emu = start_emulator(
+        "brightdata",
+        faults=[{"kind": "status", "path": "/snapshots$", "status": 503, "times": 2}],
+        chaos={"rate": 1.0, "kinds": ["status"], "paths": "/progress/"},
+        fault_seed=4,
+    )
     headers = {"Authorization": f"Bearer {emu.credentials['token']}"}
     listing = f"{emu.base_url}{V3}/snapshots?dataset_id={DATASET}"
     assert [requests.get(listing, headers=headers, timeout=10).status_code for _ in range(3)] == [503, 503, 200]
@@ -542,12 +577,20 @@ def test_faults_and_chaos_armed_when_the_emulator_starts(start_emulator: Callabl
     assert [i.origin for i in emu.faults.injections] == ["armed", "armed", "chaos"]
 
 
-def test_the_server_survives_every_kind_and_logs_nothing_alarming(wire: Wire, caplog: pytest.LogCaptureFixture,
-                                                                   capfd: pytest.CaptureFixture[str]) -> None:
+def test_the_server_survives_every_kind_and_logs_nothing_alarming(
+    wire: Wire, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
     caplog.set_level(logging.DEBUG)
     faults = wire.emu.faults
-    for kind, params in [("reset", {}), ("reset", {"after_bytes": 100}), ("drop", {"after_bytes": 10}),
-                         ("lie_length", {"extra": 5}), ("corrupt", {}), ("truncate", {}), ("trickle", {"seconds": 0.1})]:
+    for kind, params in [
+        ("reset", {}),
+        ("reset", {"after_bytes": 100}),
+        ("drop", {"after_bytes": 10}),
+        ("lie_length", {"extra": 5}),
+        ("corrupt", {}),
+        ("truncate", {}),
+        ("trickle", {"seconds": 0.1}),
+    ]:
         faults.add(kind, path="/snapshot/", **params)
         with contextlib.suppress(requests.RequestException):
             wire.get(wire.download, params={"format": "json"})
@@ -582,8 +625,9 @@ def test_stop_removes_the_data_directory_the_emulator_made_but_never_a_given_one
     assert given.is_dir() and any(given.rglob("*.gz"))
 
 
-def test_an_emulator_that_cannot_listen_leaves_no_directory_behind(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_emulator_that_cannot_listen_leaves_no_directory_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

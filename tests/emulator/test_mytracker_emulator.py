@@ -28,9 +28,19 @@ GET = "/api/raw/v1/export/get.json"
 CANCEL = "/api/raw/v1/export/cancel.json"
 
 
-def call(emu: Any, method: str, path_or_url: str, *, params: Any = None, data: Any = None,
-         secret: str | None = None, user: str | None = None, headers: dict[str, str] | None = None,
-         sign_url: str | None = None, signed: bool = True) -> requests.Response:
+def call(
+    emu: Any,
+    method: str,
+    path_or_url: str,
+    *,
+    params: Any = None,
+    data: Any = None,
+    secret: str | None = None,
+    user: str | None = None,
+    headers: dict[str, str] | None = None,
+    sign_url: str | None = None,
+    signed: bool = True,
+) -> requests.Response:
     """Send a request signed as myTracker documents it."""
     url = path_or_url if path_or_url.startswith("http") else emu.base_url + path_or_url
     prepared = requests.Request(method, url, params=params, data=data, headers=headers).prepare()
@@ -106,8 +116,10 @@ def test_credentials_and_description(emu: Any) -> None:
 
 
 def test_the_emulator_imports_nothing_from_the_client_side() -> None:
-    code = ("import sys, dataferry.emulator.mytracker; "
-            "print(sorted(m for m in sys.modules if m.startswith('dataferry') and not m.startswith('dataferry.emulator')))")
+    code = (
+        "import sys, dataferry.emulator.mytracker; "
+        "print(sorted(m for m in sys.modules if m.startswith('dataferry') and not m.startswith('dataferry.emulator')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert set(eval(out)) <= {"dataferry", "dataferry.errors", "dataferry.redact", "dataferry.version"}
 
@@ -156,10 +168,20 @@ def test_bad_parameters_answer_400_with_a_detail(emu: Any, params: dict[str, str
 
 def test_future_timestamps_and_fresh_availability_windows_are_refused(emu: Any) -> None:
     now = int(time.time())
-    late = call(emu, "POST", CREATE, data={"event": "installs", "selectors": "idApp", "tsFrom": now - 60,
-                                           "tsTo": now + 3600})
-    fresh = call(emu, "POST", CREATE, data={"event": "installs", "selectors": "idApp",
-                                            "availabilityTsFrom": now - 7200, "availabilityTsTo": now - 3600})
+    late = call(
+        emu, "POST", CREATE, data={"event": "installs", "selectors": "idApp", "tsFrom": now - 60, "tsTo": now + 3600}
+    )
+    fresh = call(
+        emu,
+        "POST",
+        CREATE,
+        data={
+            "event": "installs",
+            "selectors": "idApp",
+            "availabilityTsFrom": now - 7200,
+            "availabilityTsTo": now - 3600,
+        },
+    )
     assert late.json()["data"]["error"]["detail"] == "tsTo cannot be more than the current timestamp"
     assert fresh.json()["data"]["error"]["detail"].startswith("availabilityTsTo must be less than")
 
@@ -238,8 +260,11 @@ def test_expire_fault_and_expire_links_kill_links(emu: Any) -> None:
 def test_unknown_export_is_404_and_missing_id_400(emu: Any) -> None:
     missing = call(emu, "GET", GET, params={"idRawExport": 404404})
     assert missing.status_code == 404
-    assert missing.json() == {"code": 404, "message": "Not Found",
-                              "data": {"error": {"detail": "Raw export request not found"}}}
+    assert missing.json() == {
+        "code": 404,
+        "message": "Not Found",
+        "data": {"error": {"detail": "Raw export request not found"}},
+    }
     assert call(emu, "GET", GET).status_code == 400
 
 
@@ -254,12 +279,16 @@ def test_error_apps_fail_the_first_n_exports_with_the_same_parameters(emu: Any) 
     assert failed == {"idRawExport": failed["idRawExport"], "status": "Error occurred"}
 
 
-@pytest.mark.parametrize(("app", "message"), [("9100", "Too many lines in one export"),
-                                              ("9101", "Too much export data")])
+@pytest.mark.parametrize(
+    ("app", "message"), [("9100", "Too many lines in one export"), ("9101", "Too much export data")]
+)
 def test_user_error_apps(emu: Any, app: str, message: str) -> None:
     export_id = create(emu, idApp=app)
-    assert finish(emu, export_id) == {"idRawExport": export_id, "status": "User error occurred",
-                                      "errorMessage": message}
+    assert finish(emu, export_id) == {
+        "idRawExport": export_id,
+        "status": "User error occurred",
+        "errorMessage": message,
+    }
 
 
 def test_max_rows_is_a_user_error(start_emulator: Callable[..., Any]) -> None:
@@ -291,8 +320,9 @@ def test_filters_select_the_rows(emu: Any) -> None:
     by_key = create(emu, selectors="idApp", idApp="1", SDKKey="00004399666566289443")  # OR-combined
     assert set(rows(by_key).column("idApp").to_pylist()) == {1, 3}
     named = create(emu, event="customEvents", selectors="eventName", **{"eventName[]": ["level_up", "share"]})
-    inverted = create(emu, event="customEvents", selectors="eventName", eventNameInvert="1",
-                      **{"eventName[]": ["level_up", "share"]})
+    inverted = create(
+        emu, event="customEvents", selectors="eventName", eventNameInvert="1", **{"eventName[]": ["level_up", "share"]}
+    )
     assert set(rows(named).column("eventName").to_pylist()) == {"level_up", "share"}
     assert set(rows(inverted).column("eventName").to_pylist()) == {"tutorial_done", "purchase_click"}
     verified = create(emu, event="payments", selectors="isVerified,revenue", isVerified="1")
@@ -304,8 +334,9 @@ def test_timestamp_and_availability_periods(emu: Any) -> None:
     stamps = create(emu, selectors="tsEvent", dateFrom="", dateTo="", tsFrom="1793500000", tsTo="1793600000")
     ts = emu.app.rows(stamps).column("tsEvent").to_pylist()
     assert ts and min(ts) >= 1793500000 and max(ts) <= 1793600000
-    avail = create(emu, selectors="tsEvent", dateFrom="", dateTo="", availabilityTsFrom="1793500000",
-                   availabilityTsTo="1793600000")
+    avail = create(
+        emu, selectors="tsEvent", dateFrom="", dateTo="", availabilityTsFrom="1793500000", availabilityTsTo="1793600000"
+    )
     ts = emu.app.rows(avail).column("tsEvent").to_pylist()
     assert ts and max(ts) <= 1793600000 and min(ts) >= 1793500000 - 7200
 

@@ -71,8 +71,10 @@ class Vendors:
             jobs.append(s)
             tier[s.id] = "1 bd-fast"
         example = self.alg.get_task(TASK).info
-        tasks = [self.alg.create_task(example["sourceID"], example["destinationID"], action="replace")["taskID"]
-                 for _ in range(5)]  # one run per task: a second run of a running task is skipped
+        tasks = [
+            self.alg.create_task(example["sourceID"], example["destinationID"], action="replace")["taskID"]
+            for _ in range(5)
+        ]  # one run per task: a second run of a running task is skipped
         for task in tasks:
             r = self.alg.run_task(task)
             jobs.append(r)

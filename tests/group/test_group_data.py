@@ -27,8 +27,12 @@ def jobs(start_emulator: Callable[..., Any]) -> list[Any]:
     mt_emu = start_emulator("mytracker", step_seconds=0.05, steps=2, rows_per_day=300, rows_per_file=500)
     bd = brightdata.Client(poll=POLLS, **bd_emu.client_kwargs())
     mt = mytracker.Client(poll=POLLS, rate_limits=False, **mt_emu.client_kwargs())
-    snaps = [bd.trigger(DATASET, [{"url": f"https://example.com/p/{k}", "emulator_records": 1200 + 300 * k}],
-                        batch_size=1000) for k in range(3)]
+    snaps = [
+        bd.trigger(
+            DATASET, [{"url": f"https://example.com/p/{k}", "emulator_records": 1200 + 300 * k}], batch_size=1000
+        )
+        for k in range(3)
+    ]
     exports = [mt.create_export("installs", ["idApp", "tsEvent"], id_app=[k + 1], **PERIOD) for k in range(2)]
     return snaps + exports
 

@@ -28,12 +28,38 @@ from dataferry.progress.reporter import ProgressState, Stage
 
 def rows() -> list[ProgressState]:
     return [
-        ProgressState(vendor="brightdata", kind="snapshot", job_id="s_1", stage=Stage.RUNNING, status="running",
-                      fraction=0.4, started=0, now=3),
-        ProgressState(vendor="mytracker", kind="export", job_id="7", stage=Stage.DOWNLOADING, status="Success!",
-                      parts_total=3, parts_done=1, rows=250, started=0, now=3),
-        ProgressState(vendor="algolia", kind="run", job_id="r-1", stage=Stage.FAILED, status="finished",
-                      message="critical: source unreachable <b>", started=0, now=2),
+        ProgressState(
+            vendor="brightdata",
+            kind="snapshot",
+            job_id="s_1",
+            stage=Stage.RUNNING,
+            status="running",
+            fraction=0.4,
+            started=0,
+            now=3,
+        ),
+        ProgressState(
+            vendor="mytracker",
+            kind="export",
+            job_id="7",
+            stage=Stage.DOWNLOADING,
+            status="Success!",
+            parts_total=3,
+            parts_done=1,
+            rows=250,
+            started=0,
+            now=3,
+        ),
+        ProgressState(
+            vendor="algolia",
+            kind="run",
+            job_id="r-1",
+            stage=Stage.FAILED,
+            status="finished",
+            message="critical: source unreachable <b>",
+            started=0,
+            now=2,
+        ),
     ]
 
 
@@ -42,11 +68,13 @@ def test_the_table_shows_a_row_per_job_and_an_overall_bar() -> None:
     html = group_html(state, final=False)
     assert "dataferry-group-live" in html and html.count("class='dataferry-row'") == 3
     assert "running 40%" in html and "1/3" in html and "250" in html and "1/3 jobs" in html
-    assert "source unreachable &lt;b&gt;" in html and "<b>\"" not in html  # escaped
+    assert "source unreachable &lt;b&gt;" in html and '<b>"' not in html  # escaped
     assert "2s" in html  # the failed row settled: its clock stopped at 2 s while the others show 5 s
     text = group_text(state)
-    assert text.splitlines()[0] == ("dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1): running · "
-                                    "1/3 finished · 1 running · 1 downloading · 1 failed · 5s")
+    assert text.splitlines()[0] == (
+        "dataferry group of 3 jobs (brightdata 1, mytracker 1, algolia 1): running · "
+        "1/3 finished · 1 running · 1 downloading · 1 failed · 5s"
+    )
     stopped = GroupState(rows=rows(), stage=Stage.STOPPED, started=0, now=6, reattach="dataferry.wait_all([…])")
     final = group_html(stopped, final=True)
     assert "dataferry-group-summary" in final and "re-attach" in final and "data-state='stopped'" in final
@@ -92,8 +120,9 @@ class Job:
 
 def test_group_progress_forwards_rows_and_draws_once_per_change() -> None:
     shown = Recorder()
-    group = GroupProgress(GroupHtmlRenderer(display=shown), [Job(1), Job(2)], quiet_seconds=0, tick=None,
-                          min_interval=10)
+    group = GroupProgress(
+        GroupHtmlRenderer(display=shown), [Job(1), Job(2)], quiet_seconds=0, tick=None, min_interval=10
+    )
     row = group.row(1)
     row.draw(ProgressState(vendor="brightdata", kind="snapshot", job_id="s_2", stage=Stage.RUNNING))
     row.draw(ProgressState(vendor="brightdata", kind="snapshot", job_id="s_2", stage=Stage.RUNNING, fraction=0.5))
@@ -170,8 +199,10 @@ def group_frames(kernel: Kernel) -> list[list[tuple[str, str, str]]]:
 
 def test_the_group_table_in_a_real_kernel(kernel: Kernel) -> None:
     kernel.frames.clear()
-    cell = kernel.run("jobs = [bd.trigger('gd_l1viktl72bvl7bjuj0', inputs(k, fail=k == 1)) for k in range(3)]\n"
-                      "group = dataferry.wait_all(jobs, raise_on_failure=False)")
+    cell = kernel.run(
+        "jobs = [bd.trigger('gd_l1viktl72bvl7bjuj0', inputs(k, fail=k == 1)) for k in range(3)]\n"
+        "group = dataferry.wait_all(jobs, raise_on_failure=False)"
+    )
     assert cell["error"] is None
     [frames] = group_frames(kernel)  # one display for the whole group...
     assert len(kernel.frames) == 1, "a job drew a panel of its own"  # ...and nothing per job
@@ -188,8 +219,10 @@ def test_a_background_wait_keeps_its_panel_updating_while_another_cell_runs(kern
     kernel.frames.clear()
     first = kernel.run("snap = bd.trigger('gd_l1viktl72bvl7bjuj0', inputs(9))\nfut = snap.wait(background=True)")
     assert first["error"] is None
-    second = kernel.run("import time\nbusy = time.monotonic()\nwhile time.monotonic() - busy < 4.5: pass\n"
-                        "assert fut.done() and fut.result() is snap")
+    second = kernel.run(
+        "import time\nbusy = time.monotonic()\nwhile time.monotonic() - busy < 4.5: pass\n"
+        "assert fut.done() and fut.result() is snap"
+    )
     assert second["error"] is None
     [frames] = [f for f in kernel.frames.values() if any("dataferry-panel" in h for _, h, _ in f)]
     assert frames[0][0] == first["id"]  # the panel was created in the cell that started the wait

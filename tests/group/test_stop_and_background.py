@@ -30,6 +30,7 @@ POLLS = PollPolicy(initial=0.1, growth=1.5, maximum=0.3, jitter=0.0)
 
 def interrupt_when(condition: Callable[[], bool], timeout: float = 20.0) -> threading.Thread:
     """Press Ctrl-C in the main thread as soon as ``condition()`` holds."""
+
     def watch() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -145,7 +146,8 @@ def test_cancelling_the_future_stops_waiting_and_cancels_only_if_asked(slow: Any
     time.sleep(0.3)
     assert other.cancel(remote=True) and other.join(timeout=5)
     assert [r.path for r in slow.app.requests if r.path.endswith("/cancel")] == [
-        f"/datasets/v3/snapshot/{second.id}/cancel"]
+        f"/datasets/v3/snapshot/{second.id}/cancel"
+    ]
 
 
 def test_asyncio_waits_never_block_the_event_loop(quick: Any) -> None:

@@ -15,8 +15,12 @@ from dataferry.status import JobState
 
 from .conftest import Vendors, most_in_window, timed
 
-STATUS_PATHS = {"bd_fast": "/datasets/v3/progress/", "bd_slow": "/datasets/v3/progress/",
-                "mt": "/api/raw/v1/export/get.json", "alg": "/1/runs/"}
+STATUS_PATHS = {
+    "bd_fast": "/datasets/v3/progress/",
+    "bd_slow": "/datasets/v3/progress/",
+    "mt": "/api/raw/v1/export/get.json",
+    "alg": "/1/runs/",
+}
 
 
 def test_wait_all_waits_for_twenty_jobs_of_three_vendors_within_their_rates(vendors: Vendors) -> None:
@@ -28,8 +32,10 @@ def test_wait_all_waits_for_twenty_jobs_of_three_vendors_within_their_rates(vend
     assert isinstance(group, JobGroup) and list(group) == jobs
     assert all(o.ok for o in group.outcomes) and all(j.last_status.state is JobState.DONE for j in jobs)
     assert took < 15, took  # the slowest job (5 s of emulator time, 3.6 s myTracker floor) bounds it
-    polls = {n: log.matching(lambda r, p=STATUS_PATHS[n]: r.method == "GET" and r.path.startswith(p))
-             for n, log in logs.items()}
+    polls = {
+        n: log.matching(lambda r, p=STATUS_PATHS[n]: r.method == "GET" and r.path.startswith(p))
+        for n, log in logs.items()
+    }
     # myTracker's documented per-user quotas: 10 a second, 100 a minute (every API call counts)
     mt_calls = logs["mt"].matching(lambda r: r.path.startswith("/api/"))
     assert most_in_window(mt_calls, 1.0) <= 10 and most_in_window(mt_calls, 60.0) <= 100
@@ -39,8 +45,10 @@ def test_wait_all_waits_for_twenty_jobs_of_three_vendors_within_their_rates(vend
     assert most_in_window(polls["mt"], 1.0) <= 10
     for name, times in polls.items():
         rate = len(times) / max(took, 1e-9)
-        print(f"{name}: {len(times)} status requests in {took:.1f} s ({rate:.1f}/s), "
-              f"most in 1 s: {most_in_window(times, 1.0)}")
+        print(
+            f"{name}: {len(times)} status requests in {took:.1f} s ({rate:.1f}/s), "
+            f"most in 1 s: {most_in_window(times, 1.0)}"
+        )
 
 
 def test_as_completed_yields_in_the_order_the_emulators_finish_them(vendors: Vendors) -> None:
@@ -94,5 +102,3 @@ def test_bad_arguments_fail_before_anything_is_sent(vendors: Vendors) -> None:
         dataferry.wait_all(jobs, progress="fancy")
     with pytest.raises(dataferry.InvalidArgument, match="no data"):
         dataferry.group(jobs).to_pandas()
-
-

@@ -16,8 +16,8 @@ from dataferry.errors import (
     ServerError,
     UnprocessableEntity,
 )
-from dataferry.providers.brightdata.errors import SnapshotExpired
 from dataferry.http.errormap import ErrorMap, Rule, find_errors, find_message
+from dataferry.providers.brightdata.errors import SnapshotExpired
 from dataferry.redact import Redactor
 
 RED = Redactor(["tok-SECRET-123"])
@@ -30,9 +30,19 @@ def build(status: int, body: object, emap: ErrorMap | None = None, **kw: object)
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, BadRequest), (401, AuthenticationError), (402, PaymentRequired), (403, PermissionDenied),
-     (404, NotFound), (409, Conflict), (422, UnprocessableEntity), (429, RateLimited), (500, ServerError),
-     (503, ServerError), (418, ApiError)],
+    [
+        (400, BadRequest),
+        (401, AuthenticationError),
+        (402, PaymentRequired),
+        (403, PermissionDenied),
+        (404, NotFound),
+        (409, Conflict),
+        (422, UnprocessableEntity),
+        (429, RateLimited),
+        (500, ServerError),
+        (503, ServerError),
+        (418, ApiError),
+    ],
 )
 def test_status_table(status: int, cls: type[ApiError]) -> None:
     exc = build(status, {"error": "boom"})
@@ -48,8 +58,10 @@ def test_status_table(status: int, cls: type[ApiError]) -> None:
         ({"detail": "Unable to locate credentials."}, "Unable to locate credentials."),
         ({"details": "Dataset not found"}, "Dataset not found"),
         ({"message": "Bad Request", "code": 400}, "Bad Request"),
-        ({"code": 404, "message": "", "data": {"error": {"detail": "Raw export request not found"}}},
-         "Raw export request not found"),
+        (
+            {"code": 404, "message": "", "data": {"error": {"detail": "Raw export request not found"}}},
+            "Raw export request not found",
+        ),
         ("plain text failure", "plain text failure"),
         ("<html><head><title>429 Too Many Requests</title></head><body>x</body></html>", "429 Too Many Requests"),
     ],
@@ -65,8 +77,12 @@ def test_validation_errors_are_listed_in_the_message() -> None:
 
 
 def test_fastapi_422_lists_each_loc_and_msg() -> None:
-    body = {"detail": [{"loc": ["body", "name"], "msg": "field required", "type": "value_error.missing"},
-                       {"loc": ["body", "url"], "msg": "invalid url", "type": "value_error"}]}
+    body = {
+        "detail": [
+            {"loc": ["body", "name"], "msg": "field required", "type": "value_error.missing"},
+            {"loc": ["body", "url"], "msg": "invalid url", "type": "value_error"},
+        ]
+    }
     exc = build(422, body)
     assert isinstance(exc, UnprocessableEntity)
     assert "body.name: field required" in str(exc) and "body.url: invalid url" in str(exc)

@@ -68,4 +68,3 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], nbfor
         return result
 
     return run
-

@@ -78,8 +78,10 @@ def find_browser() -> str | None:
 def browser() -> str:
     path = find_browser()
     if path is None:
-        message = ("headless Chromium is not installed: run `apt-get install -y chromium` "
-                   f"(.ci/run does, and sets {REQUIRE_ENV}=1 so that a missing browser fails)")
+        message = (
+            "headless Chromium is not installed: run `apt-get install -y chromium` "
+            f"(.ci/run does, and sets {REQUIRE_ENV}=1 so that a missing browser fails)"
+        )
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -101,10 +103,23 @@ class BodyProbe(HTMLParser):
 def rendered_summaries(browser: str, page: Path, workdir: Path) -> list[dict[str, Any]]:
     """Open ``page`` in headless Chromium and return what the probe saw."""
     run = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", f"--user-data-dir={workdir / 'profile'}", "--window-size=1200,2000",
-         "--virtual-time-budget=15000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=BROWSER_TIMEOUT, env={**os.environ, "HOME": str(workdir)},
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            f"--user-data-dir={workdir / 'profile'}",
+            "--window-size=1200,2000",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BROWSER_TIMEOUT,
+        env={**os.environ, "HOME": str(workdir)},
     )
     assert run.returncode == 0, run.stderr[-2000:]
     probe = BodyProbe()
@@ -113,9 +128,9 @@ def rendered_summaries(browser: str, page: Path, workdir: Path) -> list[dict[str
     return json.loads(probe.value)
 
 
-def test_saved_notebook_shows_the_finished_summaries_in_a_browser(browser: str,
-                                                                  executed: Callable[[Path], Any],
-                                                                  tmp_path: Path) -> None:
+def test_saved_notebook_shows_the_finished_summaries_in_a_browser(
+    browser: str, executed: Callable[[Path], Any], tmp_path: Path
+) -> None:
     nb = executed(NOTEBOOK)
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     assert "dataferry-summary" in body

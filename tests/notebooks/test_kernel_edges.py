@@ -164,8 +164,10 @@ def test_cancel_on_interrupt_says_cancelled_and_offers_no_re_attach(kernel: Kern
 
 
 def test_interrupting_a_download_says_stopped_with_the_re_attach_line(kernel: Kernel) -> None:
-    kernel.ok("snap4 = bd.trigger(DATASET, inputs(), batch_size=1000, compress=False).wait(progress=False)\n"
-              "emu.faults.add('trickle', path='/datasets/v3/snapshot/', times=None, rate=3000, after_bytes=5000)")
+    kernel.ok(
+        "snap4 = bd.trigger(DATASET, inputs(), batch_size=1000, compress=False).wait(progress=False)\n"
+        "emu.faults.add('trickle', path='/datasets/v3/snapshot/', times=None, rate=3000, after_bytes=5000)"
+    )
     cell = kernel.run("df = snap4.to_pandas(cache=False)", interrupt_when=showing("downloading"))
     kernel.ok("emu.faults.clear()")
     lines = assert_short_interrupt(cell, "DownloadInterrupted")
@@ -175,13 +177,18 @@ def test_interrupting_a_download_says_stopped_with_the_re_attach_line(kernel: Ke
 
 
 def test_download_progress_moves_while_parts_arrive(kernel: Kernel) -> None:
-    kernel.ok("snap5 = bd.trigger(DATASET, inputs(4), batch_size=1000, compress=False).wait(progress=False)\n"
-              "emu.faults.add('slow', path='/datasets/v3/snapshot/', times=None, delay=2.5)")
+    kernel.ok(
+        "snap5 = bd.trigger(DATASET, inputs(4), batch_size=1000, compress=False).wait(progress=False)\n"
+        "emu.faults.add('slow', path='/datasets/v3/snapshot/', times=None, delay=2.5)"
+    )
     cell = kernel.ok("df = snap5.to_pandas(cache=False, workers=1)")
     kernel.ok("emu.faults.clear()")
     (display,) = [d for d, frames in cell.frames.items() if any("dataferry-live" in h for h in frames)]
-    seen = [(t, h) for t, h in zip(cell.times[display], cell.frames[display], strict=True)
-            if "data-state='downloading'" in h]
+    seen = [
+        (t, h)
+        for t, h in zip(cell.times[display], cell.frames[display], strict=True)
+        if "data-state='downloading'" in h
+    ]
     details = [DETAIL.search(h).group(1) for _, h in seen]  # type: ignore[union-attr]
     parts = {m.group(1) for d in details if (m := re.search(r"parts (\d+)/4", d))}
     widths = {m.group(1) for _, h in seen if (m := re.search(r"width:([\d.]+)%", h))}
@@ -192,8 +199,9 @@ def test_download_progress_moves_while_parts_arrive(kernel: Kernel) -> None:
 
 
 def test_wait_as_the_last_expression_shows_one_card(kernel: Kernel) -> None:
-    cell = kernel.ok("emu.app.ready_after = 2.5\nsnap6 = bd.trigger(DATASET, inputs(1))\nemu.app.ready_after = 0.1\n"
-                     "snap6.wait()")
+    cell = kernel.ok(
+        "emu.app.ready_after = 2.5\nsnap6 = bd.trigger(DATASET, inputs(1))\nemu.app.ready_after = 0.1\nsnap6.wait()"
+    )
     assert len(cell.cards()) == 1, cell.final_html()
     assert "data-state='done'" in cell.cards()[0]
     again = kernel.ok("snap6")  # in a later cell the handle shows its card
@@ -201,15 +209,19 @@ def test_wait_as_the_last_expression_shows_one_card(kernel: Kernel) -> None:
 
 
 def test_log_progress_in_a_notebook_is_not_an_error_box(kernel: Kernel) -> None:
-    cell = kernel.ok("emu.app.ready_after = 2.5\nsnap7 = bd.trigger(DATASET, inputs(1))\nemu.app.ready_after = 0.1\n"
-                     "snap7.wait(progress='log')")
+    cell = kernel.ok(
+        "emu.app.ready_after = 2.5\nsnap7 = bd.trigger(DATASET, inputs(1))\nemu.app.ready_after = 0.1\n"
+        "snap7.wait(progress='log')"
+    )
     names = {name for name, _ in cell.streams}
     assert "stderr" not in names and "stdout" in names, cell.streams
 
 
 def _long_wait(name: str, wait_args: str = "") -> str:
     """A cell that triggers a snapshot which takes ten minutes to build, then waits for it."""
-    return (f"emu.app.ready_after = 600\n"
-            f"{name} = bd.trigger(DATASET, inputs())\n"
-            f"emu.app.ready_after = 0.1\n"
-            f"{name}.wait({wait_args})")
+    return (
+        f"emu.app.ready_after = 600\n"
+        f"{name} = bd.trigger(DATASET, inputs())\n"
+        f"emu.app.ready_after = 0.1\n"
+        f"{name}.wait({wait_args})"
+    )

@@ -57,14 +57,16 @@ def widget_models(nb: nbformat.NotebookNode) -> dict[str, Any]:
 
 def dataferry_bars(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """States of the progress bars dataferry drew (found by their DOM class)."""
-    return [m["state"] for m in widget_models(nb).values()
-            if m.get("model_name") == "FloatProgressModel" and BAR_CLASS in m["state"].get("_dom_classes", [])]
+    return [
+        m["state"]
+        for m in widget_models(nb).values()
+        if m.get("model_name") == "FloatProgressModel" and BAR_CLASS in m["state"].get("_dom_classes", [])
+    ]
 
 
 def summaries(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """The static progress summaries left in the outputs."""
-    return [out["data"] for out in outputs(nb)
-            if "dataferry-summary" in str(out.get("data", {}).get("text/html", ""))]
+    return [out["data"] for out in outputs(nb) if "dataferry-summary" in str(out.get("data", {}).get("text/html", ""))]
 
 
 def emulator_credentials(tmp: Path) -> set[str]:
@@ -139,8 +141,9 @@ def test_saved_widget_state_shows_each_bar_at_its_end(path: Path, executed: Call
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_outputs_stay_small_and_free_of_credentials(path: Path, executed: Callable[[Path], Any],
-                                                    tmp_path: Path) -> None:
+def test_outputs_stay_small_and_free_of_credentials(
+    path: Path, executed: Callable[[Path], Any], tmp_path: Path
+) -> None:
     nb = executed(path)
     shown = json.dumps(outputs(nb))
     assert len(shown) <= OUTPUT_BUDGET, f"{path.name}: {len(shown):,} bytes of outputs"

@@ -41,8 +41,10 @@ def drawable(mode: str, kernel: bool, widgets: bool) -> bool:
 
 
 @pytest.mark.parametrize("kernel,widgets,tty", ENVIRONMENTS)
-@pytest.mark.parametrize("env", [{}, {"DATAFERRY_PROGRESS": ""}, {"DATAFERRY_PROGRESS": "auto"},
-                                 {"DATAFERRY_PROGRESS": "  "}, {"OTHER": "x"}])
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"DATAFERRY_PROGRESS": ""}, {"DATAFERRY_PROGRESS": "auto"}, {"DATAFERRY_PROGRESS": "  "}, {"OTHER": "x"}],
+)
 def test_automatic_choice(kernel: bool, widgets: bool, tty: bool, env: dict[str, str]) -> None:
     got = resolve_mode(None, env=env, kernel=kernel, widgets=widgets, tty=tty)
     assert got == AUTOMATIC[(kernel, widgets, tty)]
@@ -50,16 +52,16 @@ def test_automatic_choice(kernel: bool, widgets: bool, tty: bool, env: dict[str,
 
 @pytest.mark.parametrize("kernel,widgets,tty", ENVIRONMENTS)
 @pytest.mark.parametrize("arg", [True, "auto", Progress(), Progress("auto", keep_widget=True)])
-def test_asking_for_automatic_on_the_call_is_the_automatic_choice(kernel: bool, widgets: bool, tty: bool,
-                                                                  arg: object) -> None:
+def test_asking_for_automatic_on_the_call_is_the_automatic_choice(
+    kernel: bool, widgets: bool, tty: bool, arg: object
+) -> None:
     env = {"DATAFERRY_PROGRESS": "off"}  # the call wins over the environment
     assert resolve_mode(arg, env=env, kernel=kernel, widgets=widgets, tty=tty) == AUTOMATIC[(kernel, widgets, tty)]
 
 
 @pytest.mark.parametrize("kernel,widgets,tty", ENVIRONMENTS)
 @pytest.mark.parametrize("mode", EXPLICIT)
-def test_environment_variable_wins_over_the_automatic_choice(kernel: bool, widgets: bool, tty: bool,
-                                                             mode: str) -> None:
+def test_environment_variable_wins_over_the_automatic_choice(kernel: bool, widgets: bool, tty: bool, mode: str) -> None:
     env = {"DATAFERRY_PROGRESS": mode}
     if drawable(mode, kernel, widgets):
         assert resolve_mode(None, env=env, kernel=kernel, widgets=widgets, tty=tty) == mode
@@ -73,8 +75,9 @@ def test_environment_variable_wins_over_the_automatic_choice(kernel: bool, widge
 @pytest.mark.parametrize("kernel,widgets,tty", ENVIRONMENTS)
 @pytest.mark.parametrize("env_mode", [None, *EXPLICIT])
 @pytest.mark.parametrize("mode", EXPLICIT)
-def test_the_call_wins_over_the_environment_variable(kernel: bool, widgets: bool, tty: bool,
-                                                     env_mode: str | None, mode: str) -> None:
+def test_the_call_wins_over_the_environment_variable(
+    kernel: bool, widgets: bool, tty: bool, env_mode: str | None, mode: str
+) -> None:
     env = {} if env_mode is None else {"DATAFERRY_PROGRESS": env_mode}
     for arg in (mode, Progress(mode)):
         if drawable(mode, kernel, widgets):
@@ -123,8 +126,10 @@ def test_the_environment_is_read_when_not_injected(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize(
     "kernel,widgets,tty,expected",
-    [(k, w, t, {"widget": WidgetRenderer, "html": HtmlRenderer, "tqdm": TqdmRenderer, "log": LogRenderer}[m])
-     for (k, w, t), m in AUTOMATIC.items()],
+    [
+        (k, w, t, {"widget": WidgetRenderer, "html": HtmlRenderer, "tqdm": TqdmRenderer, "log": LogRenderer}[m])
+        for (k, w, t), m in AUTOMATIC.items()
+    ],
 )
 def test_make_renderer_builds_the_chosen_renderer(kernel: bool, widgets: bool, tty: bool, expected: type) -> None:
     renderer = make_renderer(None, env={}, kernel=kernel, widgets=widgets, tty=tty)

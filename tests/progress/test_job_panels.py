@@ -95,13 +95,16 @@ def test_a_job_shown_as_a_widget_ends_as_a_summary_with_its_outcome(start_emulat
 
 
 @pytest.mark.parametrize("renderer", [HtmlRenderer, WidgetRenderer])
-def test_a_secret_in_a_vendor_failure_message_never_reaches_the_panel(start_emulator: Callable[..., Any],
-                                                                      renderer: type) -> None:
+def test_a_secret_in_a_vendor_failure_message_never_reaches_the_panel(
+    start_emulator: Callable[..., Any], renderer: type
+) -> None:
     emu = start_emulator("brightdata", **SLOW)
     token = emu.credentials["token"]
     bd = make_client(emu)
-    snap = bd.trigger(DATASET, [{"url": "https://example.com/p/1",
-                                 "emulator_fail": f"login refused for Bearer {token} (token {token})"}])
+    snap = bd.trigger(
+        DATASET,
+        [{"url": "https://example.com/p/1", "emulator_fail": f"login refused for Bearer {token} (token {token})"}],
+    )
     screen = Screen()
     with pytest.raises(JobFailed):
         snap.wait(progress=renderer(display=screen.display))
@@ -118,8 +121,12 @@ def test_an_api_error_shown_in_the_panel_is_masked(start_emulator: Callable[...,
     bd = make_client(emu)
     snap = bd.trigger(DATASET, [{"url": "https://example.com/p/1"}])
     # a second into the wait, the status endpoint starts refusing with a message that echoes the token
-    arm = threading.Timer(1.1, lambda: emu.faults.add("status", path="/progress/", status=400, times=None,
-                                                      message=f"token {token} is not valid for this dataset"))
+    arm = threading.Timer(
+        1.1,
+        lambda: emu.faults.add(
+            "status", path="/progress/", status=400, times=None, message=f"token {token} is not valid for this dataset"
+        ),
+    )
     arm.start()
     screen = Screen()
     try:

@@ -56,8 +56,16 @@ def bar_width(markup: str) -> str | None:
 
 @pytest.mark.parametrize(
     "stage,tone",
-    [(Stage.SUBMITTED, "info"), (Stage.QUEUED, "info"), (Stage.RUNNING, "info"), (Stage.DOWNLOADING, "info"),
-     (Stage.WRITING, "info"), (Stage.DONE, "success"), (Stage.FAILED, "danger"), (Stage.CANCELLED, "warning")],
+    [
+        (Stage.SUBMITTED, "info"),
+        (Stage.QUEUED, "info"),
+        (Stage.RUNNING, "info"),
+        (Stage.DOWNLOADING, "info"),
+        (Stage.WRITING, "info"),
+        (Stage.DONE, "success"),
+        (Stage.FAILED, "danger"),
+        (Stage.CANCELLED, "warning"),
+    ],
 )
 def test_each_stage_has_its_colour_and_name(stage: Stage, tone: str) -> None:
     markup = panel_html(state(stage=stage), final=stage.final)
@@ -121,8 +129,9 @@ def test_hostile_text_is_escaped() -> None:
     tags = parse(markup)
     assert {t for t, _ in tags.tags} <= {"div", "b", "code", "span"}
     assert "<script" not in markup and "<img" not in markup
-    card = card_html(vendor="v", kind="k", job_id="<i>", state="failed", tone="danger", fraction=None,
-                     rows=[("message", evil)])
+    card = card_html(
+        vendor="v", kind="k", job_id="<i>", state="failed", tone="danger", fraction=None, rows=[("message", evil)]
+    )
     assert "<script" not in card and "<i>" not in card
 
 

@@ -95,8 +95,9 @@ def test_counters_from_many_threads_add_up_and_draws_never_overlap() -> None:
 def test_text_goes_through_the_redactor_before_any_renderer_sees_it(clock: FakeClock) -> None:
     rec = Recorder()
     token = "tok-SECRET-123456"
-    r = Reporter(rec, clock=clock, quiet_seconds=0, title=f"job for {token}",
-                 redact=lambda text: text.replace(token, "***"))
+    r = Reporter(
+        rec, clock=clock, quiet_seconds=0, title=f"job for {token}", redact=lambda text: text.replace(token, "***")
+    )
     r.stage(Stage.RUNNING, status=f"running as {token}", message=f"retrying with {token}")
     r.notice(f"rate limited for {token}")
     r.finish(Stage.FAILED, message=f"bad token {token}", output=f"/tmp/{token}")
@@ -105,8 +106,9 @@ def test_text_goes_through_the_redactor_before_any_renderer_sees_it(clock: FakeC
     assert rec.closed[0].message == "bad token ***"
 
 
-def test_a_failing_display_is_switched_off_and_the_work_goes_on(clock: FakeClock,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_display_is_switched_off_and_the_work_goes_on(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     class Broken:
         calls = 0
 

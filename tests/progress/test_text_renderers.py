@@ -11,8 +11,15 @@ from dataferry.progress.renderers import LogRenderer, NullRenderer, TqdmRenderer
 
 def test_log_writes_a_line_per_stage_and_at_most_every_30_seconds(clock: FakeClock) -> None:
     out = io.StringIO()
-    r = Reporter(LogRenderer(stream=out), vendor="brightdata", job_id="s_1", kind="snapshot", clock=clock,
-                 quiet_seconds=0, min_interval=0)
+    r = Reporter(
+        LogRenderer(stream=out),
+        vendor="brightdata",
+        job_id="s_1",
+        kind="snapshot",
+        clock=clock,
+        quiet_seconds=0,
+        min_interval=0,
+    )
     r.stage(Stage.QUEUED, status="starting")
     for _ in range(60):  # two minutes of running, a tick a second
         clock.advance(1.0)
@@ -60,6 +67,8 @@ def test_tqdm_shows_the_stage_and_the_clock_until_there_is_a_figure() -> None:
     assert first == "brightdata snapshot s_1: running · 2s", first  # no empty "0it [00:00, ?it/s]" counter
     r.draw(ProgressState(stage=Stage.DOWNLOADING, parts_total=4, parts_done=1, now=5.0, **base))  # type: ignore[arg-type]
     line = out.getvalue().replace("\r", "\n").strip().splitlines()[-1]
-    assert line.startswith("brightdata snapshot s_1: downloading · parts 1/4 · 5s |") and line.endswith("| 1/4 parts"), line
+    assert line.startswith("brightdata snapshot s_1: downloading · parts 1/4 · 5s |") and line.endswith(
+        "| 1/4 parts"
+    ), line
     r.close(ProgressState(stage=Stage.STOPPED, parts_total=4, parts_done=1, now=6.0, **base))  # type: ignore[arg-type]
     assert "stopped" in out.getvalue().replace("\r", "\n").strip().splitlines()[-1]

@@ -62,17 +62,21 @@ def fault(kind: str, path: str, times: int | None = 1, **params: Any) -> dict[st
 
 # -- the jobs: (emulator options, run → (job, source rows as a table)) -------------------------------
 
+
 def bd_client(emu: Emulator, **kw: Any) -> Any:
     from dataferry import brightdata
 
     return brightdata.Client(poll=POLLS, clock=ScaledClock(0.01), **emu.client_kwargs(), **kw)
 
 
-def snapshot_job(fmt: str, compress: bool, batch_size: int | None) -> Callable[[Emulator], tuple[Any, Callable[[], list[Any]]]]:
+def snapshot_job(
+    fmt: str, compress: bool, batch_size: int | None
+) -> Callable[[Emulator], tuple[Any, Callable[[], list[Any]]]]:
     def start(emu: Emulator) -> tuple[Any, Callable[[], list[Any]]]:
         bd = bd_client(emu, timeout=(2.0, 1.0))
         snap = bd.trigger(DATASET, INPUTS, download_format=fmt, compress=compress, batch_size=batch_size)
         return snap, lambda: [r["product_id"] for r in emu.app.records(snap.id)]
+
     return start
 
 
@@ -81,8 +85,13 @@ def mytracker_job(emu: Emulator) -> tuple[Any, Callable[[], list[Any]]]:
 
     # the real clock and the client's own rate limits: the emulator enforces myTracker's quotas
     mt = mytracker.Client(poll=POLLS, timeout=(2.0, 1.0), **emu.client_kwargs())
-    export = mt.create_export(event="payments", selectors=["idApp", "tsEvent", "revenue", "idCountry"],
-                              id_app=[1, 2], date_from="2026-11-01", date_to="2026-11-07")
+    export = mt.create_export(
+        event="payments",
+        selectors=["idApp", "tsEvent", "revenue", "idCountry"],
+        id_app=[1, 2],
+        date_from="2026-11-01",
+        date_to="2026-11-07",
+    )
     return export, lambda: emu.app.rows(export.id).column("tsEvent").to_pylist()
 
 
@@ -126,8 +135,9 @@ SCENARIOS = [
     # Range ignored, or answered 416 (the plain-CSV case that used to return half the rows)
     Scenario("bd-csv-plain", (fault("drop", SNAPSHOT, times=1, after_bytes=0.5), fault("ignore_range", SNAPSHOT))),
     Scenario("bd-csv-plain", (fault("drop", SNAPSHOT, times=1, after_bytes=0.5), fault("range_416", SNAPSHOT))),
-    Scenario("bd-csv-gz", (fault("drop", SNAPSHOT, times=1, after_bytes=0.5),
-                           fault("range_416", SNAPSHOT, times=None))),
+    Scenario(
+        "bd-csv-gz", (fault("drop", SNAPSHOT, times=1, after_bytes=0.5), fault("range_416", SNAPSHOT, times=None))
+    ),
     Scenario("mytracker", (fault("drop", MT_FILES, times=1, after_bytes=0.5), fault("range_416", MT_FILES))),
     # lengths that lie, bodies damaged or cut and labelled as whole
     Scenario("bd-csv-gz", (fault("lie_length", SNAPSHOT, times=1, extra=5000),)),
@@ -148,14 +158,28 @@ SCENARIOS = [
     # a job that flips from ready back to building
     Scenario("bd-csv-gz", (fault("body", PROGRESS, times=1, json={"status": "building"}),)),
     # HTML or error objects where data was expected
-    Scenario("bd-csv-plain", (fault("body", SNAPSHOT, times=1, html="<title>502 Bad Gateway</title>gateway"),),
-             ok=False),
-    Scenario("bd-csv-plain", (fault("body", SNAPSHOT, times=1, text="<!DOCTYPE html><html><title>Sign in</title>",
-                                    content_type="text/csv"),), ok=False),
-    Scenario("bd-json-plain", (fault("body", SNAPSHOT, times=1,
-                                     json={"error": "Snapshot is building", "status": "building"}),), ok=False),
-    Scenario("bd-ndjson-gz", (fault("body", SNAPSHOT, times=1, data=b"\0" * 4096,
-                                    content_type="application/gzip"),), ok=False),
+    Scenario(
+        "bd-csv-plain", (fault("body", SNAPSHOT, times=1, html="<title>502 Bad Gateway</title>gateway"),), ok=False
+    ),
+    Scenario(
+        "bd-csv-plain",
+        (
+            fault(
+                "body", SNAPSHOT, times=1, text="<!DOCTYPE html><html><title>Sign in</title>", content_type="text/csv"
+            ),
+        ),
+        ok=False,
+    ),
+    Scenario(
+        "bd-json-plain",
+        (fault("body", SNAPSHOT, times=1, json={"error": "Snapshot is building", "status": "building"}),),
+        ok=False,
+    ),
+    Scenario(
+        "bd-ndjson-gz",
+        (fault("body", SNAPSHOT, times=1, data=b"\0" * 4096, content_type="application/gzip"),),
+        ok=False,
+    ),
     Scenario("mytracker", (fault("body", MT_FILES, times=1, html="Not found"),), ok=False),
 ]
 
@@ -177,7 +201,8 @@ def creates(emu: Emulator) -> int:
 
 
 def test_every_fault_ends_in_the_exact_rows_or_a_typed_error_and_nothing_left(
-        scenario: Scenario, start_emulator: Callable[..., Emulator], tmp_path: Path) -> None:
+    scenario: Scenario, start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
     vendor, options, start, key = JOBS[scenario.job]
     emu = start_emulator(vendor, **options)
     for f in scenario.faults:
@@ -200,8 +225,11 @@ def test_every_fault_ends_in_the_exact_rows_or_a_typed_error_and_nothing_left(
     assert table.column(key).to_pylist() == source(), "rows lost, duplicated or out of order"
     assert leftovers(out) == ["data.parquet"]
     assert sum(emu.faults.injected.values()) >= 1, "the scenario injected nothing"
-    assert creates(emu) == 1 + sum(f["kind"] == "status" and f.get("status") == 429 and "trigger" in f["path"]
-                                   for f in scenario.faults) * 3, "a create call was sent again"
+    assert (
+        creates(emu)
+        == 1
+        + sum(f["kind"] == "status" and f.get("status") == 429 and "trigger" in f["path"] for f in scenario.faults) * 3
+    ), "a create call was sent again"
 
 
 def test_whole_rows_compare_equal_after_faults(start_emulator: Callable[..., Emulator]) -> None:
@@ -216,8 +244,10 @@ def test_whole_rows_compare_equal_after_faults(start_emulator: Callable[..., Emu
     assert got.num_rows == want.num_rows > 0
     assert got.column_names == want.column_names
     for name in want.column_names:
-        assert got.column(name).to_pylist() == pa.chunked_array(want.column(name)).cast(
-            got.schema.field(name).type).to_pylist(), name
+        assert (
+            got.column(name).to_pylist()
+            == pa.chunked_array(want.column(name)).cast(got.schema.field(name).type).to_pylist()
+        ), name
 
 
 def test_a_reset_or_timeout_on_a_trigger_is_never_sent_again(start_emulator: Callable[..., Emulator]) -> None:

@@ -36,7 +36,10 @@ def test_try_again_in_never_gives_a_bad_wait(text: str) -> None:
     assert a_wait(parse_try_again(text))
 
 
-@given(st.floats(min_value=0, max_value=1e6, allow_nan=False), st.sampled_from(["s", "sec", "seconds", "ms", "m", "min", "h"]))
+@given(
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    st.sampled_from(["s", "sec", "seconds", "ms", "m", "min", "h"]),
+)
 def test_try_again_in_reads_every_unit(number: float, unit: str) -> None:
     shown = f"{number:.3f}".rstrip("0").rstrip(".")
     got = parse_try_again(f"Snapshot is building, try again in {shown}{unit}")
@@ -49,10 +52,10 @@ def test_retry_after_never_gives_a_bad_wait(value: str) -> None:
     assert a_wait(parse_retry_after(value, NOW))
 
 
-@given(st.integers(min_value=-10**6, max_value=10**9))
+@given(st.integers(min_value=-(10**6), max_value=10**9))
 def test_retry_after_in_seconds_and_as_a_date(seconds: int) -> None:
     assert parse_retry_after(str(seconds), NOW) == max(0, seconds)
-    date = formatdate(NOW + seconds, usegmt=True) if -10**6 < seconds < 10**8 else None
+    date = formatdate(NOW + seconds, usegmt=True) if -(10**6) < seconds < 10**8 else None
     if date is not None:
         got = parse_retry_after(date, NOW)
         assert got is not None and abs(got - max(0, seconds)) <= 1
@@ -91,8 +94,9 @@ def test_progress_reads_percentages(percent: float) -> None:
     assert math.isclose(parse_progress(f"{percent}%") or 0.0, percent / 100, abs_tol=1e-12)
 
 
-@given(st.text(max_size=12) | st.integers() | st.timedeltas(min_value=timedelta(seconds=-10),
-                                                            max_value=timedelta(days=3)))
+@given(
+    st.text(max_size=12) | st.integers() | st.timedeltas(min_value=timedelta(seconds=-10), max_value=timedelta(days=3))
+)
 def test_deadlines_are_validated_or_refused(value: Any) -> None:
     try:
         wire = deadline_param(value)

@@ -35,6 +35,7 @@ def workers() -> list[str]:
 
 def interrupt_when(condition: Callable[[], bool], timeout: float = 20.0) -> threading.Thread:
     """Press Ctrl-C in the main thread as soon as ``condition()`` holds."""
+
     def watch() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -59,7 +60,8 @@ def emu(start_emulator: Callable[..., Emulator]) -> Emulator:
 
 
 def test_ctrl_c_during_a_download_stops_every_worker_at_once_and_the_next_run_resumes(
-        emu: Emulator, tmp_path: Path) -> None:
+    emu: Emulator, tmp_path: Path
+) -> None:
     bd = brightdata.Client(poll=POLLS, cache_dir=tmp_path / "cache", **emu.client_kwargs())
     snap = bd.trigger(DATASET, INPUTS, compress=False, batch_size=1000).wait()
     emu.faults.add("trickle", path=SNAPSHOT, times=None, rate=3000, after_bytes=20_000)
@@ -83,8 +85,9 @@ def test_ctrl_c_during_a_download_stops_every_worker_at_once_and_the_next_run_re
     assert resumed and all(r.headers["Range"].startswith("bytes=") for r in resumed)
 
 
-def test_ctrl_c_while_the_parquet_file_is_written_leaves_nothing(emu: Emulator, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_while_the_parquet_file_is_written_leaves_nothing(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dataferry import parquet
 
     bd = brightdata.Client(poll=POLLS, **emu.client_kwargs())
@@ -130,10 +133,14 @@ SLOW_SNAPSHOT = textwrap.dedent("""
 """)
 """A ready snapshot whose parts then trickle in at 2 kB/s (a minute or more to download)."""
 
-SCRIPT = "import sys\n" + SLOW_SNAPSHOT + textwrap.dedent("""
+SCRIPT = (
+    "import sys\n"
+    + SLOW_SNAPSHOT
+    + textwrap.dedent("""
     print("downloading", flush=True)
     snap.to_parquet(sys.argv[1], progress=False)
 """)
+)
 
 
 def test_ctrl_c_in_a_script_ends_the_process_promptly_with_nothing_written(tmp_path: Path) -> None:
@@ -141,8 +148,9 @@ def test_ctrl_c_in_a_script_ends_the_process_promptly_with_nothing_written(tmp_p
     script.write_text(SCRIPT)
     target = tmp_path / "out.parquet"
     env = {**os.environ, "DATAFERRY_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, str(script), str(target)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "downloading"
     time.sleep(1.0)

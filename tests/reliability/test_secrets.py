@@ -63,11 +63,14 @@ def test_a_trigger_answer_without_an_id_that_echoes_the_token_shows_no_token() -
 
 def test_a_failed_connection_with_a_secret_in_the_url_shows_it_nowhere(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's request lines included
-    bd = brightdata.Client(token=TOKEN, base_url=f"http://127.0.0.1:{closed_port()}", clock=FakeClock(),
-                           max_attempts=2)
+    bd = brightdata.Client(token=TOKEN, base_url=f"http://127.0.0.1:{closed_port()}", clock=FakeClock(), max_attempts=2)
     with pytest.raises(TransportError) as caught:
-        bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}],
-                   endpoint="https://hooks.example.com/in", auth_header=f"Bearer {TOKEN}")
+        bd.trigger(
+            "gd_l1viktl72bvl7bjuj0",
+            [{"url": "https://example.com/p/1"}],
+            endpoint="https://hooks.example.com/in",
+            auth_header=f"Bearer {TOKEN}",
+        )
     assert_hidden(caught.value)
     assert "auth_header=***" in str(caught.value)
     for record in caplog.records:
@@ -75,10 +78,16 @@ def test_a_failed_connection_with_a_secret_in_the_url_shows_it_nowhere(caplog: p
 
 
 def test_a_key_sent_as_a_query_parameter_never_shows_when_the_connection_fails(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
-    wm = woosmap.Client(private_key=TOKEN, key_in="query", base_url=f"http://127.0.0.1:{closed_port()}",
-                        clock=FakeClock(), max_attempts=2)
+    wm = woosmap.Client(
+        private_key=TOKEN,
+        key_in="query",
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        clock=FakeClock(),
+        max_attempts=2,
+    )
     with pytest.raises(TransportError) as caught:
         wm.datasets().to_pandas()
     assert_hidden(caught.value)

@@ -76,20 +76,34 @@ def brightdata_journey(emu: Emulator, seen: Seen) -> None:
     from dataferry import brightdata
 
     bd = brightdata.Client(poll=POLLS, progress="log", clock=ScaledClock(0.005), **emu.client_kwargs())
-    snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://e.com/1"}], endpoint="https://hooks.example.com/x",
-                      auth_header=f"Bearer {PLANTED}", notify=True)
+    snap = bd.trigger(
+        "gd_l1viktl72bvl7bjuj0",
+        [{"url": "https://e.com/1"}],
+        endpoint="https://hooks.example.com/x",
+        auth_header=f"Bearer {PLANTED}",
+        notify=True,
+    )
     seen.add(bd, bd.http, snap.wait(), snap.to_pandas().head())
     # a malformed part that quotes the secret: the decode error must not
-    emu.faults.add("body", path="/datasets/v3/snapshot/", times=1, text=f"a,b\n1,{PLANTED},3\n",
-                   content_type="text/csv")
+    emu.faults.add(
+        "body", path="/datasets/v3/snapshot/", times=1, text=f"a,b\n1,{PLANTED},3\n", content_type="text/csv"
+    )
     failing(seen, lambda: bd.snapshot(snap.id, compress=False).to_arrow(cache=False))
-    emu.faults.add("status", path="/datasets/v3/progress/", times=None, status=500,
-                   message=f"upstream said token={PLANTED}")
+    emu.faults.add(
+        "status", path="/datasets/v3/progress/", times=None, status=500, message=f"upstream said token={PLANTED}"
+    )
     failing(seen, lambda: bd.snapshot(snap.id).wait(timeout=0.5))
     emu.faults.clear()
     emu.faults.add("reset", path="/datasets/v3/trigger", times=1)
-    failing(seen, lambda: bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://e.com/1"}],
-                                     auth_header=f"Bearer {PLANTED}", endpoint="https://hooks.example.com/x"))
+    failing(
+        seen,
+        lambda: bd.trigger(
+            "gd_l1viktl72bvl7bjuj0",
+            [{"url": "https://e.com/1"}],
+            auth_header=f"Bearer {PLANTED}",
+            endpoint="https://hooks.example.com/x",
+        ),
+    )
     bad = brightdata.Client(token="wrong-token-0000", base_url=emu.base_url)
     failing(seen, lambda: bad.snapshot(snap.id).status())
 
@@ -98,8 +112,9 @@ def mytracker_journey(emu: Emulator, seen: Seen) -> None:
     from dataferry import mytracker
 
     mt = mytracker.Client(poll=POLLS, progress="log", clock=ScaledClock(0.005), **emu.client_kwargs())
-    export = mt.create_export(event="installs", selectors=["idApp", "tsEvent"], date_from="2026-11-01",
-                              date_to="2026-11-02")
+    export = mt.create_export(
+        event="installs", selectors=["idApp", "tsEvent"], date_from="2026-11-01", date_to="2026-11-02"
+    )
     seen.add(mt, mt.http, export.wait(), export.to_pandas().head())
     emu.faults.add("expire", path="/storage/download/raw/", times=None)
     failing(seen, lambda: export.to_arrow(cache=False))
@@ -112,8 +127,14 @@ def woosmap_journey(emu: Emulator, seen: Seen) -> None:
     from dataferry import woosmap
 
     for key_in in ("header", "query"):
-        wm = woosmap.Client(poll=POLLS, progress="log", key_in=key_in, rate_limits=0.001,
-                            clock=ScaledClock(0.005), **emu.client_kwargs())
+        wm = woosmap.Client(
+            poll=POLLS,
+            progress="log",
+            key_in=key_in,
+            rate_limits=0.001,
+            clock=ScaledClock(0.005),
+            **emu.client_kwargs(),
+        )
         ds = wm.create_dataset(name="stores", url="https://example.com/stores.json")
         seen.add(wm, wm.http, ds, wm.datasets().to_pandas())
         emu.faults.add("reset", path="/datasets", times=None)
@@ -139,9 +160,12 @@ JOURNEYS = {
 
 
 @pytest.mark.parametrize("vendor", sorted(JOURNEYS))
-def test_the_planted_secret_shows_nowhere(vendor: str, start_emulator: Callable[..., Emulator],
-                                          caplog: pytest.LogCaptureFixture,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_planted_secret_shows_nowhere(
+    vendor: str,
+    start_emulator: Callable[..., Emulator],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     credentials, journey = JOURNEYS[vendor]
     options: dict[str, Any] = {"rate_limits": False}
     if vendor == "brightdata":
@@ -156,16 +180,35 @@ def test_the_planted_secret_shows_nowhere(vendor: str, start_emulator: Callable[
     seen.assert_clean(PLANTED)
 
 
-def test_cli_output_never_shows_the_token(start_emulator: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
-                                          tmp_path: Any) -> None:
+def test_cli_output_never_shows_the_token(
+    start_emulator: Callable[..., Emulator],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Any,
+) -> None:
     emu = start_emulator("brightdata", token=PLANTED, start_after=0.05, ready_after=0.15)
     monkeypatch.setenv("BRIGHTDATA_API_TOKEN", PLANTED)
     inputs = tmp_path / "inputs.json"
     inputs.write_text('[{"url": "https://e.com/1"}]')
     caplog.set_level(logging.DEBUG)
-    assert main(["brightdata", "trigger", "gd_l1viktl72bvl7bjuj0", str(inputs), "-o", str(tmp_path / "o.parquet"),
-                 "--base-url", emu.base_url, "--progress", "log"]) == 0
+    assert (
+        main(
+            [
+                "brightdata",
+                "trigger",
+                "gd_l1viktl72bvl7bjuj0",
+                str(inputs),
+                "-o",
+                str(tmp_path / "o.parquet"),
+                "--base-url",
+                emu.base_url,
+                "--progress",
+                "log",
+            ]
+        )
+        == 0
+    )
     emu.faults.add("status", path="/datasets/v3/", times=None, status=404, message=f"echo {PLANTED}")
     assert main(["brightdata", "status", "s_missing", "--base-url", emu.base_url]) != 0
     out, err = capsys.readouterr()

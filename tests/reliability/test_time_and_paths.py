@@ -92,8 +92,9 @@ def test_a_server_chosen_id_never_puts_a_file_outside_the_cache(tmp_path: Path, 
     cache = tmp_path / "cache" / "nested"
     responses.add(responses.POST, f"{base}/datasets/v3/trigger", json={"snapshot_id": server_id})
     responses.add(responses.GET, f"{base}/datasets/v3/progress/{server_id}", json={"status": "ready"})
-    responses.add(responses.GET, f"{base}/datasets/v3/snapshot/{server_id}", body="id,name\n1,a\n2,b\n",
-                  content_type="text/csv")
+    responses.add(
+        responses.GET, f"{base}/datasets/v3/snapshot/{server_id}", body="id,name\n1,a\n2,b\n", content_type="text/csv"
+    )
     bd = brightdata.Client(token="t" * 12, cache_dir=cache, clock=FakeClock())
     snap = bd.trigger(DATASET, INPUTS, compress=False)
     out = tmp_path / "out"
@@ -114,7 +115,8 @@ def test_two_ids_that_clean_up_alike_never_share_a_directory(tmp_path: Path) -> 
 
 
 def test_a_part_name_from_the_server_stays_inside_the_download_directory(
-        start_emulator: Callable[..., Emulator], tmp_path: Path) -> None:
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
     from dataferry.cache import safe_name
 
     for name in ("../../escape.csv.gz", "/abs/x.csv.gz", "..", "ok-00001.csv.gz"):

@@ -34,8 +34,9 @@ def ids(table: pa.Table) -> list[str]:
     return table.column("product_id").to_pylist()
 
 
-def test_a_url_to_s3_is_not_a_local_directory_named_s3(snapshot: Callable[..., Any], s3: LocalS3, bucket: str,
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_url_to_s3_is_not_a_local_directory_named_s3(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the bug of issue 20: a local directory "s3:" was created, then ArrowInvalid "Missing bucket name"
     monkeypatch.chdir(tmp_path)
     snap = snapshot()
@@ -52,8 +53,9 @@ def test_pandas_with_s3fs_reads_what_was_written(snapshot: Callable[..., Any], s
     snap = snapshot()
     url = f"s3://{bucket}/p.parquet"
     snap.to_parquet(url, storage_options=s3.storage_options)
-    df = pd.read_parquet(url, storage_options={"key": "k", "secret": "s",
-                                               "client_kwargs": {"endpoint_url": s3.endpoint_url}})
+    df = pd.read_parquet(
+        url, storage_options={"key": "k", "secret": "s", "client_kwargs": {"endpoint_url": s3.endpoint_url}}
+    )
     pd.testing.assert_frame_equal(df, snap.to_pandas())
 
 
@@ -94,14 +96,16 @@ def test_the_generic_fsspec_path_memory(snapshot: Callable[..., Any]) -> None:
     mem.rm("/lake", recursive=True)
 
 
-def test_a_partitioned_dataset_in_s3_read_back_both_ways(snapshot: Callable[..., Any], s3: LocalS3,
-                                                         bucket: str) -> None:
+def test_a_partitioned_dataset_in_s3_read_back_both_ways(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str
+) -> None:
     snap = snapshot(records=3500)
     url = f"s3://{bucket}/products/"
     snap.to_parquet(url, partition_cols=["currency"], storage_options=s3.storage_options)
     keys = s3.keys(bucket)
-    assert {k.split("/")[1] for k in keys} == {"_common_metadata"} | {f"currency={c}" for c in
-                                                                       ("EUR", "USD", "GBP", "JPY", "SEK")}
+    assert {k.split("/")[1] for k in keys} == {"_common_metadata"} | {
+        f"currency={c}" for c in ("EUR", "USD", "GBP", "JPY", "SEK")
+    }
     assert all(k.startswith("products/") for k in keys)  # the staging prefix is gone
     expected = snap.to_pandas().sort_values("product_id", ignore_index=True)
     arrow = ds.dataset(f"{bucket}/products", filesystem=s3.filesystem(), partitioning="hive").to_table()
@@ -119,7 +123,7 @@ def test_download_to_object_storage(snapshot: Callable[..., Any], s3: LocalS3, b
     assert [u.rsplit("/", 1)[1] for u in urls] == [p.name for p in local]
     assert s3.keys(bucket) == sorted(f"raw/{p.name}" for p in local)
     fs = s3.filesystem()
-    for url, path in zip(urls, local):
+    for url, path in zip(urls, local, strict=False):
         with fs.open_input_stream(url.removeprefix("s3://"), compression=None) as f:
             assert f.read() == path.read_bytes()
 

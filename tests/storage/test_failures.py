@@ -47,9 +47,9 @@ def snapshot_downloads(emu: Any, since: int) -> list[Any]:
     return [r for r in emu.app.requests[since:] if r.path.startswith("/datasets/v3/snapshot/")]
 
 
-def test_ctrl_c_during_the_upload_leaves_no_object_at_the_final_key(snapshot: Callable[..., Any], s3: LocalS3,
-                                                                    bucket: str,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_during_the_upload_leaves_no_object_at_the_final_key(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     snap = snapshot()
     url = f"s3://{bucket}/products/today.parquet"
     real = parquet.ParquetFileSink.flush
@@ -72,8 +72,9 @@ def test_ctrl_c_during_the_upload_leaves_no_object_at_the_final_key(snapshot: Ca
     assert s3.keys(bucket) == ["products/today.parquet"]
 
 
-def test_a_failed_run_leaves_the_dataset_as_it_was_and_says_so(snapshot: Callable[..., Any], s3: LocalS3,
-                                                               bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_run_leaves_the_dataset_as_it_was_and_says_so(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"s3://{bucket}/products/"
     first = snapshot()
     first.to_parquet(url, storage_options=s3.storage_options)
@@ -97,14 +98,17 @@ def test_a_failed_run_leaves_the_dataset_as_it_was_and_says_so(snapshot: Callabl
     assert s3.keys(bucket) == before
 
 
-def test_a_missing_bucket_is_a_typed_error_before_any_download(snapshot: Callable[..., Any], s3: LocalS3,
-                                                               emu: Any) -> None:
+def test_a_missing_bucket_is_a_typed_error_before_any_download(
+    snapshot: Callable[..., Any], s3: LocalS3, emu: Any
+) -> None:
     snap = snapshot()
     since = len(emu.app.requests)
     options = {**s3.storage_options, "secret": PLANTED}
-    for url, opts in [("s3://no-such-bucket/x.parquet", options),
-                      ("s3://no-such-bucket/ds/", options),
-                      ("s3://no-such-bucket/x.parquet", {**options, "config_kwargs": {"connect_timeout": 5}})]:
+    for url, opts in [
+        ("s3://no-such-bucket/x.parquet", options),
+        ("s3://no-such-bucket/ds/", options),
+        ("s3://no-such-bucket/x.parquet", {**options, "config_kwargs": {"connect_timeout": 5}}),
+    ]:
         with pytest.raises(StorageNotFound, match="no-such-bucket") as err:
             snap.to_parquet(url, storage_options=opts, cache=False)
         assert isinstance(err.value, FileNotFoundError) and "create the bucket" in str(err.value)
@@ -112,14 +116,15 @@ def test_a_missing_bucket_is_a_typed_error_before_any_download(snapshot: Callabl
     assert snapshot_downloads(emu, since) == []
 
 
-def test_refused_credentials_are_a_typed_error_that_shows_no_secret(snapshot: Callable[..., Any], s3: LocalS3,
-                                                                    bucket: str, emu: Any) -> None:
+def test_refused_credentials_are_a_typed_error_that_shows_no_secret(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, emu: Any
+) -> None:
     snap = snapshot()
     since = len(emu.app.requests)
     planted = {"key": "AKIAPLANTEDKEYID0000", "secret": PLANTED, "endpoint_url": s3.endpoint_url}
     with enable_iam_authentication():  # moto now checks every request's signature against IAM
         for options in (planted, {**planted, "config_kwargs": {"connect_timeout": 5}}):  # native, then s3fs
-            with pytest.raises(StorageDenied, match="(?i)access.denied|access key id you provided|Forbidden") as err:
+            with pytest.raises(StorageDenied, match=r"(?i)access.denied|access key id you provided|Forbidden") as err:
                 snap.to_parquet(f"s3://{bucket}/x.parquet", storage_options=options, cache=False)
             assert isinstance(err.value, PermissionError) and "check the access key" in str(err.value)
             assert_no_secret(err.value)
@@ -131,14 +136,24 @@ def test_refused_credentials_are_a_typed_error_that_shows_no_secret(snapshot: Ca
     assert s3.keys(bucket) == []
 
 
-@pytest.mark.parametrize(("url", "options", "module", "extra"), [
-    ("s3://lake/x.parquet", {"key": "k", "secret": PLANTED, "profile": "analyst"}, "s3fs", "s3"),
-    ("gs://lake/x.parquet", {"token": PLANTED}, "gcsfs", "gcs"),
-    ("az://lake/x.parquet", {"account_name": "a", "account_key": PLANTED}, "adlfs", "azure"),
-    ("abfs://lake/x.parquet", {}, "adlfs", "azure"),
-])
-def test_a_missing_backend_names_the_extra(snapshot: Callable[..., Any], emu: Any, monkeypatch: pytest.MonkeyPatch,
-                                           url: str, options: dict[str, Any], module: str, extra: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "options", "module", "extra"),
+    [
+        ("s3://lake/x.parquet", {"key": "k", "secret": PLANTED, "profile": "analyst"}, "s3fs", "s3"),
+        ("gs://lake/x.parquet", {"token": PLANTED}, "gcsfs", "gcs"),
+        ("az://lake/x.parquet", {"account_name": "a", "account_key": PLANTED}, "adlfs", "azure"),
+        ("abfs://lake/x.parquet", {}, "adlfs", "azure"),
+    ],
+)
+def test_a_missing_backend_names_the_extra(
+    snapshot: Callable[..., Any],
+    emu: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    options: dict[str, Any],
+    module: str,
+    extra: str,
+) -> None:
     snap = snapshot()
     since = len(emu.app.requests)
     monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
@@ -151,9 +166,9 @@ def test_a_missing_backend_names_the_extra(snapshot: Callable[..., Any], emu: An
 
 
 @pytest.mark.parametrize(("method", "module"), [("to_polars", "polars"), ("to_duckdb", "duckdb")])
-def test_a_missing_frame_library_names_the_extra_before_downloading(snapshot: Callable[..., Any], emu: Any,
-                                                                    monkeypatch: pytest.MonkeyPatch,
-                                                                    method: str, module: str) -> None:
+def test_a_missing_frame_library_names_the_extra_before_downloading(
+    snapshot: Callable[..., Any], emu: Any, monkeypatch: pytest.MonkeyPatch, method: str, module: str
+) -> None:
     snap = snapshot()
     since = len(emu.app.requests)
     monkeypatch.setitem(sys.modules, module, None)

@@ -29,13 +29,19 @@ def product_ids(table: pa.Table) -> list[str]:
 
 def night(snap: Any, url: str, s3: LocalS3, date: str, **kw: Any) -> Any:
     """The documented nightly recipe: one snapshot → its snapshot_date partition."""
-    return snap.to_parquet(url, partition_cols=["snapshot_date"], constant_columns={"snapshot_date": date},
-                           existing_data=kw.pop("existing_data", "replace_partitions"),
-                           storage_options=s3.storage_options, **kw)
+    return snap.to_parquet(
+        url,
+        partition_cols=["snapshot_date"],
+        constant_columns={"snapshot_date": date},
+        existing_data=kw.pop("existing_data", "replace_partitions"),
+        storage_options=s3.storage_options,
+        **kw,
+    )
 
 
-def test_error_is_the_default_and_fails_before_downloading(snapshot: Callable[..., Any], s3: LocalS3, bucket: str,
-                                                            emu: Any) -> None:
+def test_error_is_the_default_and_fails_before_downloading(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, emu: Any
+) -> None:
     snap = snapshot()
     url = f"s3://{bucket}/products/"
     snap.to_parquet(url, storage_options=s3.storage_options)
@@ -49,8 +55,9 @@ def test_error_is_the_default_and_fails_before_downloading(snapshot: Callable[..
     assert s3.keys(bucket) == before
 
 
-def test_append_adds_and_a_rerun_of_the_same_job_adds_no_duplicates(snapshot: Callable[..., Any], s3: LocalS3,
-                                                                     bucket: str) -> None:
+def test_append_adds_and_a_rerun_of_the_same_job_adds_no_duplicates(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str
+) -> None:
     first, second = snapshot(), snapshot(url="p/2")
     url = f"s3://{bucket}/products/"
     first.to_parquet(url, storage_options=s3.storage_options)
@@ -64,8 +71,9 @@ def test_append_adds_and_a_rerun_of_the_same_job_adds_no_duplicates(snapshot: Ca
     assert max(expected.values()) == 1
 
 
-def test_a_rerun_with_fewer_files_removes_its_own_older_ones(snapshot: Callable[..., Any], s3: LocalS3,
-                                                             bucket: str, bd: Any) -> None:
+def test_a_rerun_with_fewer_files_removes_its_own_older_ones(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, bd: Any
+) -> None:
     snap = snapshot(records=3000, batch_size=1000)  # three parts
     url = f"s3://{bucket}/products/"
     snap.to_parquet(url, storage_options=s3.storage_options)
@@ -93,8 +101,9 @@ def test_the_nightly_recipe_is_idempotent(snapshot: Callable[..., Any], s3: Loca
     assert not [k for k in s3.keys(bucket) if "snapshot_date=2026-12-02" in k and tuesday.id in k]
 
 
-def test_replace_partitions_keeps_the_partitions_it_does_not_write(snapshot: Callable[..., Any], s3: LocalS3,
-                                                                   bucket: str) -> None:
+def test_replace_partitions_keeps_the_partitions_it_does_not_write(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str
+) -> None:
     url = f"s3://{bucket}/by_currency/"
     old = snapshot()
     old.to_parquet(url, partition_cols=["currency"], storage_options=s3.storage_options)
@@ -103,8 +112,13 @@ def test_replace_partitions_keeps_the_partitions_it_does_not_write(snapshot: Cal
     # write only the EUR partition of the new snapshot, through the sink a job uses
     from dataferry.dataset_sink import ParquetDatasetSink
 
-    with ParquetDatasetSink(url, partition_cols=["currency"], existing_data="replace_partitions", name="eur-fix",
-                            storage_options=s3.storage_options) as sink:
+    with ParquetDatasetSink(
+        url,
+        partition_cols=["currency"],
+        existing_data="replace_partitions",
+        name="eur-fix",
+        storage_options=s3.storage_options,
+    ) as sink:
         sink.begin_part(1)
         sink.write(only_eur)
         sink.end_part()
@@ -150,8 +164,12 @@ def test_columns_that_arrive_join_the_dataset_schema(snapshot: Callable[..., Any
     narrow = snapshot()
     narrow.to_parquet(url, storage_options=s3.storage_options, columns=["product_id", "price"])
     wide = snapshot(url="p/2")
-    wide.to_parquet(url, existing_data="append", storage_options=s3.storage_options,
-                    columns=["product_id", "price", "currency", "rating"])
+    wide.to_parquet(
+        url,
+        existing_data="append",
+        storage_options=s3.storage_options,
+        columns=["product_id", "price", "currency", "rating"],
+    )
     with s3.filesystem().open_input_file(f"{bucket}/products/_common_metadata") as f:
         schema = pq.read_schema(f)
     assert schema.names == ["product_id", "price", "currency", "rating"]

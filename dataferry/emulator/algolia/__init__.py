@@ -32,6 +32,7 @@ handlers), :mod:`~.runs` (how a run unfolds), :mod:`~.rules` (what a body may ho
 Example::
 
     from dataferry import algolia, emulator
+
     emu = emulator.start("algolia", event_interval=0.01)
     ing = algolia.Ingestion(**emu.client_kwargs())
     ing.run_task("6c02aeb1-775e-418e-870b-1faccd4b2c0f").wait()

@@ -49,11 +49,24 @@ class AlgoliaEmulator(CrudHandlers, SourceHandlers, TaskHandlers):
         **kw: see :class:`~dataferry.emulator.app.EmulatorApp` (``rate_limits=False``...).
     """
 
-    def __init__(self, *, app_id: str = APP_ID, api_key: str = API_KEY, search_key: str = SEARCH_KEY,
-                 start_after: float = 0.5, event_interval: float = 0.15, records: int = 250, batch_size: int = 25,
-                 history: bool = True, html_429: bool = False, seed: int = 11, **kw: Any) -> None:
-        super().__init__(app_id=app_id, timing=Timing(start_after, event_interval, records, batch_size), seed=seed,
-                         **kw)
+    def __init__(
+        self,
+        *,
+        app_id: str = APP_ID,
+        api_key: str = API_KEY,
+        search_key: str = SEARCH_KEY,
+        start_after: float = 0.5,
+        event_interval: float = 0.15,
+        records: int = 250,
+        batch_size: int = 25,
+        history: bool = True,
+        html_429: bool = False,
+        seed: int = 11,
+        **kw: Any,
+    ) -> None:
+        super().__init__(
+            app_id=app_id, timing=Timing(start_after, event_interval, records, batch_size), seed=seed, **kw
+        )
         self.api_key = api_key
         self.search_key = search_key
         self.html_429 = html_429
@@ -68,8 +81,9 @@ class AlgoliaEmulator(CrudHandlers, SourceHandlers, TaskHandlers):
         """Rate limits first (they apply per IP, before the key is looked at), then the key."""
         observability = request.path.startswith("/1/runs")
         limit, seconds = OBSERVABILITY_LIMIT if observability else DEFAULT_LIMIT
-        wait = self.limited(("observability" if observability else "default", request.remote_addr or ""), limit,
-                            seconds)
+        wait = self.limited(
+            ("observability" if observability else "default", request.remote_addr or ""), limit, seconds
+        )
         if wait is not None:
             return self._too_many(wait)
         app_id = request.headers.get("X-Algolia-Application-Id")
@@ -87,8 +101,11 @@ class AlgoliaEmulator(CrudHandlers, SourceHandlers, TaskHandlers):
         return {"app_id": self.app_id, "api_key": self.api_key}
 
     def describe(self) -> dict[str, Any]:
-        tasks = {tid: f"{t['trigger']['type']}, {t['action']}, source {self.store['sources'][t['sourceID']]['name']!r}"
-                 for tid, t in self.store["tasks"].items() if t["sourceID"] in self.store["sources"]}
+        tasks = {
+            tid: f"{t['trigger']['type']}, {t['action']}, source {self.store['sources'][t['sourceID']]['name']!r}"
+            for tid, t in self.store["tasks"].items()
+            if t["sourceID"] in self.store["sources"]
+        }
         return {
             "search_key (403 on every call)": self.search_key,
             "tasks": tasks,
@@ -98,7 +115,9 @@ class AlgoliaEmulator(CrudHandlers, SourceHandlers, TaskHandlers):
     def _too_many(self, wait: float) -> Response:
         headers = {"Retry-After": str(max(1, math.ceil(wait)))}
         if self.html_429:
-            page = ("<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests"
-                    "</h1></center></body></html>")
+            page = (
+                "<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests"
+                "</h1></center></body></html>"
+            )
             return Response(page, status=429, headers=headers, content_type="text/html")
         return self.json({"message": "Too Many Requests"}, 429, headers=headers)

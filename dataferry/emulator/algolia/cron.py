@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-MONTHS = {m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
-                                      "DEC"), 1)}
+MONTHS = {
+    m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)
+}
 WEEKDAYS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 """Allowed values of minute, hour, day of month, month, day of week (0 and 7 are Sunday)."""
@@ -56,7 +57,7 @@ def parse(expr: str) -> tuple[set[int], set[int], set[int], set[int], set[int], 
     if len(fields) != 5:
         raise ValueError("a cron expression has 5 fields")
     names = ({}, {}, {}, MONTHS, WEEKDAYS)
-    sets = [_field(f, lo, hi, n) for f, (lo, hi), n in zip(fields, BOUNDS, names)]
+    sets = [_field(f, lo, hi, n) for f, (lo, hi), n in zip(fields, BOUNDS, names, strict=False)]
     weekdays = {d % 7 for d in sets[4]}
     return sets[0], sets[1], sets[2], sets[3], weekdays, fields[2] != "*", fields[4] != "*"
 

@@ -25,8 +25,9 @@ class CrudHandlers(AlgoliaState):
                 return self.error(400, problem)
             if values is not None:
                 wanted.append((f.value, values))
-        views = [self.view(kind, r) for r in self.store[kind].values()
-                 if all(value(r) in values for value, values in wanted)]
+        views = [
+            self.view(kind, r) for r in self.store[kind].values() if all(value(r) in values for value, values in wanted)
+        ]
         return self.answer(*query.page(request, kind, views))
 
     @locked
@@ -51,8 +52,11 @@ class CrudHandlers(AlgoliaState):
         problem = rules.first(
             lambda: rules.unknown_fields(body, (field,)),
             lambda: rules.required_fields(body, (field,)),
-            lambda: None if isinstance(body[field], list) and all(isinstance(i, str) for i in body[field]) else
-            f"{field} must be an array of strings",
+            lambda: (
+                None
+                if isinstance(body[field], list) and all(isinstance(i, str) for i in body[field])
+                else f"{field} must be an array of strings"
+            ),
         )
         if problem:
             return self.error(400, problem)
@@ -97,12 +101,16 @@ class CrudHandlers(AlgoliaState):
         names = []
         for kind in resource.used_by:
             user = RESOURCES[kind]
-            names += [f"{user.noun} '{r[user.label]}'" for r in self.store[kind].values()
-                      if r.get(resource.id_field) == rid]
+            names += [
+                f"{user.noun} '{r[user.label]}'" for r in self.store[kind].values() if r.get(resource.id_field) == rid
+            ]
         return ", ".join(names)
 
 
 def _echo(resource: Resource, record: dict[str, object], stamp: str) -> dict[str, object]:
     """A create or update answer: the id, the echoed fields and the time."""
-    return {resource.id_field: record[resource.id_field], **{f: record[f] for f in resource.answer},
-            stamp: record[stamp]}
+    return {
+        resource.id_field: record[resource.id_field],
+        **{f: record[f] for f in resource.answer},
+        stamp: record[stamp],
+    }

@@ -68,8 +68,9 @@ def window(request: Request, now: float, default: float) -> tuple[tuple[float, f
     return (bounds[0], bounds[1]), None
 
 
-def page(request: Request, kind: str, views: list[dict[str, Any]],
-         window: tuple[float, float] | None = None) -> tuple[dict[str, Any], str | None]:
+def page(
+    request: Request, kind: str, views: list[dict[str, Any]], window: tuple[float, float] | None = None
+) -> tuple[dict[str, Any], str | None]:
     """The answer of a list: ``views`` sorted and cut to the page the query asks for."""
     q = request.args
     sort = q.get("sort", "publishedAt" if kind == "events" else "createdAt")
@@ -89,9 +90,10 @@ def page(request: Request, kind: str, views: list[dict[str, Any]],
         return {}, "itemsPerPage must be <= 100 and >= 1"
     views.sort(key=lambda v: _sort_value(kind, sort, v), reverse=order == "desc")
     nb_pages = max(1, math.ceil(len(views) / per_page))
-    answer: dict[str, Any] = {kind: views[(number - 1) * per_page:number * per_page],
-                              "pagination": {"nbPages": nb_pages, "page": number, "nbItems": len(views),
-                                             "itemsPerPage": per_page}}
+    answer: dict[str, Any] = {
+        kind: views[(number - 1) * per_page : number * per_page],
+        "pagination": {"nbPages": nb_pages, "page": number, "nbItems": len(views), "itemsPerPage": per_page},
+    }
     if window is not None:
         answer["window"] = {"startDate": rules.iso(window[0]), "endDate": rules.iso(window[1])}
     return answer, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dataferry.emulator.algolia import rules
@@ -101,8 +101,11 @@ def auth_problem(body: Record, *, partial: bool) -> str | None:
         return f"platform must be null or one of: {', '.join(rules.PLATFORMS)}"
     if partial and "input" not in body:
         return None
-    kinds = rules.AUTH_INPUTS[body["type"]] if "type" in body else \
-        rules.Obj(frozenset(), {k: str for v in rules.AUTH_INPUTS.values() for k in v.fields})
+    kinds = (
+        rules.AUTH_INPUTS[body["type"]]
+        if "type" in body
+        else rules.Obj(frozenset(), {k: str for v in rules.AUTH_INPUTS.values() for k in v.fields})
+    )
     return rules.check_fields("input", body.get("input"), kinds, partial=partial)
 
 
@@ -123,10 +126,14 @@ def _auth_update(store: Store, record: Record, body: Record) -> tuple[Record, st
     if problem:
         return {}, problem
     kind = body.get("type", record["type"])
-    merged = {"type": kind, "name": body.get("name", record["name"]),
-              "platform": body.get("platform", record.get("platform")),
-              "input": dict(body["input"]) if kind != record["type"] and "input" in body else
-              {**record["input"], **body.get("input", {})}}
+    merged = {
+        "type": kind,
+        "name": body.get("name", record["name"]),
+        "platform": body.get("platform", record.get("platform")),
+        "input": dict(body["input"])
+        if kind != record["type"] and "input" in body
+        else {**record["input"], **body.get("input", {})},
+    }
     return merged, auth_problem(merged, partial=False)
 
 
@@ -171,8 +178,9 @@ def _destination_create_problem(store: Store, body: Record) -> str | None:
 def _destination_update(store: Store, record: Record, body: Record) -> tuple[Record, str | None]:
     merged = {k: v for k, v in record.items() if k in DESTINATION_FIELDS}
     merged.update(body)
-    return merged, rules.first(lambda: rules.unknown_fields(body, DESTINATION_FIELDS),
-                               lambda: destination_problem(store, merged))
+    return merged, rules.first(
+        lambda: rules.unknown_fields(body, DESTINATION_FIELDS), lambda: destination_problem(store, merged)
+    )
 
 
 # -- sources ------------------------------------------------------------------------------------------------------
@@ -181,8 +189,11 @@ def source_create_problem(store: Store, body: Record) -> str | None:
     return rules.first(
         lambda: rules.unknown_fields(body, ("type", "name", "input", "authenticationID")),
         lambda: rules.required_fields(body, ("type", "name", "input")),
-        lambda: None if body["type"] in rules.SOURCE_TYPES else
-        f"type must be equal to one of the allowed values: {', '.join(rules.SOURCE_TYPES)}",
+        lambda: (
+            None
+            if body["type"] in rules.SOURCE_TYPES
+            else f"type must be equal to one of the allowed values: {', '.join(rules.SOURCE_TYPES)}"
+        ),
         lambda: _name_problem(body),
         lambda: rules.source_input_problem(body["type"], body["input"]),
         lambda: reference_problem(store, body, "authenticationID", "authentications"),
@@ -194,8 +205,7 @@ def source_update(store: Store, record: Record, body: Record) -> tuple[Record, s
     ``POST /1/sources/{id}/validate`` checks)."""
     problem = rules.first(
         lambda: rules.unknown_fields(body, ("name", "input", "authenticationID")),
-        lambda: None if "input" not in body else rules.source_input_problem(record["type"], body["input"],
-                                                                            update=True),
+        lambda: None if "input" not in body else rules.source_input_problem(record["type"], body["input"], update=True),
         lambda: None if "name" not in body else _name_problem(body),
         lambda: reference_problem(store, body, "authenticationID", "authentications"),
     )
@@ -229,8 +239,11 @@ def _task_create_problem(store: Store, body: Record) -> str | None:
         lambda: reference_problem(store, body, "destinationID", "destinations"),
         lambda: rules.trigger_problem(body["trigger"]),
         lambda: _cron_supported(body["trigger"].get("cron")),
-        lambda: None if body["action"] in rules.ACTIONS else
-        f"action must be equal to one of the allowed values: {', '.join(rules.ACTIONS)}",
+        lambda: (
+            None
+            if body["action"] in rules.ACTIONS
+            else f"action must be equal to one of the allowed values: {', '.join(rules.ACTIONS)}"
+        ),
         lambda: _task_fields_problem(body),
     )
 
@@ -284,7 +297,7 @@ def _cron_supported(cron: Any) -> str | None:
     if cron is None:
         return None
     try:
-        next_run(cron, datetime(2024, 1, 1, tzinfo=timezone.utc))
+        next_run(cron, datetime(2024, 1, 1, tzinfo=UTC))
     except (ValueError, KeyError):
         return f"trigger.cron '{cron}' is not a valid cron expression"
     return None
@@ -296,32 +309,76 @@ def _task_view(task: Record, now: float) -> Record:
     if trigger["type"] in ("onDemand", "schedule") and task.get("_lastRun") is not None:
         trigger["lastRun"] = rules.iso(task["_lastRun"])
     if trigger["type"] == "schedule":
-        upcoming = next_run(trigger["cron"], datetime.fromtimestamp(now, tz=timezone.utc))
+        upcoming = next_run(trigger["cron"], datetime.fromtimestamp(now, tz=UTC))
         trigger["nextRun"] = rules.iso(upcoming.timestamp()) if upcoming else trigger.get("lastRun", shown["createdAt"])
     shown["trigger"] = trigger
     return shown
 
 
 # -- the table ------------------------------------------------------------------------------------------------------
-RESOURCES: dict[str, Resource] = {r.kind: r for r in (
-    Resource("authentications", "authenticationID", "authentication",
-             (Filter("type", rules.AUTH_TYPES, lambda r: r["type"]),
-              Filter("platform", (*rules.PLATFORMS, "none"), lambda r: r.get("platform") or "none")),
-             _auth_create_problem, _auth_record, _auth_update, _auth_view, used_by=("sources", "destinations")),
-    Resource("destinations", "destinationID", "destination",
-             (Filter("type", rules.DESTINATION_TYPES, lambda r: r["type"]),
-              Filter("authenticationID", None, lambda r: r.get("authenticationID"))),
-             _destination_create_problem, dict, _destination_update, lambda r, now: public(r), used_by=("tasks",)),
-    Resource("sources", "sourceID", "source",
-             (Filter("type", rules.LISTED_SOURCE_TYPES, lambda r: r["type"]),
-              Filter("authenticationID", None, lambda r: r.get("authenticationID") or "none")),
-             source_create_problem, dict, source_update, _source_view, used_by=("tasks",)),
-    Resource("tasks", "taskID", "task",
-             (Filter("action", rules.ACTIONS, lambda r: r["action"]),
-              Filter("sourceID", None, lambda r: r["sourceID"]),
-              Filter("destinationID", None, lambda r: r["destinationID"]),
-              Filter("triggerType", rules.TRIGGER_TYPES, lambda r: r["trigger"]["type"]),
-              Filter("enabled", None, lambda r: r["enabled"], boolean=True)),
-             _task_create_problem, _task_record, _task_update, _task_view, answer=(), label="taskID"),
-)}
+RESOURCES: dict[str, Resource] = {
+    r.kind: r
+    for r in (
+        Resource(
+            "authentications",
+            "authenticationID",
+            "authentication",
+            (
+                Filter("type", rules.AUTH_TYPES, lambda r: r["type"]),
+                Filter("platform", (*rules.PLATFORMS, "none"), lambda r: r.get("platform") or "none"),
+            ),
+            _auth_create_problem,
+            _auth_record,
+            _auth_update,
+            _auth_view,
+            used_by=("sources", "destinations"),
+        ),
+        Resource(
+            "destinations",
+            "destinationID",
+            "destination",
+            (
+                Filter("type", rules.DESTINATION_TYPES, lambda r: r["type"]),
+                Filter("authenticationID", None, lambda r: r.get("authenticationID")),
+            ),
+            _destination_create_problem,
+            dict,
+            _destination_update,
+            lambda r, now: public(r),
+            used_by=("tasks",),
+        ),
+        Resource(
+            "sources",
+            "sourceID",
+            "source",
+            (
+                Filter("type", rules.LISTED_SOURCE_TYPES, lambda r: r["type"]),
+                Filter("authenticationID", None, lambda r: r.get("authenticationID") or "none"),
+            ),
+            source_create_problem,
+            dict,
+            source_update,
+            _source_view,
+            used_by=("tasks",),
+        ),
+        Resource(
+            "tasks",
+            "taskID",
+            "task",
+            (
+                Filter("action", rules.ACTIONS, lambda r: r["action"]),
+                Filter("sourceID", None, lambda r: r["sourceID"]),
+                Filter("destinationID", None, lambda r: r["destinationID"]),
+                Filter("triggerType", rules.TRIGGER_TYPES, lambda r: r["trigger"]["type"]),
+                Filter("enabled", None, lambda r: r["enabled"], boolean=True),
+            ),
+            _task_create_problem,
+            _task_record,
+            _task_update,
+            _task_view,
+            answer=(),
+            label="taskID",
+        ),
+    )
+}
 """Collection → its :class:`Resource`, in the order the API documents them."""

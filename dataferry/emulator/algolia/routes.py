@@ -8,7 +8,9 @@ from dataferry.emulator.algolia.resources import RESOURCES
 from dataferry.emulator.app import Route
 
 ROUTES: list[Route] = [
-    route for kind in RESOURCES for route in (
+    route
+    for kind in RESOURCES
+    for route in (
         Route(f"/1/{kind}", ["GET"], "list_resources", {"kind": kind}),
         Route(f"/1/{kind}", ["POST"], "create_resource", {"kind": kind}),
         Route(f"/1/{kind}/search", ["POST"], "search_resources", {"kind": kind}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 AUTH_TYPES = ("googleServiceAccount", "basic", "apiKey", "oauth", "algolia", "algoliaInsights")
@@ -87,21 +87,46 @@ METAFIELD = _variant(("namespace", "key"), namespace=str, key=str)
 """``BigCommerceMetafield``."""
 
 SOURCE_INPUTS = {
-    "commercetools": _variant(("url", "projectKey"), url=str, projectKey=str, storeKeys=STRINGS, locales=STRINGS,
-                              fallbackIsInStockValue=bool,
-                              customFields=_variant((), inventory=Nullable(STRINGS), price=Nullable(STRINGS),
-                                                    category=Nullable(STRINGS))),
-    "bigcommerce": _variant(("storeHash",), storeHash=str, channel=_variant(("id",), id=int, currencies=STRINGS),
-                            customFields=STRINGS, productMetafields=ListOf(METAFIELD),
-                            variantMetafields=ListOf(METAFIELD)),
+    "commercetools": _variant(
+        ("url", "projectKey"),
+        url=str,
+        projectKey=str,
+        storeKeys=STRINGS,
+        locales=STRINGS,
+        fallbackIsInStockValue=bool,
+        customFields=_variant((), inventory=Nullable(STRINGS), price=Nullable(STRINGS), category=Nullable(STRINGS)),
+    ),
+    "bigcommerce": _variant(
+        ("storeHash",),
+        storeHash=str,
+        channel=_variant(("id",), id=int, currencies=STRINGS),
+        customFields=STRINGS,
+        productMetafields=ListOf(METAFIELD),
+        variantMetafields=ListOf(METAFIELD),
+    ),
     "json": _variant(("url",), url=str, uniqueIDColumn=str, method=("GET", "POST")),
     "csv": _variant(("url",), url=str, uniqueIDColumn=str, mapping=dict, method=("GET", "POST"), delimiter=str),
-    "bigquery": _variant(("projectID", "datasetID"), projectID=str, datasetID=str, dataType=("ga4", "ga360"),
-                         table=str, tablePrefix=str, customSQLRequest=str, uniqueIDColumn=str),
-    "ga4BigqueryExport": _variant(("projectID", "datasetID", "tablePrefix"), projectID=str, datasetID=str,
-                                  tablePrefix=str),
-    "docker": _variant(("registry", "image", "imageType", "configuration"), registry=("dockerhub", "ghcr"), image=str,
-                       imageType=("singer", "custom", "airbyte"), version=str, configuration=dict),
+    "bigquery": _variant(
+        ("projectID", "datasetID"),
+        projectID=str,
+        datasetID=str,
+        dataType=("ga4", "ga360"),
+        table=str,
+        tablePrefix=str,
+        customSQLRequest=str,
+        uniqueIDColumn=str,
+    ),
+    "ga4BigqueryExport": _variant(
+        ("projectID", "datasetID", "tablePrefix"), projectID=str, datasetID=str, tablePrefix=str
+    ),
+    "docker": _variant(
+        ("registry", "image", "imageType", "configuration"),
+        registry=("dockerhub", "ghcr"),
+        image=str,
+        imageType=("singer", "custom", "airbyte"),
+        version=str,
+        configuration=dict,
+    ),
     "shopify": _variant(("shopURL",), shopURL=str, featureFlags=dict),
 }
 """Source type → its input (``SourceCSV``... in the spec). ``sfcc``, which the spec lists
@@ -109,34 +134,47 @@ without a schema, is gone from today's ``SourceType``: the emulator refuses it."
 
 SOURCE_UPDATE_INPUTS = {
     **{kind: SOURCE_INPUTS[kind] for kind in ("json", "csv", "bigquery", "ga4BigqueryExport")},
-    "commercetools": Obj(frozenset(), {k: v for k, v in SOURCE_INPUTS["commercetools"].fields.items()
-                                       if k != "projectKey"}),
-    "docker": Obj(frozenset({"configuration"}), {k: v for k, v in SOURCE_INPUTS["docker"].fields.items()
-                                                 if k != "imageType"}),
+    "commercetools": Obj(
+        frozenset(), {k: v for k, v in SOURCE_INPUTS["commercetools"].fields.items() if k != "projectKey"}
+    ),
+    "docker": Obj(
+        frozenset({"configuration"}), {k: v for k, v in SOURCE_INPUTS["docker"].fields.items() if k != "imageType"}
+    ),
     "shopify": _variant((), featureFlags=dict),
 }
 """Source type → the ``SourceUpdateInput`` variant a PATCH input must match whole (the spec
 reuses the create variants of CSV, JSON and BigQuery, url and ids required; it has none for
 BigCommerce, whose input cannot be updated)."""
 
-DESTINATION_INPUT = _variant(("indexName",), indexName=str, recordType=("product", "variant"),
-                             attributesToExclude=STRINGS)
+DESTINATION_INPUT = _variant(
+    ("indexName",), indexName=str, recordType=("product", "variant"), attributesToExclude=STRINGS
+)
 """``DestinationInput`` as today's spec has it: the pre-v2 ``{indexPrefix}`` variant is gone, and
 today's official client cannot read a destination that has one."""
 
-MAPPING_INPUT = _variant(("format", "actions"), format=("mappingkit/v1",), actions=ListOf(_variant(
-    ("enabled", "trigger", "fieldDirectives"), id=str, enabled=bool, trigger=str,
-    fieldDirectives=ListOf(_variant(("fieldKey", "value"), fieldKey=str, value=dict)))))
+MAPPING_INPUT = _variant(
+    ("format", "actions"),
+    format=("mappingkit/v1",),
+    actions=ListOf(
+        _variant(
+            ("enabled", "trigger", "fieldDirectives"),
+            id=str,
+            enabled=bool,
+            trigger=str,
+            fieldDirectives=ListOf(_variant(("fieldKey", "value"), fieldKey=str, value=dict)),
+        )
+    ),
+)
 """``MappingInput`` (the input of a streaming task)."""
 
 TASK_INPUTS = {
     "streams": Obj(frozenset({"streams"}), {"streams": dict}, open=True),
     "mapping": _variant(("mapping",), mapping=MAPPING_INPUT),
-    "metafields": _variant(("metafields", "market"),
-                           metafields=ListOf(_variant(("namespace", "key", "value"), namespace=str, key=str,
-                                                      value=str)),
-                           market=_variant(("countries", "currencies", "locales"), countries=STRINGS,
-                                           currencies=STRINGS, locales=STRINGS)),
+    "metafields": _variant(
+        ("metafields", "market"),
+        metafields=ListOf(_variant(("namespace", "key", "value"), namespace=str, key=str, value=str)),
+        market=_variant(("countries", "currencies", "locales"), countries=STRINGS, currencies=STRINGS, locales=STRINGS),
+    ),
 }
 """``TaskInput``'s variants by the field that tells them apart, the open ``DockerStreamsInput``
 first (any object with ``streams`` is one), then ``StreamingInput`` and ``ShopifyInput``."""
@@ -164,8 +202,11 @@ def kind_problem(where: str, value: Any, kind: Kind, *, partial: bool = False) -
                 return problem
         return None
     if isinstance(kind, tuple):
-        return None if isinstance(value, str) and value in kind else \
-            f"{where} must be equal to one of the allowed values: {', '.join(kind)}"
+        return (
+            None
+            if isinstance(value, str) and value in kind
+            else f"{where} must be equal to one of the allowed values: {', '.join(kind)}"
+        )
     if kind is bool:
         return None if isinstance(value, bool) else f"{where} must be boolean"
     if kind is int:
@@ -245,7 +286,7 @@ def trigger_problem(value: Any) -> str | None:
     allowed = {"type", "cron"} if kind == "schedule" else {"type"}
     extra = set(value) - allowed
     if extra:
-        return f"trigger must NOT have additional properties ({sorted(extra)[0]})"
+        return f"trigger must NOT have additional properties ({min(extra)})"
     return cron_problem(value.get("cron")) if kind == "schedule" else None
 
 
@@ -294,11 +335,11 @@ def parse_date(text: str) -> float | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
 def iso(ts: float) -> str:
     """Epoch seconds → ``2024-07-18T10:00:00.123Z``."""
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ts, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -93,8 +93,14 @@ class EmulatedRun:
     def view(self, now: float) -> dict[str, Any]:
         """The run as ``GET /1/runs/{runID}`` shows it at ``now``."""
         status = self.status(now)
-        body: dict[str, Any] = {"runID": self.run_id, "appID": self.app_id, "taskID": self.task_id,
-                                "status": status, "type": self.run_type, "createdAt": iso(self.created)}
+        body: dict[str, Any] = {
+            "runID": self.run_id,
+            "appID": self.app_id,
+            "taskID": self.task_id,
+            "status": status,
+            "type": self.run_type,
+            "createdAt": iso(self.created),
+        }
         if self.failure_threshold is not None:
             body["failureThreshold"] = self.failure_threshold
         if status == "skipped":
@@ -103,8 +109,7 @@ class EmulatedRun:
         if status == "created":
             return body
         body["startedAt"] = iso(self.created + self.start_offset)
-        body["progress"] = {"expectedNbOfEvents": len(self.events),
-                            "receivedNbOfEvents": len(self.published(now))}
+        body["progress"] = {"expectedNbOfEvents": len(self.events), "receivedNbOfEvents": len(self.published(now))}
         if status == "started":
             return body  # no outcome yet: today's RunOutcome has no "processing"
         body.update(outcome=self.outcome, reasonCode=self.reason_code, finishedAt=iso(self.finished_at))
@@ -119,9 +124,14 @@ class EmulatedRun:
 
     def event_view(self, event: PlannedEvent) -> dict[str, Any]:
         """An event as the API shows it."""
-        body: dict[str, Any] = {"eventID": event.event_id, "runID": self.run_id, "status": event.status,
-                                "type": event.type, "batchSize": event.batch_size,
-                                "publishedAt": iso(self.created + event.offset)}
+        body: dict[str, Any] = {
+            "eventID": event.event_id,
+            "runID": self.run_id,
+            "status": event.status,
+            "type": event.type,
+            "batchSize": event.batch_size,
+            "publishedAt": iso(self.created + event.offset),
+        }
         if event.data is not None:
             body["data"] = event.data
         return body
@@ -138,20 +148,37 @@ def _where(source: dict[str, Any]) -> str:
     return url or f"{source.get('type')} source {source.get('name')!r}"
 
 
-def plan_run(rng: random.Random, *, run_id: str, app_id: str, created: float, task: dict[str, Any],
-             source: dict[str, Any], timing: Timing) -> EmulatedRun:
+def plan_run(
+    rng: random.Random,
+    *,
+    run_id: str,
+    app_id: str,
+    created: float,
+    task: dict[str, Any],
+    source: dict[str, Any],
+    timing: Timing,
+) -> EmulatedRun:
     """Plan every event of a new run of ``task`` reading ``source``."""
     critical, error_pct = _controls(source)
     threshold = task.get("failureThreshold")
-    run = EmulatedRun(run_id, app_id, task["taskID"], "reindex" if task.get("action") == "replace" else "update",
-                      created, timing.start_after, 0.0, failure_threshold=threshold)
+    run = EmulatedRun(
+        run_id,
+        app_id,
+        task["taskID"],
+        "reindex" if task.get("action") == "replace" else "update",
+        created,
+        timing.start_after,
+        0.0,
+        failure_threshold=threshold,
+    )
     step = timing.event_interval
     at = timing.start_after
     run.events.append(PlannedEvent(new_uuid(rng), at, "started", "fetch", 0, {"message": f"fetching {_where(source)}"}))
     at += step
     if critical:
-        run.events.append(PlannedEvent(new_uuid(rng), at, "critical", "fetch", 0,
-                                       {"message": f"GET {_where(source)}: 404 Not Found"}))
+        run.events.append(
+            PlannedEvent(new_uuid(rng), at, "critical", "fetch", 0, {"message": f"GET {_where(source)}: 404 Not Found"})
+        )
         run.finish_offset = at + step
         run.outcome, run.reason_code = "failure", "critical"
         run.reason = "The source could not be fetched: 404 Not Found"
@@ -167,15 +194,28 @@ def plan_run(rng: random.Random, *, run_id: str, app_id: str, created: float, ta
         if failed:
             failed_records += size
             pos = n % size
-            data = {"message": f"Record at the position {pos} objectID=sku-{first + 1 + pos:05d} is too big "
-                               f"size={120_000 + 37 * (first + pos)}/100000 bytes"}
+            data = {
+                "message": f"Record at the position {pos} objectID=sku-{first + 1 + pos:05d} is too big "
+                f"size={120_000 + 37 * (first + pos)}/100000 bytes"
+            }
         else:
-            data = {"message": f"indexed {size} records", "sample": TITLES[n % len(TITLES)],
-                    "objectIDs": [f"sku-{k:05d}" for k in range(first + 1, first + 1 + min(3, size))]}
+            data = {
+                "message": f"indexed {size} records",
+                "sample": TITLES[n % len(TITLES)],
+                "objectIDs": [f"sku-{k:05d}" for k in range(first + 1, first + 1 + min(3, size))],
+            }
         run.events.append(PlannedEvent(new_uuid(rng), at, "failed" if failed else "succeeded", "record", size, data))
     at += step
-    run.events.append(PlannedEvent(new_uuid(rng), at, "succeeded", "log", 0,
-                                   {"message": f"indexed {total - failed_records} records, {failed_records} failed"}))
+    run.events.append(
+        PlannedEvent(
+            new_uuid(rng),
+            at,
+            "succeeded",
+            "log",
+            0,
+            {"message": f"indexed {total - failed_records} records, {failed_records} failed"},
+        )
+    )
     run.finish_offset = at + step
     pct = 100.0 * failed_records / total if total else 0.0
     limit = threshold if isinstance(threshold, int) else 0
@@ -187,10 +227,20 @@ def plan_run(rng: random.Random, *, run_id: str, app_id: str, created: float, ta
     return run
 
 
-def skipped_run(*, run_id: str, app_id: str, created: float, task: dict[str, Any], reason: str,
-                reason_code: str) -> EmulatedRun:
+def skipped_run(
+    *, run_id: str, app_id: str, created: float, task: dict[str, Any], reason: str, reason_code: str
+) -> EmulatedRun:
     """A run that is not carried out (the task is disabled, or already running)."""
-    run = EmulatedRun(run_id, app_id, task["taskID"], "reindex" if task.get("action") == "replace" else "update",
-                      created, 0.0, 0.0, failure_threshold=task.get("failureThreshold"), skipped=True)
+    run = EmulatedRun(
+        run_id,
+        app_id,
+        task["taskID"],
+        "reindex" if task.get("action") == "replace" else "update",
+        created,
+        0.0,
+        0.0,
+        failure_threshold=task.get("failureThreshold"),
+        skipped=True,
+    )
     run.reason, run.reason_code = reason, reason_code
     return run

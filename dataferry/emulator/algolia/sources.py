@@ -44,11 +44,15 @@ class SourceHandlers(AlgoliaState):
         if record is None:
             return self.missing("sources", rid)
         if record["type"] != "docker" or record["input"].get("imageType") != "singer":
-            return self.error(400, "Triggering stream-listing requests only works with sources with type: docker "
-                                   "and imageType: singer")
+            return self.error(
+                400,
+                "Triggering stream-listing requests only works with sources with type: docker and imageType: singer",
+            )
         image = str(record["input"].get("image", "connector")).rsplit("/", 1)[-1]
-        streams = [{"name": f"{image}_{name}", "schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]}
-                   for name in ("items", "users", "events")]
+        streams = [
+            {"name": f"{image}_{name}", "schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]}
+            for name in ("items", "users", "events")
+        ]
         self.streams[rid] = streams
         return self.json({"runID": new_uuid(self.rng), "data": streams, "message": "stream listing completed"})
 
@@ -57,8 +61,9 @@ class SourceHandlers(AlgoliaState):
         if rid not in self.store["sources"]:
             return self.missing("sources", rid)
         if rid not in self.streams:
-            return self.error(404, f"no stream listing for source '{rid}' yet: trigger one with "
-                                   f"POST /1/sources/{rid}/discover")
+            return self.error(
+                404, f"no stream listing for source '{rid}' yet: trigger one with POST /1/sources/{rid}/discover"
+            )
         return self.json({"streams": self.streams[rid]})
 
     def _watch(self, source: dict[str, Any], message: str) -> dict[str, Any]:
@@ -67,9 +72,23 @@ class SourceHandlers(AlgoliaState):
         where = (source.get("input") or {}).get("url") or f"{source['type']} source"
         if "critical" in f"{source.get('name', '')} {where}".lower():
             now = self.now()
-            event = {"eventID": new_uuid(self.rng), "runID": run_id, "status": "critical", "type": "fetch",
-                     "batchSize": 0, "data": {"message": f"GET {where}: 404 Not Found"}, "publishedAt": rules.iso(now)}
+            event = {
+                "eventID": new_uuid(self.rng),
+                "runID": run_id,
+                "status": "critical",
+                "type": "fetch",
+                "batchSize": 0,
+                "data": {"message": f"GET {where}: 404 Not Found"},
+                "publishedAt": rules.iso(now),
+            }
             return {"runID": run_id, "events": [event], "message": f"failed to fetch {where}: 404 Not Found"}
-        sample = [{"objectID": f"sku-{k:05d}", "name": TITLES[k % len(TITLES)],
-                   "category": CATEGORIES[k % len(CATEGORIES)], "price": round(4.5 + 3 * k, 2)} for k in range(1, 4)]
+        sample = [
+            {
+                "objectID": f"sku-{k:05d}",
+                "name": TITLES[k % len(TITLES)],
+                "category": CATEGORIES[k % len(CATEGORIES)],
+                "price": round(4.5 + 3 * k, 2),
+            }
+            for k in range(1, 4)
+        ]
         return {"runID": run_id, "data": sample, "message": message}

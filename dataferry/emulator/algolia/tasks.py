@@ -29,14 +29,33 @@ class TaskHandlers(AlgoliaState):
         run_id = new_uuid(self.rng)
         busy = any(r.task_id == rid and r.status(now) in ("created", "started") for r in self.runs.values())
         if not task["enabled"]:
-            run = skipped_run(run_id=run_id, app_id=self.app_id, created=now, task=task,
-                              reason="the task is disabled", reason_code="blocking")
+            run = skipped_run(
+                run_id=run_id,
+                app_id=self.app_id,
+                created=now,
+                task=task,
+                reason="the task is disabled",
+                reason_code="blocking",
+            )
         elif busy:
-            run = skipped_run(run_id=run_id, app_id=self.app_id, created=now, task=task,
-                              reason="a run of this task is already in progress", reason_code="blocking")
+            run = skipped_run(
+                run_id=run_id,
+                app_id=self.app_id,
+                created=now,
+                task=task,
+                reason="a run of this task is already in progress",
+                reason_code="blocking",
+            )
         else:
-            run = plan_run(self.rng, run_id=run_id, app_id=self.app_id, created=now, task=task,
-                           source=self.store["sources"][task["sourceID"]], timing=self.timing)
+            run = plan_run(
+                self.rng,
+                run_id=run_id,
+                app_id=self.app_id,
+                created=now,
+                task=task,
+                source=self.store["sources"][task["sourceID"]],
+                timing=self.timing,
+            )
         self.runs[run_id] = run
         task["_lastRun"] = now
         return self.json({"runID": run_id, "createdAt": rules.iso(now)})
@@ -65,9 +84,13 @@ class TaskHandlers(AlgoliaState):
             return self.error(400, problem)
         task_id = request.args.get("taskID")
         start, end = window
-        items = [r.view(now) for r in self.runs.values()
-                 if start <= r.created <= end and (task_id is None or r.task_id == task_id)
-                 and (statuses is None or r.status(now) in statuses)]
+        items = [
+            r.view(now)
+            for r in self.runs.values()
+            if start <= r.created <= end
+            and (task_id is None or r.task_id == task_id)
+            and (statuses is None or r.status(now) in statuses)
+        ]
         return self.answer(*query.page(request, "runs", items, window=window))
 
     @locked
@@ -89,9 +112,13 @@ class TaskHandlers(AlgoliaState):
         if p1 or p2 or p3:
             return self.error(400, p1 or p2 or p3 or "")
         start, end = window
-        items = [run.event_view(e) for e in run.published(now)
-                 if start <= run.created + e.offset <= end
-                 and (statuses is None or e.status in statuses) and (types is None or e.type in types)]
+        items = [
+            run.event_view(e)
+            for e in run.published(now)
+            if start <= run.created + e.offset <= end
+            and (statuses is None or e.status in statuses)
+            and (types is None or e.type in types)
+        ]
         return self.answer(*query.page(request, "events", items, window=window))
 
     @locked

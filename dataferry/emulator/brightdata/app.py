@@ -45,11 +45,25 @@ class BrightDataEmulator(SnapshotHandlers, DeliveryHandlers, DcaHandlers):
         **kw: see :class:`~dataferry.emulator.app.EmulatorApp` (``data_dir=``...).
     """
 
-    def __init__(self, *, token: str = TOKEN, start_after: float = 0.3, ready_after: float = 1.5,
-                 building_after_ready: float = 0.0, records_per_input: int = 25, total_records: int | None = None,
-                 jobs_limit: int = 100, single_file_limit: int = 1_000_000, delivery_after: float = 1.0,
-                 history: int = 2, seed: int = 7, fixed_seed: int | None = None,
-                 collect_after: float = COLLECT_AFTER, deadline_scale: float = DEADLINE_SCALE, **kw: Any) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        start_after: float = 0.3,
+        ready_after: float = 1.5,
+        building_after_ready: float = 0.0,
+        records_per_input: int = 25,
+        total_records: int | None = None,
+        jobs_limit: int = 100,
+        single_file_limit: int = 1_000_000,
+        delivery_after: float = 1.0,
+        history: int = 2,
+        seed: int = 7,
+        fixed_seed: int | None = None,
+        collect_after: float = COLLECT_AFTER,
+        deadline_scale: float = DEADLINE_SCALE,
+        **kw: Any,
+    ) -> None:
         super().__init__(seed=seed, **kw)
         self.token = token
         self.start_after = start_after

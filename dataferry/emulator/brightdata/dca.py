@@ -80,8 +80,11 @@ class DcaHandlers(BrightDataState):
     # -- identity ---------------------------------------------------------------------------
     def dca_describe(self) -> dict[str, Any]:
         """The collectors, for the host's ``describe()`` (``dataferry emulate`` prints them)."""
-        return {"collectors": {c.id: f"{c.name}; input: {', '.join(c.fields + c.optional)}"
-                               for c in self.collectors.values()}}
+        return {
+            "collectors": {
+                c.id: f"{c.name}; input: {', '.join(c.fields + c.optional)}" for c in self.collectors.values()
+            }
+        }
 
     def expire_collection(self, collection_id: str) -> None:
         """Forget a collection's dataset, as Bright Data does after 16 days."""
@@ -166,10 +169,16 @@ class DcaHandlers(BrightDataState):
             self._advance(collector_id, now)
             jid = self.new_id("j_")
             run = CollectionRun(
-                jid, collector_id, now, inputs, dict(q.items()), self._dca_source(collector, jid, inputs),
+                jid,
+                collector_id,
+                now,
+                inputs,
+                dict(q.items()),
+                self._dca_source(collector, jid, inputs),
                 self.collect_after,
                 None if deadline is None else now + _seconds(deadline) * self.deadline_scale,
-                _on(q, "no_downloads"), name=q.get("name"),
+                _on(q, "no_downloads"),
+                name=q.get("name"),
             )
             self.collections[jid] = run
             running = self._dca_running.get(collector_id)
@@ -200,9 +209,8 @@ class DcaHandlers(BrightDataState):
         chosen = [b for b in BEHAVIOURS if b in q and (b == "queue" or _on(q, b))]
         if len(chosen) > 1:
             problems.append(f"choose one trigger behaviour: {', '.join(chosen)} cannot be combined")
-        if "deadline" in q:
-            if not DEADLINE_PATTERN.fullmatch(q["deadline"]) or _seconds(q["deadline"]) <= 0:
-                problems.append("deadline must be a positive number followed by h, m or s (e.g. 1h, 30m, 45s)")
+        if "deadline" in q and (not DEADLINE_PATTERN.fullmatch(q["deadline"]) or _seconds(q["deadline"]) <= 0):
+            problems.append("deadline must be a positive number followed by h, m or s (e.g. 1h, 30m, 45s)")
         if "version" in q and q["version"] != "dev":
             problems.append("version must be equal to: dev")
         if "name" in q and not q["name"].strip():
@@ -237,13 +245,15 @@ class DcaHandlers(BrightDataState):
         if value is None:
             value = []
         if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
-            return None, self.json({"error": SCHEMA_MESSAGE,
-                                    "validation_errors": ["Input must be an array of objects"]}, 422)
+            return None, self.json(
+                {"error": SCHEMA_MESSAGE, "validation_errors": ["Input must be an array of objects"]}, 422
+            )
         return value, None
 
     def _dca_source(self, collector: CollectorInfo, jid: str, inputs: list[dict[str, Any]]) -> RecordSource:
-        return RecordSource(collector.kind, seed_of(jid), self._per_input(inputs) * len(inputs), echoed(inputs),
-                            include_errors=True)
+        return RecordSource(
+            collector.kind, seed_of(jid), self._per_input(inputs) * len(inputs), echoed(inputs), include_errors=True
+        )
 
     # -- GET /dca/dataset --------------------------------------------------------------------
     def dca_dataset(self, request: Request) -> Response:
@@ -264,9 +274,12 @@ class DcaHandlers(BrightDataState):
                 message = NOT_READY_MESSAGE.format(wait=_wait_text(end - now))
                 return self.json({"status": status, "message": message}, 202)
             if state == "cancelled":
-                return self.json({"status": "canceled",
-                                  "message": f"Collection was cancelled: {run.cancelled_by} was triggered "
-                                             "with confirm_cancel"})
+                return self.json(
+                    {
+                        "status": "canceled",
+                        "message": f"Collection was cancelled: {run.cancelled_by} was triggered with confirm_cancel",
+                    }
+                )
         if self.fault(request, "expire") is not None:
             return self.error(404, "Dataset not found")
         path = self.files.get(f"dca/{jid}.json", lambda: encode(self._dca_table(run), "json"))
@@ -319,4 +332,3 @@ def _wait_text(seconds: float) -> str:
     if seconds >= 1:
         return f"{math.ceil(seconds)}s"
     return f"{max(0.1, seconds):.1f}s"
-

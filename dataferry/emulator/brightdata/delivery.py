@@ -57,8 +57,9 @@ class DeliveryHandlers(BrightDataState):
         if batch is not None and (not isinstance(batch, int) or batch < MIN_BATCH_SIZE):
             return self.error(400, f"Batch size should be at least {MIN_BATCH_SIZE}")
         status = snap.status(self.now())
-        if status in ("starting", "running", "canceled") or (status == "failed"
-                                                             and snap.fail_message != "Snapshot is empty"):
+        if status in ("starting", "running", "canceled") or (
+            status == "failed" and snap.fail_message != "Snapshot is empty"
+        ):
             return self.error(400, "Snapshot is not ready")
         if snap.expired:
             return self.error(400, "Snapshot is expired")
@@ -97,12 +98,18 @@ class DeliveryHandlers(BrightDataState):
             keys = creds.keys()
             if not ({"aws-access-key", "aws-secret-key"} <= keys or {"role_arn", "external_id"} <= keys):
                 problems.append("deliver.credentials must match exactly one schema in oneOf (access key or role ARN)")
-        if kind == "azure" and isinstance(creds, dict):
-            if "account" not in creds or ("key" in creds) == ("sas_token" in creds):
-                problems.append("deliver.credentials must have account and exactly one of key, sas_token")
-        if kind in ("gcs", "gcs_pubsub") and isinstance(creds, dict):
-            if not {"client_email", "private_key"} <= creds.keys():
-                problems.append("deliver.credentials must have required properties client_email, private_key")
+        if (
+            kind == "azure"
+            and isinstance(creds, dict)
+            and ("account" not in creds or ("key" in creds) == ("sas_token" in creds))
+        ):
+            problems.append("deliver.credentials must have account and exactly one of key, sas_token")
+        if (
+            kind in ("gcs", "gcs_pubsub")
+            and isinstance(creds, dict)
+            and not {"client_email", "private_key"} <= creds.keys()
+        ):
+            problems.append("deliver.credentials must have required properties client_email, private_key")
         if kind == "sftp" and isinstance(creds, dict) and "username" not in creds:
             problems.append("deliver.credentials must have required property username")
         if kind == "snowflake" and isinstance(creds, dict) and not {"account", "user", "password"} <= creds.keys():
@@ -116,6 +123,7 @@ class DeliveryHandlers(BrightDataState):
         if d is None:
             return self.error(404, "Delivery does not exist")
         status = d.status(self.now())
-        files = [{"filename": f, "delivery_ts": int(d.created + d.done_after)} for f in d.files] \
-            if status == "done" else []
+        files = (
+            [{"filename": f, "delivery_ts": int(d.created + d.done_after)} for f in d.files] if status == "done" else []
+        )
         return self.json({"id": did, "status": status, "delivery_files": files})

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -66,11 +66,18 @@ class SnapshotHandlers(BrightDataState):
             if running >= self.jobs_limit:
                 return self.error(429, RUNNING_JOBS_MESSAGE.format(running=running, limit=self.jobs_limit))
             sid = self.new_id("s_")
-            snap = Snapshot(sid, dataset_id, now, inputs, dict(q.items()),
-                            self._source(dataset, sid, inputs, q), self.start_after, self.ready_after,
-                            fail_message=next((str(i["emulator_fail"]) for i in inputs if i.get("emulator_fail")),
-                                              None),
-                            output_fields=[f for f in q.get("custom_output_fields", "").split("|") if f] or None)
+            snap = Snapshot(
+                sid,
+                dataset_id,
+                now,
+                inputs,
+                dict(q.items()),
+                self._source(dataset, sid, inputs, q),
+                self.start_after,
+                self.ready_after,
+                fail_message=next((str(i["emulator_fail"]) for i in inputs if i.get("emulator_fail")), None),
+                output_fields=[f for f in q.get("custom_output_fields", "").split("|") if f] or None,
+            )
             self.snapshots[sid] = snap
         return self.json({"snapshot_id": sid})
 
@@ -154,8 +161,9 @@ class SnapshotHandlers(BrightDataState):
             body["error_message"] = snap.fail_message
         return self.json(body)
 
-    def _download_params(self, request: Request, snap: Snapshot, *,
-                         with_part: bool) -> tuple[dict[str, Any] | None, list[str]]:
+    def _download_params(
+        self, request: Request, snap: Snapshot, *, with_part: bool
+    ) -> tuple[dict[str, Any] | None, list[str]]:
         q = request.args
         problems = []
         fmt = q.get("format", "json")
@@ -184,8 +192,13 @@ class SnapshotHandlers(BrightDataState):
         count = 1 if batch is None else max(1, math.ceil(total / batch))
         if part is not None and not 1 <= part <= count:
             return None, [f"part must be between 1 and {count}"]
-        return {"format": fmt, "compress": flag(q.get("compress")), "batch": batch, "part": part or 1,
-                "parts": count}, []
+        return {
+            "format": fmt,
+            "compress": flag(q.get("compress")),
+            "batch": batch,
+            "part": part or 1,
+            "parts": count,
+        }, []
 
     def _not_downloadable(self, snap: Snapshot, *, for_download: bool) -> Response | None:
         now = self.now()
@@ -225,9 +238,14 @@ class SnapshotHandlers(BrightDataState):
             return gzip_bytes(data) if compress else data
 
         path = self.files.get(name, build)
-        ctype = "application/gzip" if compress else {
-            "csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
-        }.get(fmt, "application/x-ndjson; charset=utf-8")
+        ctype = (
+            "application/gzip"
+            if compress
+            else {
+                "csv": "text/csv; charset=utf-8",
+                "json": "application/json; charset=utf-8",
+            }.get(fmt, "application/x-ndjson; charset=utf-8")
+        )
         return self.send_file(request, path, ctype)
 
     def parts(self, request: Request, sid: str) -> Response:
@@ -237,8 +255,9 @@ class SnapshotHandlers(BrightDataState):
         assert params is not None
         return self.json({"parts": params["parts"]})
 
-    def _downloadable(self, request: Request, sid: str, *,
-                      for_download: bool) -> tuple[Snapshot | None, dict[str, Any] | None, Response | None]:
+    def _downloadable(
+        self, request: Request, sid: str, *, for_download: bool
+    ) -> tuple[Snapshot | None, dict[str, Any] | None, Response | None]:
         """The snapshot and the download parameters (``part`` too ``for_download``), or the refusal."""
         snap = self._get(sid)
         if snap is None:
@@ -280,17 +299,19 @@ class SnapshotHandlers(BrightDataState):
             return self.error(404, "Snapshot does not exist")
         now = self.now()
         params = {k: ("***" if k == "auth_header" else v) for k, v in snap.params.items()}
-        return self.json({
-            "id": snap.id,
-            "created": iso(snap.created),
-            "status": snap.status(now),
-            "dataset_id": snap.dataset_id,
-            "dataset_name": self.datasets.get(snap.dataset_id, DatasetInfo("", "")).name,
-            "dataset_size": len(snap.source),
-            "inputs_count": len(snap.inputs or []),
-            "trigger": {"type": snap.trigger_type, "params": params},
-            "duration": round(min(now - snap.created, snap.ready_after), 1),
-        })
+        return self.json(
+            {
+                "id": snap.id,
+                "created": iso(snap.created),
+                "status": snap.status(now),
+                "dataset_id": snap.dataset_id,
+                "dataset_name": self.datasets.get(snap.dataset_id, DatasetInfo("", "")).name,
+                "dataset_size": len(snap.source),
+                "inputs_count": len(snap.inputs or []),
+                "trigger": {"type": snap.trigger_type, "params": params},
+                "duration": round(min(now - snap.created, snap.ready_after), 1),
+            }
+        )
 
     # -- list -------------------------------------------------------------------------------------
     def snapshot_list(self, request: Request) -> Response:
@@ -318,7 +339,7 @@ class SnapshotHandlers(BrightDataState):
         for name in ("from_date", "to_date"):
             if q.get(name):
                 try:
-                    dates[name] = datetime.strptime(q[name][:10], "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
+                    dates[name] = datetime.strptime(q[name][:10], "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
                 except ValueError:
                     problems.append(f"{name} must be a date (YYYY-MM-DD)")
         if problems:
@@ -335,16 +356,23 @@ class SnapshotHandlers(BrightDataState):
                 continue
             if "to_date" in dates and s.created >= dates["to_date"] + 86400:
                 continue
-            rows.append({"id": s.id, "created": iso(s.created), "status": st, "dataset_id": s.dataset_id,
-                         "dataset_size": len(s.source) if st == "ready" else 0,
-                         "trigger": {"type": s.trigger_type}})
-        return self.json(rows[skip:skip + limit])
+            rows.append(
+                {
+                    "id": s.id,
+                    "created": iso(s.created),
+                    "status": st,
+                    "dataset_id": s.dataset_id,
+                    "dataset_size": len(s.source) if st == "ready" else 0,
+                    "trigger": {"type": s.trigger_type},
+                }
+            )
+        return self.json(rows[skip : skip + limit])
 
 
 def _content_key(snap: Snapshot) -> str:
     """A name for the snapshot's data: equal data, equal name (files are shared)."""
     src = snap.source
-    ident = json.dumps([src.kind, src.seed, src.slots, src.inputs, src.include_errors, snap.output_fields],
-                       sort_keys=True, default=str)
+    ident = json.dumps(
+        [src.kind, src.seed, src.slots, src.inputs, src.include_errors, snap.output_fields], sort_keys=True, default=str
+    )
     return hashlib.sha256(ident.encode()).hexdigest()[:24]
-

@@ -10,7 +10,7 @@ import random
 import string
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dataferry.emulator.app import EmulatorApp
@@ -183,16 +183,28 @@ class BrightDataState(EmulatorApp):
         created = self.now() - 86400 * (k + 1)
         inputs = [{"url": f"https://example.com/history/{k}"}]
         source = RecordSource(dataset.kind, seed_of(sid), HISTORY_RECORDS, inputs)
-        self.snapshots[sid] = Snapshot(sid, dataset.id, created, None, {}, source, 0, 0,
-                                       fail_message="Failed to trigger collector" if k % 2 else None,
-                                       trigger_type="CP")
+        self.snapshots[sid] = Snapshot(
+            sid,
+            dataset.id,
+            created,
+            None,
+            {},
+            source,
+            0,
+            0,
+            fail_message="Failed to trigger collector" if k % 2 else None,
+            trigger_type="CP",
+        )
 
     def _get(self, sid: str) -> Snapshot | None:
         return self.snapshots.get(sid)
 
     def _running(self, dataset_id: str, now: float) -> int:
-        return sum(1 for s in self.snapshots.values()
-                   if s.dataset_id == dataset_id and s.status(now) in ("starting", "running"))
+        return sum(
+            1
+            for s in self.snapshots.values()
+            if s.dataset_id == dataset_id and s.status(now) in ("starting", "running")
+        )
 
     def _select(self, snap: Snapshot, table: Any) -> Any:
         """``table`` cut to the snapshot's ``custom_output_fields`` (their top-level columns)."""
@@ -228,7 +240,7 @@ def seed_of(text: str) -> int:
 
 def iso(ts: float) -> str:
     """Epoch seconds → ``2026-11-01T00:00:07.123Z``."""
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ts, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
 
 

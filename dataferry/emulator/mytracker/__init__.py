@@ -49,5 +49,13 @@ from dataferry.emulator.mytracker.auth import DEFAULT_QUOTAS, sign
 from dataferry.emulator.mytracker.data import EVENTS, SELECTORS
 from dataferry.emulator.mytracker.params import ParamError
 
-__all__ = ["API_USER_ID", "DEFAULT_QUOTAS", "EVENTS", "SECRET_KEY", "SELECTORS", "MyTrackerEmulator", "ParamError",
-           "sign"]
+__all__ = [
+    "API_USER_ID",
+    "DEFAULT_QUOTAS",
+    "EVENTS",
+    "SECRET_KEY",
+    "SELECTORS",
+    "MyTrackerEmulator",
+    "ParamError",
+    "sign",
+]

@@ -42,10 +42,24 @@ class MyTrackerEmulator(ExportHandlers, AuthHandlers):
 
     chaos_kinds = (*DEFAULT_CHAOS_KINDS, "expire")  # a dead link is survived: get.json hands out links again
 
-    def __init__(self, *, api_user_id: str = API_USER_ID, secret_key: str = SECRET_KEY, step_seconds: float = 1.0,
-                 steps: int = 4, cancellable_below: float = 0.5, rows_per_day: int = 240, rows_per_file: int = 5000,
-                 max_rows: int = 1_000_000, link_ttl: float = 3600.0, storage_url: str | None = None,
-                 quotas: dict[str, int] | None = None, seed: int = 11, first_id: int = 1, **kw: Any) -> None:
+    def __init__(
+        self,
+        *,
+        api_user_id: str = API_USER_ID,
+        secret_key: str = SECRET_KEY,
+        step_seconds: float = 1.0,
+        steps: int = 4,
+        cancellable_below: float = 0.5,
+        rows_per_day: int = 240,
+        rows_per_file: int = 5000,
+        max_rows: int = 1_000_000,
+        link_ttl: float = 3600.0,
+        storage_url: str | None = None,
+        quotas: dict[str, int] | None = None,
+        seed: int = 11,
+        first_id: int = 1,
+        **kw: Any,
+    ) -> None:
         unknown = set(quotas or {}) - set(DEFAULT_QUOTAS)
         if unknown:
             raise ValueError(f"unknown quota {', '.join(sorted(unknown))}; choose from {', '.join(DEFAULT_QUOTAS)}")

@@ -24,14 +24,19 @@ from werkzeug.wrappers import Request, Response
 from dataferry.emulator.mytracker.state import REASONS, MyTrackerState
 
 DEFAULT_QUOTAS = {
-    "user_per_second": 10, "user_per_minute": 100, "user_per_hour": 1000,
-    "ip_per_second": 100, "ip_per_minute": 1000,
-    "errors_per_minute": 60, "unauthorized_per_second": 10,
+    "user_per_second": 10,
+    "user_per_minute": 100,
+    "user_per_hour": 1000,
+    "ip_per_second": 100,
+    "ip_per_minute": 1000,
+    "errors_per_minute": 60,
+    "unauthorized_per_second": 10,
 }
 """myTracker's documented quotas; ``quotas={...}`` overrides some of them."""
 
 _QUOTA_WINDOWS = (
-    ("user_per_second", "RequestsByUserPerSecond", 1.0), ("user_per_minute", "RequestsByUserPerMinute", 60.0),
+    ("user_per_second", "RequestsByUserPerSecond", 1.0),
+    ("user_per_minute", "RequestsByUserPerMinute", 60.0),
     ("user_per_hour", "RequestsByUserPerHour", 3600.0),
 )
 _IP_WINDOWS = (("ip_per_second", "RequestsByIpPerSecond", 1.0), ("ip_per_minute", "RequestsByIpPerMinute", 60.0))
@@ -71,8 +76,7 @@ class AuthHandlers(MyTrackerState):
         if not good:
             wait = self.limited(("unauthorized", ip), self.quotas["unauthorized_per_second"], 1.0)
             if wait is not None:
-                return self._quota_answer("RequestsUnauthorizedPerSecond", self.quotas["unauthorized_per_second"],
-                                          wait)
+                return self._quota_answer("RequestsUnauthorizedPerSecond", self.quotas["unauthorized_per_second"], wait)
             return self.error(403, "Access denied")
         if endpoint == "download":
             return None  # files are not API calls; the API quotas do not count them
@@ -108,7 +112,13 @@ class AuthHandlers(MyTrackerState):
 
     def _quota_answer(self, name: str, limit: int, wait: float) -> Response:
         reset = max(1, math.ceil(wait))
-        quota = {"name": name, "count": limit, "limit": limit, "resetTime": int(self.now() + reset),
-                 "resetInSecond": reset, "exceeded": True}
+        quota = {
+            "name": name,
+            "count": limit,
+            "limit": limit,
+            "resetTime": int(self.now() + reset),
+            "resetInSecond": reset,
+            "exceeded": True,
+        }
         body = {"code": 429, "message": REASONS[429], "data": {"error": {"info": {"quotas": [quota]}}}}
         return self.json(body, 429)

@@ -13,11 +13,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 EVENTS = (
-    "activities", "adMonetization", "appUpdates", "appleSKANpostbacks", "customEvents", "deeplinks",
-    "deviceAuthorisations", "deviceRegistrations", "hits", "installs", "newDevices", "partnerSKANpostbacks",
-    "payments", "reengagements", "reinstalls", "sessions", "testPayments", "trialPayments",
-    "newUsers", "userActivities", "userAdMonetization", "userAuthorisations", "userCustomEvents", "userDeeplinks",
-    "userHits", "userPayments", "userReengagements", "userRegistrations", "userSessions", "userTrialPayments",
+    "activities",
+    "adMonetization",
+    "appUpdates",
+    "appleSKANpostbacks",
+    "customEvents",
+    "deeplinks",
+    "deviceAuthorisations",
+    "deviceRegistrations",
+    "hits",
+    "installs",
+    "newDevices",
+    "partnerSKANpostbacks",
+    "payments",
+    "reengagements",
+    "reinstalls",
+    "sessions",
+    "testPayments",
+    "trialPayments",
+    "newUsers",
+    "userActivities",
+    "userAdMonetization",
+    "userAuthorisations",
+    "userCustomEvents",
+    "userDeeplinks",
+    "userHits",
+    "userPayments",
+    "userReengagements",
+    "userRegistrations",
+    "userSessions",
+    "userTrialPayments",
 )
 """The Events dictionary."""
 
@@ -34,13 +59,28 @@ SEGMENT_EVENTS = frozenset({"hits", "installs"})
 """Events that take ``idSegment``."""
 
 SELECTORS = {
-    "idApp": "app id", "idAccount": "account id", "idProject": "project id", "idCampaign": "campaign id",
-    "idAd": "tracking link id", "idPartner": "partner id", "idPartnerTitle": "partner name",
-    "idCountry": "country id", "idAdEventTypeTitle": "click or view", "tsEvent": "event time (unix s)",
-    "tsClick": "click time (unix s)", "tsView": "view time (unix s)", "dtEvent": "event time, local text",
-    "advertisingId": "advertising id", "customUserId": "user id", "revenue": "revenue",
-    "isVerified": "payment verified (0/1)", "idPurchaseType": "purchase type", "eventName": "custom event name",
-    "idAdMediator": "ad mediator", "idSegment": "segment id", "rooted": "jailbreak / root (0/1)",
+    "idApp": "app id",
+    "idAccount": "account id",
+    "idProject": "project id",
+    "idCampaign": "campaign id",
+    "idAd": "tracking link id",
+    "idPartner": "partner id",
+    "idPartnerTitle": "partner name",
+    "idCountry": "country id",
+    "idAdEventTypeTitle": "click or view",
+    "tsEvent": "event time (unix s)",
+    "tsClick": "click time (unix s)",
+    "tsView": "view time (unix s)",
+    "dtEvent": "event time, local text",
+    "advertisingId": "advertising id",
+    "customUserId": "user id",
+    "revenue": "revenue",
+    "isVerified": "payment verified (0/1)",
+    "idPurchaseType": "purchase type",
+    "eventName": "custom event name",
+    "idAdMediator": "ad mediator",
+    "idSegment": "segment id",
+    "rooted": "jailbreak / root (0/1)",
 }
 """The selectors the emulator can serve, with what each column holds."""
 
@@ -66,8 +106,7 @@ def generate(spec: dict[str, Any], *, seed: int, rows_per_day: int) -> pa.Table:
     event_no = EVENTS.index(spec["event"])
     first_day, last_day = spec["start"] // 86400, spec["end"] // 86400
     blocks = [_day(seed, rows_per_day, event_no, d) for d in range(first_day, last_day + 1)] if rows_per_day else []
-    cols = {k: np.concatenate([b[k] for b in blocks]) if blocks else np.array([], dtype=_DTYPES[k])
-            for k in _DTYPES}
+    cols = {k: np.concatenate([b[k] for b in blocks]) if blocks else np.array([], dtype=_DTYPES[k]) for k in _DTYPES}
     keep = (cols["tsEvent"] >= spec["start"]) & (cols["tsEvent"] <= spec["end"])
     if spec["avail"] is not None:
         keep &= (cols["tsAvailability"] >= spec["avail"][0]) & (cols["tsAvailability"] <= spec["avail"][1])
@@ -114,8 +153,10 @@ def _day(seed: int, n: int, event_no: int, day: int) -> dict[str, np.ndarray]:
         "idAdEventTypeTitle": np.array(["click", "view"])[rng.integers(0, 2, n)].astype(object),
         "tsClick": (ts - rng.integers(60, 3 * 86400, n)).astype(np.int64),
         "tsView": (ts - rng.integers(60, 3 * 86400, n)).astype(np.int64),
-        "advertisingId": np.array([f"{a:016x}-{b:016x}" for a, b in zip(rng.integers(0, 2**63, n),
-                                                                          rng.integers(0, 2**63, n))], dtype=object),
+        "advertisingId": np.array(
+            [f"{a:016x}-{b:016x}" for a, b in zip(rng.integers(0, 2**63, n), rng.integers(0, 2**63, n), strict=True)],
+            dtype=object,
+        ),
         "customUserId": np.array([f"user-{u}" for u in rng.integers(1, 5000, n)], dtype=object),
         "revenue": revenue.astype(np.float64),
         "isVerified": rng.integers(0, 2, n).astype(np.int64),
@@ -131,12 +172,29 @@ def _day(seed: int, n: int, event_no: int, day: int) -> dict[str, np.ndarray]:
 
 
 _DTYPES = {
-    "tsEvent": np.int64, "idApp": np.int64, "idAccount": np.int64, "idProject": np.int64, "idCampaign": np.int64,
-    "idAd": np.int64, "idPartner": np.int64, "idCountry": np.int64, "idAdEventTypeTitle": object,
-    "tsClick": np.int64, "tsView": np.int64, "advertisingId": object, "customUserId": object,
-    "revenue": np.float64, "isVerified": np.int64, "idPurchaseType": np.int64, "eventName": object,
-    "idAdMediator": np.int64, "idSegment": np.int64, "rooted": np.int64, "tsAvailability": np.int64,
-    "dtEvent": np.int64, "idPartnerTitle": np.int64,
+    "tsEvent": np.int64,
+    "idApp": np.int64,
+    "idAccount": np.int64,
+    "idProject": np.int64,
+    "idCampaign": np.int64,
+    "idAd": np.int64,
+    "idPartner": np.int64,
+    "idCountry": np.int64,
+    "idAdEventTypeTitle": object,
+    "tsClick": np.int64,
+    "tsView": np.int64,
+    "advertisingId": object,
+    "customUserId": object,
+    "revenue": np.float64,
+    "isVerified": np.int64,
+    "idPurchaseType": np.int64,
+    "eventName": object,
+    "idAdMediator": np.int64,
+    "idSegment": np.int64,
+    "rooted": np.int64,
+    "tsAvailability": np.int64,
+    "dtEvent": np.int64,
+    "idPartnerTitle": np.int64,
 }
 
 

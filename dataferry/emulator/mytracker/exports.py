@@ -55,8 +55,18 @@ class ExportHandlers(MyTrackerState):
             outcome, message, table = self._outcome(spec, apps, attempt)
             export_id = str(next(self._ids))
             files = max(1, math.ceil(table.num_rows / self.rows_per_file)) if table is not None else 1
-            self.exports[export_id] = RawExport(export_id, self.api_user_id, spec["event"], spec["selectors"], table,
-                                                self.now(), outcome, message, files=files, params=spec["wire"])
+            self.exports[export_id] = RawExport(
+                export_id,
+                self.api_user_id,
+                spec["event"],
+                spec["selectors"],
+                table,
+                self.now(),
+                outcome,
+                message,
+                files=files,
+                params=spec["wire"],
+            )
         return self.ok({"idRawExport": export_id})
 
     def _outcome(self, spec: dict[str, Any], apps: list[int], attempt: int) -> tuple[str, str | None, pa.Table | None]:
@@ -93,8 +103,12 @@ class ExportHandlers(MyTrackerState):
         step = self.steps if self.step_seconds <= 0 else int(age // self.step_seconds)
         if step < self.steps:
             return "In progress", step / self.steps
-        return {"success": "Success!", "error": "Error occurred", "user_error": "User error occurred",
-                "cancelled": "Canceled by user"}[exp.outcome], 1.0
+        return {
+            "success": "Success!",
+            "error": "Error occurred",
+            "user_error": "User error occurred",
+            "cancelled": "Canceled by user",
+        }[exp.outcome], 1.0
 
     def get(self, request: Request) -> Response:
         exp, refusal = self._find(request)
@@ -121,8 +135,13 @@ class ExportHandlers(MyTrackerState):
                 exp.links_expire = now + self.link_ttl
                 self.tokens[exp.token] = (exp.id, exp.links_expire)
             root = (self.storage_url or self.base_url).rstrip("/")
-            return [{"link": f"{root}/storage/download/raw/{exp.id}.{exp.event}.{exp.token}.{k}.csv.gz",
-                     "timestampExpires": str(int(exp.links_expire))} for k in range(exp.files)]
+            return [
+                {
+                    "link": f"{root}/storage/download/raw/{exp.id}.{exp.event}.{exp.token}.{k}.csv.gz",
+                    "timestampExpires": str(int(exp.links_expire)),
+                }
+                for k in range(exp.files)
+            ]
 
     def cancel(self, request: Request) -> Response:
         exp, refusal = self._find(request)

@@ -4,8 +4,10 @@ filters and the event-specific ones, multi-value parameters as ``1,2`` or ``idAp
 
 Example:
     >>> from werkzeug.datastructures import MultiDict
-    >>> spec = parse(MultiDict({"event": "installs", "selectors": "idApp,tsEvent",
-    ...                         "tsFrom": "0", "tsTo": "86399"}), now=1_800_000_000)
+    >>> spec = parse(
+    ...     MultiDict({"event": "installs", "selectors": "idApp,tsEvent", "tsFrom": "0", "tsTo": "86399"}),
+    ...     now=1_800_000_000,
+    ... )
     >>> spec["selectors"], spec["start"], spec["end"]
     (['idApp', 'tsEvent'], 0, 86399)
 """
@@ -63,16 +65,19 @@ def parse(q: Any, now: float) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         raise ParamError(f"Unknown timezone: {tz_name}") from None
     start, end = None, None
-    has = {name: bool(q.get(name)) for name in ("dateFrom", "dateTo", "tsFrom", "tsTo", "availabilityTsFrom",
-                                                "availabilityTsTo")}
+    has = {
+        name: bool(q.get(name))
+        for name in ("dateFrom", "dateTo", "tsFrom", "tsTo", "availabilityTsFrom", "availabilityTsTo")
+    }
     for a, b in (("dateFrom", "dateTo"), ("tsFrom", "tsTo"), ("availabilityTsFrom", "availabilityTsTo")):
         if has[a] != has[b]:
             raise ParamError(f"{a} and {b} must be given together")
     if has["dateFrom"] and has["tsFrom"]:
         raise ParamError("Give either dateFrom and dateTo or tsFrom and tsTo")
     if not (has["dateFrom"] or has["tsFrom"] or has["availabilityTsFrom"]):
-        raise ParamError("A period is required: dateFrom and dateTo, tsFrom and tsTo, "
-                         "or availabilityTsFrom and availabilityTsTo")
+        raise ParamError(
+            "A period is required: dateFrom and dateTo, tsFrom and tsTo, or availabilityTsFrom and availabilityTsTo"
+        )
     if has["dateFrom"]:
         first, last = _parse_date(q, "dateFrom"), _parse_date(q, "dateTo")
         if first < date(1970, 1, 1):
@@ -114,11 +119,13 @@ def parse(q: Any, now: float) -> dict[str, Any]:
     if sdk_keys:
         wire["SDKKey"] = sdk_keys
     singles: dict[str, int] = {}
-    for name, allowed, what in (("isVerified", PAYMENT_EVENTS, "payments events"),
-                                ("idPurchaseType", PAYMENT_EVENTS, "payments events"),
-                                ("idAdMediator", AD_MONETIZATION_EVENTS, "ad monetization events"),
-                                ("idSegment", SEGMENT_EVENTS, "events hits and installs"),
-                                ("rooted", None, "")):
+    for name, allowed, what in (
+        ("isVerified", PAYMENT_EVENTS, "payments events"),
+        ("idPurchaseType", PAYMENT_EVENTS, "payments events"),
+        ("idAdMediator", AD_MONETIZATION_EVENTS, "ad monetization events"),
+        ("idSegment", SEGMENT_EVENTS, "events hits and installs"),
+        ("rooted", None, ""),
+    ):
         if q.get(name) not in (None, ""):
             if allowed is not None and event not in allowed:
                 raise ParamError(f"{name} is only available for {what}")
@@ -137,9 +144,21 @@ def parse(q: Any, now: float) -> dict[str, Any]:
         wire["eventName"] = names
     if invert not in (None, ""):
         wire["eventNameInvert"] = [invert]
-    return {"event": event, "selectors": selectors, "start": start, "end": end, "avail": avail, "zone": zone,
-            "filters": filters, "sdk_keys": sdk_keys, "singles": singles, "event_names": names,
-            "invert": invert == "1", "idApp": filters["idApp"], "wire": wire}
+    return {
+        "event": event,
+        "selectors": selectors,
+        "start": start,
+        "end": end,
+        "avail": avail,
+        "zone": zone,
+        "filters": filters,
+        "sdk_keys": sdk_keys,
+        "singles": singles,
+        "event_names": names,
+        "invert": invert == "1",
+        "idApp": filters["idApp"],
+        "wire": wire,
+    }
 
 
 def _multi(q: Any, name: str) -> list[str]:

@@ -17,9 +17,16 @@ from werkzeug.wrappers import Response
 from dataferry.emulator.app import EmulatorApp
 from dataferry.emulator.data import FileCache
 
-REASONS: dict[int, str] = {200: "Ok", 400: "Bad Request", 403: "Access denied", 404: "Not Found",
-                           405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
-                           503: "Service Unavailable"}
+REASONS: dict[int, str] = {
+    200: "Ok",
+    400: "Bad Request",
+    403: "Access denied",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 """The envelope's ``message`` for each code."""
 
 

@@ -34,5 +34,14 @@ from dataferry.emulator.woosmap.app import NO_QUOTA_KEY, PRIVATE_KEY, PUBLIC_KEY
 from dataferry.emulator.woosmap.filters import parse_geometry, parse_where, select
 from dataferry.emulator.woosmap.state import RATE_LIMITS
 
-__all__ = ["NO_QUOTA_KEY", "PRIVATE_KEY", "PUBLIC_KEY", "RATE_LIMITS", "READ_ONLY_KEY", "WoosmapEmulator",
-           "parse_geometry", "parse_where", "select"]
+__all__ = [
+    "NO_QUOTA_KEY",
+    "PRIVATE_KEY",
+    "PUBLIC_KEY",
+    "RATE_LIMITS",
+    "READ_ONLY_KEY",
+    "WoosmapEmulator",
+    "parse_geometry",
+    "parse_where",
+    "select",
+]

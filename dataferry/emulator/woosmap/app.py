@@ -47,17 +47,28 @@ class WoosmapEmulator(DatasetHandlers, FeatureHandlers):
 
     Example:
         >>> from dataferry import emulator
-        >>> with emulator.serve("woosmap", fetch_seconds=0.1) as emu:     # doctest: +SKIP
+        >>> with emulator.serve("woosmap", fetch_seconds=0.1) as emu:  # doctest: +SKIP
         ...     print(emu.credentials)
         {'private_key': 'emulator-woosmap-private-key-0001'}
     """
 
     public_endpoints = frozenset({"reimport_hook"})
 
-    def __init__(self, *, private_key: str = PRIVATE_KEY, read_only_key: str = READ_ONLY_KEY,
-                 no_quota_key: str = NO_QUOTA_KEY, public_key: str = PUBLIC_KEY, queue_seconds: float = 1.0,
-                 fetch_seconds: float = 3.0, import_seconds: float = 5.0, features: int | None = None,
-                 existing_datasets: int = 3, rate_scale: float = 1.0, **kw: Any) -> None:
+    def __init__(
+        self,
+        *,
+        private_key: str = PRIVATE_KEY,
+        read_only_key: str = READ_ONLY_KEY,
+        no_quota_key: str = NO_QUOTA_KEY,
+        public_key: str = PUBLIC_KEY,
+        queue_seconds: float = 1.0,
+        fetch_seconds: float = 3.0,
+        import_seconds: float = 5.0,
+        features: int | None = None,
+        existing_datasets: int = 3,
+        rate_scale: float = 1.0,
+        **kw: Any,
+    ) -> None:
         if rate_scale <= 0:
             raise ValueError(f"rate_scale must be > 0, got {rate_scale}")
         super().__init__(**kw)  # after the check: a refused setting makes no directory
@@ -104,8 +115,11 @@ class WoosmapEmulator(DatasetHandlers, FeatureHandlers):
                 "public_key": f"{self.public_key}  (query key=, feature queries only)",
             },
             "imports": f"queued {self.queue_seconds:g} s, fetch {self.fetch_seconds:g} s, import "
-                       f"{self.import_seconds:g} s; URLs containing 'fail-fetch' or 'fail-import' fail in that step",
-            "rate limits": ("off" if not self.rate_limits else
-                            ", ".join(f"{g} {n}/{w * self.rate_scale:g}s" for g, (n, w) in RATE_LIMITS.items())),
+            f"{self.import_seconds:g} s; URLs containing 'fail-fetch' or 'fail-import' fail in that step",
+            "rate limits": (
+                "off"
+                if not self.rate_limits
+                else ", ".join(f"{g} {n}/{w * self.rate_scale:g}s" for g, (n, w) in RATE_LIMITS.items())
+            ),
             "datasets": {d.id: d.name for d in self.datasets.values()},
         }

@@ -35,16 +35,18 @@ def features_of(dataset: Dataset, run: Run) -> list[dict[str, Any]]:
         category = CATEGORIES[rng.randrange(len(CATEGORIES))]
         lng = round(CENTRE[0] + rng.uniform(-0.05, 0.05), 6)
         lat = round(CENTRE[1] + rng.uniform(-0.035, 0.035), 6)
-        out.append({
-            "id": str(uuid.uuid5(NAMESPACE, f"feature/{dataset.id}/{i}")),
-            "geometry": {"type": "Point", "coordinates": [lng, lat]},
-            "attributes": {
-                "name": f"{category.capitalize()} {STREETS[i % len(STREETS)]} #{i + 1}",
-                "category": category,
-                "cost": round(rng.uniform(5, 80), 2),
-                "opening_year": rng.randint(1990, 2025),
-                "accessible": rng.random() < 0.7,
-                "city": "Montpellier",
-            },
-        })
+        out.append(
+            {
+                "id": str(uuid.uuid5(NAMESPACE, f"feature/{dataset.id}/{i}")),
+                "geometry": {"type": "Point", "coordinates": [lng, lat]},
+                "attributes": {
+                    "name": f"{category.capitalize()} {STREETS[i % len(STREETS)]} #{i + 1}",
+                    "category": category,
+                    "cost": round(rng.uniform(5, 80), 2),
+                    "opening_year": rng.randint(1990, 2025),
+                    "accessible": rng.random() < 0.7,
+                    "city": "Montpellier",
+                },
+            }
+        )
     return out

@@ -5,7 +5,7 @@ hook, which needs no key)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -40,8 +40,14 @@ class DatasetHandlers(WoosmapState):
         now = self.now()
         with self.lock:
             did = self._new_id("dataset", body["name"], body["url"])
-            dataset = Dataset(did, body["name"], body["url"].strip(), body.get("schema_mapping"),
-                              str(uuid.uuid5(NAMESPACE, f"reimport/{did}")), now)
+            dataset = Dataset(
+                did,
+                body["name"],
+                body["url"].strip(),
+                body.get("schema_mapping"),
+                str(uuid.uuid5(NAMESPACE, f"reimport/{did}")),
+                now,
+            )
             self.datasets[did] = dataset
         return self.json(dataset.response())
 
@@ -93,7 +99,7 @@ class DatasetHandlers(WoosmapState):
         with self.lock:
             if dataset.deletion_date is not None:
                 return self.error(409, MESSAGES[409])
-            when = datetime.fromtimestamp(self.now(), tz=timezone.utc) + timedelta(days=DELETION_DELAY_DAYS)
+            when = datetime.fromtimestamp(self.now(), tz=UTC) + timedelta(days=DELETION_DELAY_DAYS)
             dataset.deletion_date = when.date().isoformat()
         return self.json({})
 

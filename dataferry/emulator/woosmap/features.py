@@ -33,8 +33,9 @@ class FeatureHandlers(WoosmapState):
                 problems.append(validation.missing(["body", "where"]))
             elif "where" in body:  # a string, not nullable in the spec: an explicit null is refused
                 if not isinstance(where_text, str):
-                    problems.append(validation.problem(["body", "where"], "Input should be a valid string",
-                                                       "string_type"))
+                    problems.append(
+                        validation.problem(["body", "where"], "Input should be a valid string", "string_type")
+                    )
                 else:
                     try:
                         where = parse_where(where_text)
@@ -51,8 +52,9 @@ class FeatureHandlers(WoosmapState):
                 raw_buffer = body.get("buffer")
                 if raw_buffer is not None:
                     if isinstance(raw_buffer, bool) or not isinstance(raw_buffer, (int, float)):
-                        problems.append(validation.problem(["body", "buffer"], "Input should be a valid number",
-                                                           "float_type"))
+                        problems.append(
+                            validation.problem(["body", "buffer"], "Input should be a valid number", "float_type")
+                        )
                     else:
                         buffer = float(raw_buffer)
         if problems:
@@ -70,8 +72,9 @@ class FeatureHandlers(WoosmapState):
         return self.json({"features": [_shaped(f, paging["format"]) for f in chunk], "pagination": pagination})
 
     def get_feature(self, request: Request, dataset_id: str, feature_id: str) -> Response:
-        problems = (validation.uuid_problems(dataset_id, "dataset_id")
-                    + validation.uuid_problems(feature_id, "feature_id"))
+        problems = validation.uuid_problems(dataset_id, "dataset_id") + validation.uuid_problems(
+            feature_id, "feature_id"
+        )
         paging, paging_problems = validation.paging(request, with_format=True)
         problems += paging_problems
         if problems:

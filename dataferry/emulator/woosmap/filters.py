@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -111,8 +112,9 @@ def _geometry(value: Any) -> Geometry:
             kind = m.group(1).upper()
             try:
                 if kind == "POLYGON":
-                    rings = [[_wkt_pair(p) for p in ring.split(",")]
-                             for ring in re.findall(r"\(([^()]*)\)", m.group(2))]
+                    rings = [
+                        [_wkt_pair(p) for p in ring.split(",")] for ring in re.findall(r"\(([^()]*)\)", m.group(2))
+                    ]
                     if not rings or any(len(r) < 4 for r in rings):
                         raise ValueError
                     return "polygon", rings
@@ -159,7 +161,7 @@ def _to_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, 
 
 def _inside(p: tuple[float, float], ring: list[tuple[float, float]]) -> bool:
     inside = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=False):
         if (y1 > p[1]) != (y2 > p[1]) and p[0] < (x2 - x1) * (p[1] - y1) / (y2 - y1) + x1:
             inside = not inside
     return inside
@@ -172,11 +174,11 @@ def _distance(p: tuple[float, float], geometry: Geometry) -> float:
     if kind == "line":
         if len(coords) < 2:
             return _meters(p, coords[0])
-        return min(_to_segment(p, a, b) for a, b in zip(coords, coords[1:]))
+        return min(_to_segment(p, a, b) for a, b in itertools.pairwise(coords))
     outer, holes = coords[0], coords[1:]
     if _inside(p, outer) and not any(_inside(p, h) for h in holes):
         return 0.0
-    return min(_to_segment(p, a, b) for ring in coords for a, b in zip(ring, ring[1:]))
+    return min(_to_segment(p, a, b) for ring in coords for a, b in itertools.pairwise(ring))
 
 
 def select(features: list[dict[str, Any]], kind: str, geometry: Geometry, buffer: float | None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import hashlib
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -73,14 +73,19 @@ class Run:
             if step.start > now:
                 break
             done = step.end <= now
-            steps.append({
-                "name": step.name,
-                "start": iso(step.start),
-                "end": iso(step.end) if done else None,
-                "status": step.status if done else "in_progress",
-                "entries": [{"created_at": iso(at), "detail": detail, "level": level}
-                            for at, level, detail in step.entries if at <= now],
-            })
+            steps.append(
+                {
+                    "name": step.name,
+                    "start": iso(step.start),
+                    "end": iso(step.end) if done else None,
+                    "status": step.status if done else "in_progress",
+                    "entries": [
+                        {"created_at": iso(at), "detail": detail, "level": level}
+                        for at, level, detail in step.entries
+                        if at <= now
+                    ],
+                }
+            )
         if any(s["status"] == "failed" for s in steps):
             status = "failed"
         elif self.steps[-1].end <= now:
@@ -145,7 +150,7 @@ class Dataset:
 def iso(ts: float) -> str:
     """Epoch seconds → ``2024-06-07T09:30:36.715881Z`` (the spec's examples, with the UTC mark
     that RFC 3339 ``date-time`` requires)."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _seed(text: str) -> int:
@@ -199,8 +204,9 @@ class WoosmapState(EmulatorApp):
             self.throttled.append((group, request.path))
         response = self.error(429, MESSAGES[429])
         # whole seconds as HTTP says; to the millisecond (rounded up) when the windows are scaled down
-        response.headers["Retry-After"] = (str(math.ceil(wait)) if self.rate_scale >= 1 else
-                                           f"{math.ceil(wait * 1000) / 1000:.3f}")
+        response.headers["Retry-After"] = (
+            str(math.ceil(wait)) if self.rate_scale >= 1 else f"{math.ceil(wait * 1000) / 1000:.3f}"
+        )
         return response
 
     def _dataset(self, dataset_id: str) -> Dataset | None:
@@ -209,8 +215,9 @@ class WoosmapState(EmulatorApp):
     def _new_id(self, *parts: Any) -> str:
         return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in (*parts, len(self.datasets), self.now()))))
 
-    def _plan(self, dataset: Dataset, requested: float, *, fetch: float | None = None,
-              load: float | None = None) -> Run:
+    def _plan(
+        self, dataset: Dataset, requested: float, *, fetch: float | None = None, load: float | None = None
+    ) -> Run:
         """Plan a run of ``dataset``'s import: its steps, entries and outcome."""
         fetch = self.fetch_seconds if fetch is None else fetch
         load = self.import_seconds if load is None else load
@@ -220,34 +227,60 @@ class WoosmapState(EmulatorApp):
         start = requested + self.queue_seconds
         fetch_end = start + fetch
         if "fail-fetch" in url:
-            steps = [Step("fetch", start, fetch_end, "failed", [
-                (start, "info", f"Fetching {url}..."),
-                (start + 0.5 * fetch, "error", f"Unable to fetch {url}: the server answered 404 Not Found."),
-                (fetch_end, "error", "Fetch failed; the dataset was left unchanged."),
-            ])]
+            steps = [
+                Step(
+                    "fetch",
+                    start,
+                    fetch_end,
+                    "failed",
+                    [
+                        (start, "info", f"Fetching {url}..."),
+                        (start + 0.5 * fetch, "error", f"Unable to fetch {url}: the server answered 404 Not Found."),
+                        (fetch_end, "error", "Fetch failed; the dataset was left unchanged."),
+                    ],
+                )
+            ]
         else:
-            fetched = Step("fetch", start, fetch_end, "success", [
-                (start, "info", f"Fetching {url}..."),
-                (start + 0.6 * fetch, "info", "Loading dataset..."),
-                (fetch_end, "info", "Dataset loaded"),
-            ])
+            fetched = Step(
+                "fetch",
+                start,
+                fetch_end,
+                "success",
+                [
+                    (start, "info", f"Fetching {url}..."),
+                    (start + 0.6 * fetch, "info", "Loading dataset..."),
+                    (fetch_end, "info", "Dataset loaded"),
+                ],
+            )
             i0 = fetch_end + min(0.001, fetch / 100)
             i1 = i0 + load
             entries = [(i0, "info", f"Will import {count} features.")]
             title = next((m["data_key"] for m in dataset.schema_mapping or [] if m.get("schema_key") == "title"), None)
             if title is None:
-                entries.append((i0 + 0.3 * load, "warning",
-                                "No schema mapping for 'title': features will have no title."))
+                entries.append(
+                    (i0 + 0.3 * load, "warning", "No schema mapping for 'title': features will have no title.")
+                )
             elif title != "name":
-                entries.append((i0 + 0.3 * load, "warning",
-                                f"Property '{title}' not found in {count} features; their title is empty."))
+                entries.append(
+                    (
+                        i0 + 0.3 * load,
+                        "warning",
+                        f"Property '{title}' not found in {count} features; their title is empty.",
+                    )
+                )
             if "fail-import" in url:
                 bad = sorted({seed % count + 1, (seed // 7) % count + 1, (seed // 13) % count + 1})
                 for n, feature in enumerate(bad):
-                    entries.append((i0 + (0.4 + 0.1 * n) * load, "error", f"Feature {feature}: invalid geometry, "
-                                    f"latitude {91 + n * 1.5:.1f} is out of range."))
-                entries.append((i1, "error",
-                                f"Import failed: {len(bad)} invalid features; the previous data was kept."))
+                    entries.append(
+                        (
+                            i0 + (0.4 + 0.1 * n) * load,
+                            "error",
+                            f"Feature {feature}: invalid geometry, latitude {91 + n * 1.5:.1f} is out of range.",
+                        )
+                    )
+                entries.append(
+                    (i1, "error", f"Import failed: {len(bad)} invalid features; the previous data was kept.")
+                )
                 imported = Step("import", i0, i1, "failed", entries)
             else:
                 entries.append((i1, "info", f"Successfully imported {count} features."))
@@ -261,9 +294,14 @@ class WoosmapState(EmulatorApp):
         created = self.now() - 86400 * (k + 2)
         did = str(uuid.uuid5(NAMESPACE, f"preloaded/{k}"))
         names = PRELOADED_NAMES
-        dataset = Dataset(did, names[k % len(names)] + ("" if k < len(names) else f" {k}"),
-                          f"https://data.example.com/woosmap/{did[:8]}.geojson",
-                          [{"schema_key": "title", "data_key": "name"}], str(uuid.uuid5(NAMESPACE, f"reimport/{k}")),
-                          created, updated_at=created + 3600)
+        dataset = Dataset(
+            did,
+            names[k % len(names)] + ("" if k < len(names) else f" {k}"),
+            f"https://data.example.com/woosmap/{did[:8]}.geojson",
+            [{"schema_key": "title", "data_key": "name"}],
+            str(uuid.uuid5(NAMESPACE, f"reimport/{k}")),
+            created,
+            updated_at=created + 3600,
+        )
         dataset.runs.append(self._plan(dataset, created + 60, fetch=11.6, load=30.5))
         self.datasets[did] = dataset

@@ -75,8 +75,11 @@ def body(request: Request) -> tuple[Any, Problems]:
     except ValueError as exc:
         return None, [problem(["body", getattr(exc, "pos", 0)], "JSON decode error", "json_invalid")]
     if not isinstance(value, dict):
-        return None, [problem(["body"], "Input should be a valid dictionary or object to extract fields from",
-                              "model_attributes_type")]
+        return None, [
+            problem(
+                ["body"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type"
+            )
+        ]
     return value, []
 
 
@@ -91,16 +94,22 @@ def paging(request: Request, *, with_format: bool = False) -> tuple[dict[str, An
         try:
             value = int(q[name])
         except ValueError:
-            problems.append(problem(["query", name],
-                                    "Input should be a valid integer, unable to parse string as an integer",
-                                    "int_parsing"))
+            problems.append(
+                problem(
+                    ["query", name],
+                    "Input should be a valid integer, unable to parse string as an integer",
+                    "int_parsing",
+                )
+            )
             continue
         if value < low:
-            problems.append(problem(["query", name], f"Input should be greater than or equal to {low}",
-                                    "greater_than_equal"))
+            problems.append(
+                problem(["query", name], f"Input should be greater than or equal to {low}", "greater_than_equal")
+            )
         elif high is not None and value > high:
-            problems.append(problem(["query", name], f"Input should be less than or equal to {high}",
-                                    "less_than_equal"))
+            problems.append(
+                problem(["query", name], f"Input should be less than or equal to {high}", "less_than_equal")
+            )
         else:
             out[name] = value
     if with_format and "format" in q:
@@ -114,7 +123,7 @@ def paging(request: Request, *, with_format: bool = False) -> tuple[dict[str, An
 def page(items: list[Any], page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
     """One page of ``items`` and its ``pagination`` (``prev`` / ``next``)."""
     start = (page - 1) * per_page
-    chunk = items[start:start + per_page]
+    chunk = items[start : start + per_page]
     more = start + per_page < len(items)
     return chunk, {"page": page, "prev": page - 1 if page > 1 else None, "next": page + 1 if more else None}
 
@@ -138,8 +147,13 @@ def create_problems(body: dict[str, Any]) -> Problems:
             for n, item in enumerate(mapping):
                 loc = ["body", "schema_mapping", n]
                 if not isinstance(item, dict):
-                    problems.append(problem(loc, "Input should be a valid dictionary or object to extract fields from",
-                                            "model_attributes_type"))
+                    problems.append(
+                        problem(
+                            loc,
+                            "Input should be a valid dictionary or object to extract fields from",
+                            "model_attributes_type",
+                        )
+                    )
                     continue
                 if "schema_key" not in item:
                     problems.append(missing([*loc, "schema_key"]))

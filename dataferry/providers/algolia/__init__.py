@@ -3,11 +3,11 @@ for with live event counts.
 
 Example:
     >>> from dataferry import algolia
-    >>> ing = algolia.Client(app_id="...", api_key="...", region="eu")      # doctest: +SKIP
-    >>> ing.tasks(enabled=True).to_pandas()                                 # doctest: +SKIP
-    >>> run = ing.run_task("6c02aeb1-775e-418e-870b-1faccd4b2c0f")           # doctest: +SKIP
-    >>> run.wait()                                                          # doctest: +SKIP
-    >>> run.events(status=["failed", "critical"]).to_pandas()              # doctest: +SKIP
+    >>> ing = algolia.Client(app_id="...", api_key="...", region="eu")  # doctest: +SKIP
+    >>> ing.tasks(enabled=True).to_pandas()  # doctest: +SKIP
+    >>> run = ing.run_task("6c02aeb1-775e-418e-870b-1faccd4b2c0f")  # doctest: +SKIP
+    >>> run.wait()  # doctest: +SKIP
+    >>> run.events(status=["failed", "critical"]).to_pandas()  # doctest: +SKIP
 
 ``Ingestion`` is the former name of ``Client`` (the same class). Wiring (``ERRORS``,
 ``RATE_LIMITS``, ``region_url``, ``AUTH_INPUTS``, ``SOURCE_INPUTS``, the env var names...)
@@ -29,7 +29,6 @@ from dataferry.providers.algolia.destination_inputs import (
     DestinationIndexPrefix,
     DestinationInput,
 )
-from dataferry.listing import Listing
 from dataferry.providers.algolia.run import Outcome, Run, RunFailed
 from dataferry.providers.algolia.source_inputs import (
     SourceBigCommerce,
@@ -46,9 +45,34 @@ from dataferry.providers.algolia.tasks import Task
 from dataferry.providers.algolia.triggers import OnDemand, Schedule, Streaming, Subscription, Trigger
 
 __all__ = [
-    "AuthAPIKey", "AuthAlgolia", "AuthAlgoliaInsights", "AuthBasic", "AuthGoogleServiceAccount", "AuthInput",
-    "AuthOAuth", "Client", "DestinationIndexName", "DestinationIndexPrefix", "DestinationInput", "Ingestion",
-    "OnDemand", "Outcome", "Run", "RunFailed", "Schedule", "SourceBigCommerce", "SourceBigQuery", "SourceCSV",
-    "SourceCommercetools", "SourceDocker", "SourceGA4BigQueryExport", "SourceInput", "SourceJSON", "SourceShopify",
-    "Streaming", "Subscription", "Task", "Trigger",
+    "AuthAPIKey",
+    "AuthAlgolia",
+    "AuthAlgoliaInsights",
+    "AuthBasic",
+    "AuthGoogleServiceAccount",
+    "AuthInput",
+    "AuthOAuth",
+    "Client",
+    "DestinationIndexName",
+    "DestinationIndexPrefix",
+    "DestinationInput",
+    "Ingestion",
+    "OnDemand",
+    "Outcome",
+    "Run",
+    "RunFailed",
+    "Schedule",
+    "SourceBigCommerce",
+    "SourceBigQuery",
+    "SourceCSV",
+    "SourceCommercetools",
+    "SourceDocker",
+    "SourceGA4BigQueryExport",
+    "SourceInput",
+    "SourceJSON",
+    "SourceShopify",
+    "Streaming",
+    "Subscription",
+    "Task",
+    "Trigger",
 ]

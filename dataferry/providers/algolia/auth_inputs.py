@@ -110,6 +110,12 @@ class AuthAlgoliaInsights(AuthInput):
     api_key: str = wire("apiKey", str, required=True, secret=True)
 
 
-AUTH_INPUTS: tuple[type[AuthInput], ...] = (AuthGoogleServiceAccount, AuthBasic, AuthAPIKey, AuthOAuth, AuthAlgolia,
-                                            AuthAlgoliaInsights)
+AUTH_INPUTS: tuple[type[AuthInput], ...] = (
+    AuthGoogleServiceAccount,
+    AuthBasic,
+    AuthAPIKey,
+    AuthOAuth,
+    AuthAlgolia,
+    AuthAlgoliaInsights,
+)
 """Every authentication variant, one per ``type``."""

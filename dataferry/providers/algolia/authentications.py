@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from dataferry.errors import InvalidArgument
+from dataferry.listing import Listing
 from dataferry.providers.algolia.auth_inputs import AUTH_INPUTS
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import AUTH_SECRET_FIELDS, AUTHENTICATION_TYPES, PLATFORM_FILTERS, PLATFORMS
 from dataferry.providers.algolia.inputs import fits_any, pick
-from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -41,8 +41,15 @@ def mask_authentication(record: dict[str, Any]) -> dict[str, Any]:
 class Authentications(IngestionBase):
     """``/1/authentications``: list, create, get, update, delete, search."""
 
-    def authentications(self, *, type: Any = None, platform: Any = None, sort: str | None = None,  # noqa: A002
-                        order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def authentications(
+        self,
+        *,
+        type: Any = None,
+        platform: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """Every authentication, all pages (``GET /1/authentications``).
 
         Args:
@@ -63,15 +70,30 @@ class Authentications(IngestionBase):
             ing.authentications(type=["algolia", "basic"]).to_pandas()
         """
         query = list_query(
-            "authentications", sort=sort, order=order,
+            "authentications",
+            sort=sort,
+            order=order,
             type=None if type is None else array_filter(type, "type", AUTHENTICATION_TYPES),
             platform=None if platform is None else array_filter(platform, "platform", PLATFORM_FILTERS),
         )
-        return self._list("/1/authentications", "authentications", query=query, title="authentications",
-                          page_size=page_size, transform=mask_authentication, secret_columns=SECRET_COLUMNS)
+        return self._list(
+            "/1/authentications",
+            "authentications",
+            query=query,
+            title="authentications",
+            page_size=page_size,
+            transform=mask_authentication,
+            secret_columns=SECRET_COLUMNS,
+        )
 
-    def create_authentication(self, *, name: str, input: Any, type: str | None = None,  # noqa: A002
-                              platform: str | None = None) -> dict[str, Any]:
+    def create_authentication(
+        self,
+        *,
+        name: str,
+        input: Any,
+        type: str | None = None,
+        platform: str | None = None,
+    ) -> dict[str, Any]:
         """Create an authentication (``POST /1/authentications``).
 
         Args:
@@ -103,8 +125,15 @@ class Authentications(IngestionBase):
         aid = resource_id(authentication_id, "authentication_id")
         return mask_authentication(self._object("GET", f"/1/authentications/{aid}"))
 
-    def update_authentication(self, authentication_id: str, *, name: str | None = None, type: str | None = None,  # noqa: A002
-                              platform: str | None = None, input: Any = None) -> dict[str, Any]:  # noqa: A002
+    def update_authentication(
+        self,
+        authentication_id: str,
+        *,
+        name: str | None = None,
+        type: str | None = None,
+        platform: str | None = None,
+        input: Any = None,
+    ) -> dict[str, Any]:
         """Change an authentication (``PATCH /1/authentications/{id}``); only what is given.
 
         Args:
@@ -145,5 +174,11 @@ class Authentications(IngestionBase):
     def search_authentications(self, authentication_ids: Any) -> Listing:
         """The authentications with these ids (``POST /1/authentications/search``)."""
         ids = id_list(authentication_ids, "authentication_ids")
-        return self._search("/1/authentications/search", "authenticationIDs", ids, title="authentications found",
-                            transform=mask_authentication, secret_columns=SECRET_COLUMNS)
+        return self._search(
+            "/1/authentications/search",
+            "authenticationIDs",
+            ids,
+            title="authentications found",
+            transform=mask_authentication,
+            secret_columns=SECRET_COLUMNS,
+        )

@@ -11,9 +11,17 @@ from dataferry.errors import DataError
 from dataferry.listing import Listing, nb_pages_listing, one_page_listing
 from dataferry.providers.algolia.params import page_size as check_page_size
 
-
-TIMESTAMP_COLUMNS = ("createdAt", "updatedAt", "publishedAt", "startedAt", "finishedAt", "deletedAt",
-                     "trigger.lastRun", "trigger.nextRun", "cursor")
+TIMESTAMP_COLUMNS = (
+    "createdAt",
+    "updatedAt",
+    "publishedAt",
+    "startedAt",
+    "finishedAt",
+    "deletedAt",
+    "trigger.lastRun",
+    "trigger.nextRun",
+    "cursor",
+)
 """Columns parsed as UTC datetimes by ``to_pandas`` (left as text if any value does not parse)."""
 
 
@@ -23,8 +31,17 @@ class IngestionBase(VendorClient):
 
     vendor = "algolia"
 
-    def _call(self, method: str, path: str, *, params: Any = None, body: Any = None, idempotent: bool | None = None,
-              family: str = "default", job_id: str | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        family: str = "default",
+        job_id: str | None = None,
+    ) -> Any:
         """Send one call and decode its JSON answer (known secrets masked)."""
         kwargs: dict[str, Any] = {"params": params, "family": family, "idempotent": idempotent, "job_id": job_id}
         if body is not None:
@@ -53,9 +70,19 @@ class IngestionBase(VendorClient):
         for secret in secrets:
             self.http.redactor.add(secret)
 
-    def _list(self, path: str, key: str, *, query: dict[str, Any], title: str, page_size: int,
-              family: str = "default", transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-              keep_nested: Sequence[str] = (), secret_columns: Sequence[str] = ()) -> Listing:
+    def _list(
+        self,
+        path: str,
+        key: str,
+        *,
+        query: dict[str, Any],
+        title: str,
+        page_size: int,
+        family: str = "default",
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        keep_nested: Sequence[str] = (),
+        secret_columns: Sequence[str] = (),
+    ) -> Listing:
         """A listing of a paged endpoint; nothing is sent until it is read."""
         size = check_page_size(page_size)
 
@@ -63,13 +90,34 @@ class IngestionBase(VendorClient):
             params = {**query, "page": number, "itemsPerPage": size}
             return self._object("GET", path, params=params, family=family)
 
-        return nb_pages_listing(fetch_page, key, vendor=self.vendor, title=title, transform=transform,
-                                keep_nested=keep_nested, secret_columns=secret_columns, timestamps=TIMESTAMP_COLUMNS)
+        return nb_pages_listing(
+            fetch_page,
+            key,
+            vendor=self.vendor,
+            title=title,
+            transform=transform,
+            keep_nested=keep_nested,
+            secret_columns=secret_columns,
+            timestamps=TIMESTAMP_COLUMNS,
+        )
 
-    def _search(self, path: str, ids_field: str, ids: list[str], *, title: str,
-                transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                secret_columns: Sequence[str] = ()) -> Listing:
+    def _search(
+        self,
+        path: str,
+        ids_field: str,
+        ids: list[str],
+        *,
+        title: str,
+        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        secret_columns: Sequence[str] = (),
+    ) -> Listing:
         """A search by ids (read-only, so safe to retry) as a one-page listing."""
         answer = self._call("POST", path, body={ids_field: ids}, idempotent=True)
-        return one_page_listing(answer, vendor=self.vendor, title=title, transform=transform,
-                                secret_columns=secret_columns, timestamps=TIMESTAMP_COLUMNS)
+        return one_page_listing(
+            answer,
+            vendor=self.vendor,
+            title=title,
+            transform=transform,
+            secret_columns=secret_columns,
+            timestamps=TIMESTAMP_COLUMNS,
+        )

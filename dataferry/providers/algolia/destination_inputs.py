@@ -68,10 +68,14 @@ def destination_input(value: Any, *, partial: bool = False) -> dict[str, Any]:
     if isinstance(value, DestinationInput):
         return value.to_wire()
     if isinstance(value, Input):
-        raise InvalidArgument(f"input is {type(value).__name__}, not a destination input; use DestinationIndexName "
-                              "or DestinationIndexPrefix")
+        raise InvalidArgument(
+            f"input is {type(value).__name__}, not a destination input; use DestinationIndexName "
+            "or DestinationIndexPrefix"
+        )
     if not isinstance(value, Mapping):
-        raise InvalidArgument(f"input must be DestinationIndexName(...), DestinationIndexPrefix(...) or a dict, "
-                              f"got {type(value).__name__}")
+        raise InvalidArgument(
+            f"input must be DestinationIndexName(...), DestinationIndexPrefix(...) or a dict, "
+            f"got {type(value).__name__}"
+        )
     variant = DestinationIndexPrefix if "indexPrefix" in value else DestinationIndexName
     return variant.validate(value, partial=partial)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from dataferry.errors import InvalidArgument
+from dataferry.listing import Listing
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.destination_inputs import destination_input
 from dataferry.providers.algolia.enums import DESTINATION_TYPES
-from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -23,8 +23,15 @@ from dataferry.providers.algolia.params import (
 class Destinations(IngestionBase):
     """``/1/destinations``: list, create, get, update, delete, search."""
 
-    def destinations(self, *, type: Any = None, authentication_id: Any = None, sort: str | None = None,  # noqa: A002
-                     order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def destinations(
+        self,
+        *,
+        type: Any = None,
+        authentication_id: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """Every destination, all pages (``GET /1/destinations``).
 
         Args:
@@ -41,14 +48,24 @@ class Destinations(IngestionBase):
             ing.destinations(type="search").to_pandas()
         """
         query = list_query(
-            "destinations", sort=sort, order=order,
+            "destinations",
+            sort=sort,
+            order=order,
             type=None if type is None else array_filter(type, "type", DESTINATION_TYPES),
-            authenticationID=None if authentication_id is None else array_filter(authentication_id, "authentication_id"),
+            authenticationID=None
+            if authentication_id is None
+            else array_filter(authentication_id, "authentication_id"),
         )
         return self._list("/1/destinations", "destinations", query=query, title="destinations", page_size=page_size)
 
-    def create_destination(self, *, type: str, name: str, input: Any,  # noqa: A002
-                           authentication_id: str | None = None) -> dict[str, Any]:
+    def create_destination(
+        self,
+        *,
+        type: str,
+        name: str,
+        input: Any,
+        authentication_id: str | None = None,
+    ) -> dict[str, Any]:
         """Create a destination (``POST /1/destinations``).
 
         Args:
@@ -66,11 +83,18 @@ class Destinations(IngestionBase):
 
         Example::
 
-            ing.create_destination(type="search", name="products", input={"indexName": "products"},
-                                   authentication_id=auth["authenticationID"])
+            ing.create_destination(
+                type="search",
+                name="products",
+                input={"indexName": "products"},
+                authentication_id=auth["authenticationID"],
+            )
         """
-        body: dict[str, Any] = {"type": choice(type, DESTINATION_TYPES, "type"), "name": non_empty(name, "name"),
-                                "input": destination_input(input)}
+        body: dict[str, Any] = {
+            "type": choice(type, DESTINATION_TYPES, "type"),
+            "name": non_empty(name, "name"),
+            "input": destination_input(input),
+        }
         if authentication_id is not None:
             body["authenticationID"] = resource_id(authentication_id, "authentication_id")
         return self._object("POST", "/1/destinations", body=body, idempotent=False)
@@ -80,8 +104,15 @@ class Destinations(IngestionBase):
         did = resource_id(destination_id, "destination_id")
         return self._object("GET", f"/1/destinations/{did}")
 
-    def update_destination(self, destination_id: str, *, type: str | None = None, name: str | None = None,  # noqa: A002
-                           input: Any = None, authentication_id: str | None = None) -> dict[str, Any]:  # noqa: A002
+    def update_destination(
+        self,
+        destination_id: str,
+        *,
+        type: str | None = None,
+        name: str | None = None,
+        input: Any = None,
+        authentication_id: str | None = None,
+    ) -> dict[str, Any]:
         """Change a destination (``PATCH /1/destinations/{id}``); only what is given.
 
         Returns:

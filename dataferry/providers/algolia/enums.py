@@ -24,8 +24,17 @@ DESTINATION_TYPES = ("search", "insights")
 RECORD_TYPES = ("product", "variant")
 """``recordType`` of an index destination fed by an e-commerce source."""
 
-SOURCE_TYPES = ("bigcommerce", "bigquery", "commercetools", "csv", "docker", "ga4BigqueryExport", "json",
-                "shopify", "sfcc")
+SOURCE_TYPES = (
+    "bigcommerce",
+    "bigquery",
+    "commercetools",
+    "csv",
+    "docker",
+    "ga4BigqueryExport",
+    "json",
+    "shopify",
+    "sfcc",
+)
 """``Source.type``."""
 
 ACTIONS = ("replace", "save", "partial", "append")

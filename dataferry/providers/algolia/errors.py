@@ -63,16 +63,24 @@ class RunFailed(JobFailed):
         lines += [f"  - {describe_event(e)}" for e in self.events[:FAILED_EVENTS_SHOWN]]
         if self.events_total > FAILED_EVENTS_SHOWN:
             lines.append(f"  … and {self.events_total - FAILED_EVENTS_SHOWN} more")
-        JobError.__init__(self, "\n".join(lines), vendor=self.vendor, job_id=self.job_id, status=status,
-                          hint=kw.get("hint"))
+        JobError.__init__(
+            self, "\n".join(lines), vendor=self.vendor, job_id=self.job_id, status=status, hint=kw.get("hint")
+        )
 
 
 def describe_event(event: dict[str, Any]) -> str:
     """One line for an event: when, type, status, batch size and its message.
 
     Example:
-        >>> describe_event({"type": "record", "status": "failed", "batchSize": 10,
-        ...                 "publishedAt": "2024-07-18T10:00:00Z", "data": {"message": "too big"}})
+        >>> describe_event(
+        ...     {
+        ...         "type": "record",
+        ...         "status": "failed",
+        ...         "batchSize": 10,
+        ...         "publishedAt": "2024-07-18T10:00:00Z",
+        ...         "data": {"message": "too big"},
+        ...     }
+        ... )
         '2024-07-18T10:00:00Z record failed (10 records): too big'
     """
     text = f"{event.get('publishedAt', '?')} {event.get('type', '?')} {event.get('status', '?')}"

@@ -22,11 +22,23 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from dataferry.errors import InvalidArgument
-from dataferry.payload import Check, Payload, Wire, plain, wire
+from dataferry.payload import Check, Payload, Wire, wire
 from dataferry.redact import MASK
 
-__all__ = ["Check", "Input", "Wire", "article", "each_matches", "fits_any", "objects_with", "pick", "strings", "url",
-           "wire"]
+__all__ = [
+    "Check",
+    "Input",
+    "Wire",
+    "article",
+    "each_matches",
+    "fits_any",
+    "objects_with",
+    "pick",
+    "strings",
+    "url",
+    "wire",
+]
+
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class Input(Payload):
@@ -43,20 +55,26 @@ class Input(Payload):
     where: ClassVar[str] = "input"
 
     def __post_init__(self) -> None:
-        self.validate({w.name: getattr(self, attr) for attr, w in self.wire_fields()
-                       if getattr(self, attr) is not None}, python_names=True)
+        self.validate(
+            {w.name: getattr(self, attr) for attr, w in self.wire_fields() if getattr(self, attr) is not None},
+            python_names=True,
+        )
 
     # -- declaration ----------------------------------------------------------------------
     @classmethod
     def label(cls) -> str:
         """``"a 'basic' authentication input"``: how messages name this variant."""
-        return f"{article(cls.kind)} {cls.kind!r} {cls.family} input" if cls.kind else \
-            f"{article(cls.family)} {cls.family} input"
+        return (
+            f"{article(cls.kind)} {cls.kind!r} {cls.family} input"
+            if cls.kind
+            else f"{article(cls.family)} {cls.family} input"
+        )
 
     # -- checking -----------------------------------------------------------------------------
     @classmethod
-    def validate(cls, data: Mapping[str, Any], *, where: str | None = None, partial: bool = False,
-                 python_names: bool = False) -> dict[str, Any]:
+    def validate(
+        cls, data: Mapping[str, Any], *, where: str | None = None, partial: bool = False, python_names: bool = False
+    ) -> dict[str, Any]:
         """Check a dict written with the API's field names.
 
         Args:
@@ -78,7 +96,8 @@ class Input(Payload):
         for key in data:
             if key not in fields:
                 raise InvalidArgument(
-                    f"{where}.{key} is not a field of {cls.label()}; allowed: {', '.join(fields) or 'none'}")
+                    f"{where}.{key} is not a field of {cls.label()}; allowed: {', '.join(fields) or 'none'}"
+                )
         clean = {k: v for k, v in data.items() if v is not None}
         for name, (attr, w) in fields.items():
             shown = f"{where}.{name}" + (f" ({attr}=)" if python_names and attr != name else "")
@@ -135,8 +154,14 @@ def _problem(value: Any, w: Wire) -> str | None:
 
 
 def _json_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object",
-            float: "a number"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+        float: "a number",
+    }.get(kind, kind.__name__)
 
 
 # -- reusable checks -------------------------------------------------------------------------
@@ -200,8 +225,15 @@ def url(value: Any) -> str | None:
     return None if re.match(r"^https?://\S+$", value) else f"must be an http(s) URL, got {value!r}"
 
 
-def pick(variants: Sequence[type[Input]], kind: str | None, data: Any, *, family: str,
-         where: str = "input", partial: bool = False) -> tuple[str | None, dict[str, Any], list[str]]:
+def pick(
+    variants: Sequence[type[Input]],
+    kind: str | None,
+    data: Any,
+    *,
+    family: str,
+    where: str = "input",
+    partial: bool = False,
+) -> tuple[str | None, dict[str, Any], list[str]]:
     """Resolve the input of a typed resource: a variant object, or a dict for a known type.
 
     Args:
@@ -226,8 +258,10 @@ def pick(variants: Sequence[type[Input]], kind: str | None, data: Any, *, family
     by_kind = {v.kind: v for v in variants}
     if isinstance(data, Input):
         if type(data) not in variants:
-            raise InvalidArgument(f"{where} is {type(data).__name__}, which is not {article(family)} {family} input; "
-                                  f"use one of {', '.join(v.__name__ for v in variants)}")
+            raise InvalidArgument(
+                f"{where} is {type(data).__name__}, which is not {article(family)} {family} input; "
+                f"use one of {', '.join(v.__name__ for v in variants)}"
+            )
         if kind is not None and kind != data.kind:
             raise InvalidArgument(f"type={kind!r} does not match {where}={type(data).__name__} (type {data.kind!r})")
         return data.kind, data.to_wire(), data.secrets()
@@ -266,6 +300,9 @@ def fits_any(variants: Sequence[type[Input]], data: Any, *, family: str, where: 
     known = sorted({w.name for v in variants for _, w in v.wire_fields()})
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise InvalidArgument(f"{where}.{unknown[0]} is not a field of any {family} input; known fields: {', '.join(known)}")
-    raise InvalidArgument(f"{where} mixes fields of different {family} types ({', '.join(sorted(data))}); "
-                          "pass type= to say which")
+        raise InvalidArgument(
+            f"{where}.{unknown[0]} is not a field of any {family} input; known fields: {', '.join(known)}"
+        )
+    raise InvalidArgument(
+        f"{where} mixes fields of different {family} types ({', '.join(sorted(data))}); pass type= to say which"
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataferry.listing import Listing
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import EVENT_STATUSES, EVENT_TYPES, RUN_STATUSES
-from dataferry.listing import Listing
 from dataferry.providers.algolia.params import PAGE_SIZE, array_filter, list_query, resource_id, rfc3339
 from dataferry.providers.algolia.run import Run
 
@@ -17,8 +17,17 @@ OBSERVABILITY = "observability"
 class Observability(IngestionBase):
     """``/1/runs``: runs, one run (as a waitable handle), events, one event."""
 
-    def runs(self, *, status: Any = None, task_id: str | None = None, start_date: Any = None, end_date: Any = None,
-             sort: str | None = None, order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def runs(
+        self,
+        *,
+        status: Any = None,
+        task_id: str | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """Task runs, all pages (``GET /1/runs``).
 
         Args:
@@ -38,7 +47,9 @@ class Observability(IngestionBase):
             ing.runs(status=["finished"], task_id=task_id).to_pandas()
         """
         query = list_query(
-            "runs", sort=sort, order=order,
+            "runs",
+            sort=sort,
+            order=order,
             status=None if status is None else array_filter(status, "status", RUN_STATUSES),
             taskID=None if task_id is None else resource_id(task_id, "task_id"),
             startDate=None if start_date is None else rfc3339(start_date, "start_date"),
@@ -56,8 +67,9 @@ class Observability(IngestionBase):
 
             ing.run("6c02aeb1-775e-418e-870b-1faccd4b2c0f").wait()
         """
-        return Run(self, resource_id(run_id, "run_id"),
-                   task_id=None if task_id is None else resource_id(task_id, "task_id"))
+        return Run(
+            self, resource_id(run_id, "run_id"), task_id=None if task_id is None else resource_id(task_id, "task_id")
+        )
 
     def get_run(self, run_id: str) -> Run:
         """The run with its status read now (``GET /1/runs/{runID}``).
@@ -69,9 +81,18 @@ class Observability(IngestionBase):
         run.status()
         return run
 
-    def events(self, run_id: str, *, status: Any = None, type: Any = None, start_date: Any = None,  # noqa: A002
-               end_date: Any = None, sort: str | None = None, order: str | None = None,
-               page_size: int = PAGE_SIZE) -> Listing:
+    def events(
+        self,
+        run_id: str,
+        *,
+        status: Any = None,
+        type: Any = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """The events of a run, all pages (``GET /1/runs/{runID}/events``).
 
         Args:
@@ -90,14 +111,23 @@ class Observability(IngestionBase):
         """
         rid = resource_id(run_id, "run_id")
         query = list_query(
-            "events", sort=sort, order=order,
+            "events",
+            sort=sort,
+            order=order,
             status=None if status is None else array_filter(status, "status", EVENT_STATUSES),
             type=None if type is None else array_filter(type, "type", EVENT_TYPES),
             startDate=None if start_date is None else rfc3339(start_date, "start_date"),
             endDate=None if end_date is None else rfc3339(end_date, "end_date"),
         )
-        return self._list(f"/1/runs/{rid}/events", "events", query=query, title=f"events of run {rid}",
-                          page_size=page_size, family=OBSERVABILITY, keep_nested=("data",))
+        return self._list(
+            f"/1/runs/{rid}/events",
+            "events",
+            query=query,
+            title=f"events of run {rid}",
+            page_size=page_size,
+            family=OBSERVABILITY,
+            keep_nested=("data",),
+        )
 
     def get_event(self, run_id: str, event_id: str) -> dict[str, Any]:
         """One event (``GET /1/runs/{runID}/events/{eventID}``)."""

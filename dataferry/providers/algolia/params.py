@@ -7,7 +7,7 @@ Everything here runs before a request is sent and raises
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from dataferry.errors import InvalidArgument
@@ -31,7 +31,9 @@ def resource_id(value: Any, name: str) -> str:
         '6c02aeb1-775e-418e-870b-1faccd4b2c0f'
     """
     if not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(f"{name} is required (a UUID such as '6c02aeb1-775e-418e-870b-1faccd4b2c0f'), got {value!r}")
+        raise InvalidArgument(
+            f"{name} is required (a UUID such as '6c02aeb1-775e-418e-870b-1faccd4b2c0f'), got {value!r}"
+        )
     if any(c in value for c in "/?#"):
         raise InvalidArgument(f"{name}={value!r} is not an id (it contains '/', '?' or '#')")
     return value.strip()
@@ -114,18 +116,20 @@ def rfc3339(value: Any, name: str) -> str:
         try:
             parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
         except ValueError:
-            raise InvalidArgument(f"{name}={value!r} is not a date; use RFC 3339 such as '2024-07-18T10:00:00Z'") from None
+            raise InvalidArgument(
+                f"{name}={value!r} is not a date; use RFC 3339 such as '2024-07-18T10:00:00Z'"
+            ) from None
     elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
+        parsed = datetime(value.year, value.month, value.day, tzinfo=UTC)
     else:
         raise InvalidArgument(f"{name} must be a datetime, a date or an RFC 3339 string, got {value!r}")
     if hasattr(parsed, "to_pydatetime"):
         parsed = parsed.to_pydatetime()
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
     text = parsed.strftime("%Y-%m-%dT%H:%M:%S")
     if parsed.microsecond:
         text += f".{parsed.microsecond // 1000:03d}"

@@ -6,9 +6,9 @@ Statuses map onto the engine's states:
 |---|---|
 | ``created``, ``started``, ``idled`` | running; progress = ``receivedNbOfEvents / expectedNbOfEvents`` |
 | ``finished`` + outcome ``success`` | done (:attr:`Run.outcome` is :attr:`Outcome.SUCCESS`) |
-| ``finished`` + outcome ``failure`` | :class:`RunFailed` with ``reason``, ``reasonCode`` and the failed / critical events |
+| ``finished`` + outcome ``failure`` | :class:`RunFailed` with ``reason``, ``reasonCode`` and the failed events |
 | ``finished`` + anything else | running (``processing``: the outcome is being decided) |
-| ``skipped`` | finished without running: ``wait()`` returns, :attr:`Run.outcome` is :attr:`Outcome.SKIPPED` and :attr:`Run.done` is ``False`` |
+| ``skipped`` | finished without running: ``wait()`` returns, ``outcome`` is ``SKIPPED``, ``done`` is ``False`` |
 | any other status | running (the set of statuses is open) |
 """
 
@@ -101,8 +101,15 @@ class Run(Job):
     failure = RunFailed
     poll_policy = RUN_POLLS
 
-    def __init__(self, client: Any, run_id: str, *, task_id: str | None = None, created_at: str | None = None,
-                 triggered: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        run_id: str,
+        *,
+        task_id: str | None = None,
+        created_at: str | None = None,
+        triggered: bool = False,
+    ) -> None:
         super().__init__(client, run_id, triggered=triggered)
         self.task_id = task_id
         self.created_at = created_at
@@ -136,10 +143,13 @@ class Run(Job):
         if raw == "finished":
             outcome = run.get("outcome")
             if outcome == "success":
-                return JobStatus(JobState.DONE, raw, f"success; {summary}" if summary else "success", 1.0, detail=detail)
+                return JobStatus(
+                    JobState.DONE, raw, f"success; {summary}" if summary else "success", 1.0, detail=detail
+                )
             if outcome == "failure":
-                failed, total = self._events_page(status=",".join(FAILED_EVENT_STATUSES), sort="publishedAt",
-                                                  order="asc", size=FAILED_EVENTS_KEPT)
+                failed, total = self._events_page(
+                    status=",".join(FAILED_EVENT_STATUSES), sort="publishedAt", order="asc", size=FAILED_EVENTS_KEPT
+                )
                 detail.update(failedEvents=failed, failedEventsTotal=total)
                 said = run.get("reason") or run.get("reasonCode") or "failure"
                 return JobStatus(JobState.FAILED, raw, str(said), fraction(progress), detail=detail)
@@ -177,9 +187,17 @@ class Run(Job):
         self.status()
         return dict(self.info)
 
-    def events(self, *, status: Any = None, type: Any = None, start_date: Any = None,  # noqa: A002
-               end_date: Any = None, sort: str | None = None, order: str | None = None,
-               page_size: int = PAGE_SIZE) -> Listing:
+    def events(
+        self,
+        *,
+        status: Any = None,
+        type: Any = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """The run's events, every page (``GET /1/runs/{runID}/events``).
 
         Args:
@@ -195,8 +213,16 @@ class Run(Job):
         """
         if start_date is None:
             start_date = self._window_start()
-        return self.client.events(self.id, status=status, type=type, start_date=start_date, end_date=end_date,
-                                  sort=sort, order=order, page_size=page_size)
+        return self.client.events(
+            self.id,
+            status=status,
+            type=type,
+            start_date=start_date,
+            end_date=end_date,
+            sort=sort,
+            order=order,
+            page_size=page_size,
+        )
 
     def get_event(self, event_id: str) -> dict[str, Any]:
         """One event of the run (``GET /1/runs/{runID}/events/{eventID}``)."""
@@ -217,14 +243,17 @@ class Run(Job):
             self.status()
         return self.created_at
 
-    def _events_page(self, *, sort: str, order: str, size: int, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    def _events_page(
+        self, *, sort: str, order: str, size: int, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
         params: dict[str, Any] = {"page": 1, "itemsPerPage": size, "sort": sort, "order": order}
         if status:
             params["status"] = status
         if self.created_at:
             params["startDate"] = self.created_at
-        answer = self.client.http.get_json(f"/1/runs/{self.id}/events", params=params, family="observability",
-                                           job_id=self.id)
+        answer = self.client.http.get_json(
+            f"/1/runs/{self.id}/events", params=params, family="observability", job_id=self.id
+        )
         events = answer.get("events") if isinstance(answer, dict) else None
         events = events if isinstance(events, list) else []
         total = (answer.get("pagination") or {}).get("nbItems", len(events)) if isinstance(answer, dict) else 0

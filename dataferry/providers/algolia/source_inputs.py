@@ -107,10 +107,12 @@ class SourceBigCommerce(SourceInput):
     store_hash: str = wire("storeHash", str, required=True)
     channel: dict[str, Any] | None = wire("channel", dict, check=_channel)
     custom_fields: list[str] | None = wire("customFields", list, check=strings)
-    product_metafields: list[dict[str, str]] | None = wire("productMetafields", list,
-                                                            check=objects_with("namespace", "key"))
-    variant_metafields: list[dict[str, str]] | None = wire("variantMetafields", list,
-                                                            check=objects_with("namespace", "key"))
+    product_metafields: list[dict[str, str]] | None = wire(
+        "productMetafields", list, check=objects_with("namespace", "key")
+    )
+    variant_metafields: list[dict[str, str]] | None = wire(
+        "variantMetafields", list, check=objects_with("namespace", "key")
+    )
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -220,8 +222,16 @@ class SourceShopify(SourceInput):
     feature_flags: dict[str, Any] | None = wire("featureFlags", dict)
 
 
-SOURCE_INPUTS: tuple[type[SourceInput], ...] = (SourceCommercetools, SourceBigCommerce, SourceJSON, SourceCSV,
-                                                SourceBigQuery, SourceGA4BigQueryExport, SourceDocker, SourceShopify)
+SOURCE_INPUTS: tuple[type[SourceInput], ...] = (
+    SourceCommercetools,
+    SourceBigCommerce,
+    SourceJSON,
+    SourceCSV,
+    SourceBigQuery,
+    SourceGA4BigQueryExport,
+    SourceDocker,
+    SourceShopify,
+)
 """Every source variant with an input schema in the spec, one per ``type``."""
 
 FIXED_ON_UPDATE = {"commercetools": ("projectKey",), "docker": ("imageType",), "shopify": ("shopURL",)}

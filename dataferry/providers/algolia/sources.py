@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataferry.errors import InvalidArgument
+from dataferry.listing import Listing
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import SOURCE_TYPES
 from dataferry.providers.algolia.inputs import Input, fits_any, pick
-from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -52,8 +52,15 @@ def source_input(kind: str | None, value: Any, *, partial: bool = False) -> tupl
 class Sources(IngestionBase):
     """``/1/sources``: list, create, get, update, delete, search, validate, discover."""
 
-    def sources(self, *, type: Any = None, authentication_id: Any = None, sort: str | None = None,  # noqa: A002
-                order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def sources(
+        self,
+        *,
+        type: Any = None,
+        authentication_id: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """Every source, all pages (``GET /1/sources``).
 
         Args:
@@ -70,14 +77,24 @@ class Sources(IngestionBase):
             ing.sources(type=["csv", "json"]).to_pandas()
         """
         query = list_query(
-            "sources", sort=sort, order=order,
+            "sources",
+            sort=sort,
+            order=order,
             type=None if type is None else array_filter(type, "type", SOURCE_TYPES),
-            authenticationID=None if authentication_id is None else array_filter(authentication_id, "authentication_id"),
+            authenticationID=None
+            if authentication_id is None
+            else array_filter(authentication_id, "authentication_id"),
         )
         return self._list("/1/sources", "sources", query=query, title="sources", page_size=page_size)
 
-    def create_source(self, *, name: str, input: Any, type: str | None = None,  # noqa: A002
-                      authentication_id: str | None = None) -> dict[str, Any]:
+    def create_source(
+        self,
+        *,
+        name: str,
+        input: Any,
+        type: str | None = None,
+        authentication_id: str | None = None,
+    ) -> dict[str, Any]:
         """Create a source (``POST /1/sources``).
 
         Args:
@@ -97,11 +114,18 @@ class Sources(IngestionBase):
 
             ing.create_source(type="csv", name="products", input={"url": "https://…/products.csv"})
         """
-        return self._object("POST", "/1/sources", body=self._source_body(type, name, input, authentication_id),
-                            idempotent=False)
+        return self._object(
+            "POST", "/1/sources", body=self._source_body(type, name, input, authentication_id), idempotent=False
+        )
 
-    def validate_source(self, *, name: str, input: Any, type: str | None = None,  # noqa: A002
-                        authentication_id: str | None = None) -> dict[str, Any]:
+    def validate_source(
+        self,
+        *,
+        name: str,
+        input: Any,
+        type: str | None = None,
+        authentication_id: str | None = None,
+    ) -> dict[str, Any]:
         """Check that a source could be created and reached (``POST /1/sources/validate``).
 
         Takes the arguments of :meth:`create_source`; nothing is created.
@@ -109,16 +133,24 @@ class Sources(IngestionBase):
         Returns:
             ``{"message", "runID"?, "data"? (sample records), "events"? (on error)}``.
         """
-        return self._object("POST", "/1/sources/validate", body=self._source_body(type, name, input, authentication_id),
-                            idempotent=True)
+        return self._object(
+            "POST", "/1/sources/validate", body=self._source_body(type, name, input, authentication_id), idempotent=True
+        )
 
     def get_source(self, source_id: str) -> dict[str, Any]:
         """One source (``GET /1/sources/{id}``)."""
         sid = resource_id(source_id, "source_id")
         return self._object("GET", f"/1/sources/{sid}")
 
-    def update_source(self, source_id: str, *, name: str | None = None, input: Any = None,  # noqa: A002
-                      authentication_id: str | None = None, type: str | None = None) -> dict[str, Any]:  # noqa: A002
+    def update_source(
+        self,
+        source_id: str,
+        *,
+        name: str | None = None,
+        input: Any = None,
+        authentication_id: str | None = None,
+        type: str | None = None,
+    ) -> dict[str, Any]:
         """Change a source (``PATCH /1/sources/{id}``); only what is given.
 
         Args:
@@ -134,18 +166,30 @@ class Sources(IngestionBase):
             ``{"sourceID", "name", "updatedAt"}``.
         """
         sid = resource_id(source_id, "source_id")
-        return self._object("PATCH", f"/1/sources/{sid}", body=self._update_body(name, input, authentication_id, type),
-                            idempotent=True)
+        return self._object(
+            "PATCH", f"/1/sources/{sid}", body=self._update_body(name, input, authentication_id, type), idempotent=True
+        )
 
-    def validate_source_update(self, source_id: str, *, name: str | None = None, input: Any = None,  # noqa: A002
-                               authentication_id: str | None = None, type: str | None = None) -> dict[str, Any]:  # noqa: A002
+    def validate_source_update(
+        self,
+        source_id: str,
+        *,
+        name: str | None = None,
+        input: Any = None,
+        authentication_id: str | None = None,
+        type: str | None = None,
+    ) -> dict[str, Any]:
         """Check an update before making it (``POST /1/sources/{id}/validate``).
 
         Takes the arguments of :meth:`update_source`; nothing is changed.
         """
         sid = resource_id(source_id, "source_id")
-        return self._object("POST", f"/1/sources/{sid}/validate",
-                            body=self._update_body(name, input, authentication_id, type), idempotent=True)
+        return self._object(
+            "POST",
+            f"/1/sources/{sid}/validate",
+            body=self._update_body(name, input, authentication_id, type),
+            idempotent=True,
+        )
 
     def delete_source(self, source_id: str) -> dict[str, Any]:
         """Delete a source (``DELETE /1/sources/{id}``) → ``{"deletedAt"}``.

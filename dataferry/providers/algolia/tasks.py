@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataferry.errors import InvalidArgument
+from dataferry.listing import Listing
 from dataferry.providers.algolia.base import IngestionBase
 from dataferry.providers.algolia.enums import ACTIONS, TRIGGER_TYPES
-from dataferry.listing import Listing
 from dataferry.providers.algolia.params import (
     PAGE_SIZE,
     array_filter,
@@ -57,7 +57,7 @@ def task_input(value: Any) -> dict[str, Any]:
     if "mapping" in value:
         extra = set(value) - {"mapping"}
         if extra:
-            raise InvalidArgument(f"input.{sorted(extra)[0]} is not a field of a streaming input (only mapping)")
+            raise InvalidArgument(f"input.{min(extra)} is not a field of a streaming input (only mapping)")
         mapping = value["mapping"]
         if not isinstance(mapping, Mapping) or mapping.get("format") != MAPPING_FORMAT:
             raise InvalidArgument(f"input.mapping.format must be {MAPPING_FORMAT!r}")
@@ -74,27 +74,40 @@ def task_input(value: Any) -> dict[str, Any]:
                 raise InvalidArgument(f"input.{name} is required for a Shopify task input")
         extra = set(value) - {"metafields", "market"}
         if extra:
-            raise InvalidArgument(f"input.{sorted(extra)[0]} is not a field of a Shopify task input")
+            raise InvalidArgument(f"input.{min(extra)} is not a field of a Shopify task input")
         fields = value["metafields"]
         if not isinstance(fields, list) or any(
-                not isinstance(m, Mapping) or not all(isinstance(m.get(k), str) for k in ("namespace", "key", "value"))
-                for m in fields):
+            not isinstance(m, Mapping) or not all(isinstance(m.get(k), str) for k in ("namespace", "key", "value"))
+            for m in fields
+        ):
             raise InvalidArgument("input.metafields must be a list of {namespace, key, value} strings")
         market = value["market"]
-        if not isinstance(market, Mapping) or any(not isinstance(market.get(k), list)
-                                                  for k in ("countries", "currencies", "locales")):
+        if not isinstance(market, Mapping) or any(
+            not isinstance(market.get(k), list) for k in ("countries", "currencies", "locales")
+        ):
             raise InvalidArgument("input.market needs the lists countries, currencies and locales")
         return value
-    raise InvalidArgument("input must be a streaming input {'mapping': ...}, a Docker input {'streams': ...} "
-                          "or a Shopify input {'metafields': [...], 'market': {...}}")
+    raise InvalidArgument(
+        "input must be a streaming input {'mapping': ...}, a Docker input {'streams': ...} "
+        "or a Shopify input {'metafields': [...], 'market': {...}}"
+    )
 
 
 class Tasks(IngestionBase):
     """``/1/tasks``: list, create, get, update, delete, search, run, enable, disable."""
 
-    def tasks(self, *, action: Any = None, enabled: bool | None = None, source_id: Any = None,
-              destination_id: Any = None, trigger_type: Any = None, sort: str | None = None,
-              order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def tasks(
+        self,
+        *,
+        action: Any = None,
+        enabled: bool | None = None,
+        source_id: Any = None,
+        destination_id: Any = None,
+        trigger_type: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """Every task, all pages (``GET /1/tasks``).
 
         Args:
@@ -114,7 +127,9 @@ class Tasks(IngestionBase):
             ing.tasks(enabled=True).to_pandas()
         """
         query = list_query(
-            "tasks", sort=sort, order=order,
+            "tasks",
+            sort=sort,
+            order=order,
             action=None if action is None else array_filter(action, "action", ACTIONS),
             enabled=None if enabled is None else boolean(enabled, "enabled"),
             sourceID=None if source_id is None else array_filter(source_id, "source_id"),
@@ -123,9 +138,19 @@ class Tasks(IngestionBase):
         )
         return self._list("/1/tasks", "tasks", query=query, title="tasks", page_size=page_size)
 
-    def create_task(self, source_id: str, destination_id: str, *, action: str, trigger: Any = "onDemand",
-                    cron: str | None = None, enabled: bool | None = None, failure_threshold: int | None = None,
-                    input: Any = None, cursor: Any = None) -> dict[str, Any]:  # noqa: A002
+    def create_task(
+        self,
+        source_id: str,
+        destination_id: str,
+        *,
+        action: str,
+        trigger: Any = "onDemand",
+        cron: str | None = None,
+        enabled: bool | None = None,
+        failure_threshold: int | None = None,
+        input: Any = None,
+        cursor: Any = None,
+    ) -> dict[str, Any]:
         """Create a task (``POST /1/tasks``).
 
         Args:
@@ -191,9 +216,16 @@ class Tasks(IngestionBase):
         """
         return self.task(task_id).refresh()
 
-    def update_task(self, task_id: str, *, destination_id: str | None = None, cron: str | None = None,
-                    input: Any = None, enabled: bool | None = None,  # noqa: A002
-                    failure_threshold: int | None = None) -> dict[str, Any]:
+    def update_task(
+        self,
+        task_id: str,
+        *,
+        destination_id: str | None = None,
+        cron: str | None = None,
+        input: Any = None,
+        enabled: bool | None = None,
+        failure_threshold: int | None = None,
+    ) -> dict[str, Any]:
         """Change a task (``PATCH /1/tasks/{id}``); only what is given.
 
         Args:
@@ -223,7 +255,9 @@ class Tasks(IngestionBase):
         if failure_threshold is not None:
             body["failureThreshold"] = threshold(failure_threshold)
         if not body:
-            raise InvalidArgument("nothing to update: give destination_id=, cron=, input=, enabled= or failure_threshold=")
+            raise InvalidArgument(
+                "nothing to update: give destination_id=, cron=, input=, enabled= or failure_threshold="
+            )
         return self._object("PATCH", f"/1/tasks/{tid}", body=body, idempotent=True)
 
     def delete_task(self, task_id: str) -> dict[str, Any]:
@@ -303,11 +337,26 @@ class Task:
         """Run the task now (see :meth:`Client.run_task`)."""
         return self.client.run_task(self.id)
 
-    def runs(self, *, status: Any = None, start_date: Any = None, end_date: Any = None, sort: str | None = None,
-             order: str | None = None, page_size: int = PAGE_SIZE) -> Listing:
+    def runs(
+        self,
+        *,
+        status: Any = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        sort: str | None = None,
+        order: str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Listing:
         """The task's runs, all pages (see :meth:`Client.runs` for the filters)."""
-        return self.client.runs(task_id=self.id, status=status, start_date=start_date, end_date=end_date, sort=sort,
-                                order=order, page_size=page_size)
+        return self.client.runs(
+            task_id=self.id,
+            status=status,
+            start_date=start_date,
+            end_date=end_date,
+            sort=sort,
+            order=order,
+            page_size=page_size,
+        )
 
     def update(self, **changes: Any) -> dict[str, Any]:
         """Change the task (see :meth:`Client.update_task`)."""

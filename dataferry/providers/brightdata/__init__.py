@@ -2,9 +2,9 @@
 
 Example:
     >>> from dataferry import brightdata
-    >>> bd = brightdata.Client(token="...")                                   # doctest: +SKIP
+    >>> bd = brightdata.Client(token="...")  # doctest: +SKIP
     >>> snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}])  # doctest: +SKIP
-    >>> snap.wait().to_parquet("out/products.parquet")                          # doctest: +SKIP
+    >>> snap.wait().to_parquet("out/products.parquet")  # doctest: +SKIP
 
 Wiring (``ERRORS``, ``DEFAULT_BASE_URL``, ``TOKEN_ENV``, ``TARGETS``...) stays importable from
 its module (``dataferry.providers.brightdata.client``, ``.delivery``, ``.params``).
@@ -38,8 +38,32 @@ from dataferry.providers.brightdata.many import TriggerTimeout, trigger_many
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [
-    "AliOSS", "AliOSSCredentials", "Azure", "AzureCredentials", "Build", "Client", "Collection", "Delivery", "Email",
-    "GCS", "GCSPubSub", "GoogleCredentials", "S3", "S3AccessKey", "S3Role", "SFTP", "SFTPCredentials", "Snapshot",
-    "SnapshotEmpty", "SnapshotExpired", "SnapshotNotReady", "SnapshotTooBig", "Snowflake", "SnowflakeCredentials",
-    "Target", "TriggerTimeout", "Webhook", "trigger_many",
+    "GCS",
+    "S3",
+    "SFTP",
+    "AliOSS",
+    "AliOSSCredentials",
+    "Azure",
+    "AzureCredentials",
+    "Build",
+    "Client",
+    "Collection",
+    "Delivery",
+    "Email",
+    "GCSPubSub",
+    "GoogleCredentials",
+    "S3AccessKey",
+    "S3Role",
+    "SFTPCredentials",
+    "Snapshot",
+    "SnapshotEmpty",
+    "SnapshotExpired",
+    "SnapshotNotReady",
+    "SnapshotTooBig",
+    "Snowflake",
+    "SnowflakeCredentials",
+    "Target",
+    "TriggerTimeout",
+    "Webhook",
+    "trigger_many",
 ]

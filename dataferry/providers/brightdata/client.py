@@ -83,27 +83,38 @@ class Client(VendorClient):
 
     Example:
         >>> from dataferry import brightdata
-        >>> bd = brightdata.Client(token="…")                                   # doctest: +SKIP
+        >>> bd = brightdata.Client(token="…")  # doctest: +SKIP
         >>> snap = bd.trigger("gd_l1viktl72bvl7bjuj0", [{"url": "https://example.com/p/1"}])  # doctest: +SKIP
-        >>> df = snap.wait().to_pandas()                                         # doctest: +SKIP
+        >>> df = snap.wait().to_pandas()  # doctest: +SKIP
     """
 
     vendor = "brightdata"
     default_base_url = DEFAULT_BASE_URL
     rate_families = FAMILIES
 
-    def __init__(self, token: str | None = None, *, base_url: str = DEFAULT_BASE_URL, progress: Any = None,
-                 cache_dir: str | Path | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
-                 clock: Clock = SYSTEM_CLOCK, poll: PollPolicy | None = None, rate_limits: RateLimits = None,
-                 **http: Any) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        progress: Any = None,
+        cache_dir: str | Path | None = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        clock: Clock = SYSTEM_CLOCK,
+        poll: PollPolicy | None = None,
+        rate_limits: RateLimits = None,
+        **http: Any,
+    ) -> None:
         token = credential(token, TOKEN_ENV, "API token", vendor=self.vendor)
-        session = self.session(BearerAuth(token), ERRORS, base_url=base_url, timeout=timeout, clock=clock,
-                               rate_limits=rate_limits, **http)
+        session = self.session(
+            BearerAuth(token), ERRORS, base_url=base_url, timeout=timeout, clock=clock, rate_limits=rate_limits, **http
+        )
         super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
 
     # -- trigger ------------------------------------------------------------------------------
-    def trigger(self, dataset_id: str, inputs: Any, *, busy_wait: float = BUSY_WAIT, compress: bool = True,
-                **options: Any) -> Snapshot:
+    def trigger(
+        self, dataset_id: str, inputs: Any, *, busy_wait: float = BUSY_WAIT, compress: bool = True, **options: Any
+    ) -> Snapshot:
         """Trigger a collection (``POST /datasets/v3/trigger``).
 
         Args:
@@ -146,19 +157,38 @@ class Client(VendorClient):
         body = inputs_body(inputs)
         look = f"look for the new snapshot with bd.snapshots(dataset_id={dataset_id!r}) before triggering again"
         response = self.http.request(
-            "POST", "/datasets/v3/trigger", params=params, idempotent=False, family="trigger",
-            busy_wait=busy_wait, created_hint=look, **body,
+            "POST",
+            "/datasets/v3/trigger",
+            params=params,
+            idempotent=False,
+            family="trigger",
+            busy_wait=busy_wait,
+            created_hint=look,
+            **body,
         )
         answer = self.http.json_of(response)
         snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
         if not snapshot_id:
             raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
-        return Snapshot(self, str(snapshot_id), format=options.get("download_format", "csv"), compress=compress,
-                        batch_size=options.get("batch_size"), triggered=True, dataset_id=dataset_id)
+        return Snapshot(
+            self,
+            str(snapshot_id),
+            format=options.get("download_format", "csv"),
+            compress=compress,
+            batch_size=options.get("batch_size"),
+            triggered=True,
+            dataset_id=dataset_id,
+        )
 
     # -- handles ------------------------------------------------------------------------------
-    def snapshot(self, snapshot_id: str, *, format: str = "csv", compress: bool = True,  # noqa: A002
-                 batch_size: int | None = None) -> Snapshot:
+    def snapshot(
+        self,
+        snapshot_id: str,
+        *,
+        format: str = "csv",
+        compress: bool = True,
+        batch_size: int | None = None,
+    ) -> Snapshot:
         """Re-attach to a snapshot by id (e.g. after a kernel restart); nothing is sent yet.
 
         Args:
@@ -200,10 +230,21 @@ class Client(VendorClient):
         return delivery
 
     # -- collectors (DCA) -------------------------------------------------------------------------
-    def collect(self, collector_id: str, inputs: Any, *, name: str | None = None, version: str | None = None,
-                queue_next: bool | None = None, queue: str | None = None, confirm_cancel: bool = False,
-                no_downloads: bool = False, deadline: str | timedelta | None = None, body_format: str | None = None,
-                busy_wait: float = BUSY_WAIT) -> Collection:
+    def collect(
+        self,
+        collector_id: str,
+        inputs: Any,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        queue_next: bool | None = None,
+        queue: str | None = None,
+        confirm_cancel: bool = False,
+        no_downloads: bool = False,
+        deadline: str | timedelta | None = None,
+        body_format: str | None = None,
+        busy_wait: float = BUSY_WAIT,
+    ) -> Collection:
         """Trigger a collector for a batch collection (``POST /dca/trigger``); sent once, never re-sent.
 
         Args:
@@ -238,14 +279,30 @@ class Client(VendorClient):
             dataferry.errors.InvalidArgument: deadline='1 day' is not a deadline
               hint: give a whole number and a unit: '1h' (hours), '30m' (minutes), '45s' (seconds), or a timedelta
             >>> col = bd.collect("c_lq3x1ab2", [{"url": "https://example.com"}], deadline="1h")  # doctest: +SKIP
-            >>> df = col.wait().to_pandas()                                                    # doctest: +SKIP
+            >>> df = col.wait().to_pandas()  # doctest: +SKIP
         """
-        params = collect_params(collector_id, name=name, version=version, queue_next=queue_next, queue=queue,
-                                confirm_cancel=confirm_cancel, no_downloads=no_downloads, deadline=deadline)
+        params = collect_params(
+            collector_id,
+            name=name,
+            version=version,
+            queue_next=queue_next,
+            queue=queue,
+            confirm_cancel=confirm_cancel,
+            no_downloads=no_downloads,
+            deadline=deadline,
+        )
         body = trigger_body(inputs, body_format)
         try:
-            response = self.http.request("POST", TRIGGER_PATH, params=params, idempotent=False, family="trigger",
-                                         busy_wait=busy_wait, created_hint=CREATED_HINT, **body)
+            response = self.http.request(
+                "POST",
+                TRIGGER_PATH,
+                params=params,
+                idempotent=False,
+                family="trigger",
+                busy_wait=busy_wait,
+                created_hint=CREATED_HINT,
+                **body,
+            )
         except NotFound as exc:
             exc.hint = f"check the collector id {collector_id!r} (Scraper Studio shows it on the collector's API page)"
             raise
@@ -256,8 +313,15 @@ class Client(VendorClient):
         collection_id = answer.get("collection_id") if isinstance(answer, dict) else None
         if not collection_id:
             raise self.http.missing(answer, "collection_id", what="the trigger", response=response, hint=CREATED_HINT)
-        return Collection(self, str(collection_id), collector_id=collector_id, name=name,
-                          start_eta=answer.get("start_eta"), deadline=deadline_param(deadline), triggered=True)
+        return Collection(
+            self,
+            str(collection_id),
+            collector_id=collector_id,
+            name=name,
+            start_eta=answer.get("start_eta"),
+            deadline=deadline_param(deadline),
+            triggered=True,
+        )
 
     def collection(self, collection_id: str) -> Collection:
         """Re-attach to a collector batch by id (e.g. after a kernel restart); nothing is sent yet.
@@ -269,8 +333,16 @@ class Client(VendorClient):
             raise InvalidArgument("collection_id is required (e.g. 'j_lq3x9z0a1b2c3')")
         return Collection(self, collection_id)
 
-    def snapshots(self, dataset_id: str, *, status: str | None = None, from_date: str | None = None,
-                  to_date: str | None = None, trigger_type: str | None = None, page_size: int = LIST_PAGE) -> Listing:
+    def snapshots(
+        self,
+        dataset_id: str,
+        *,
+        status: str | None = None,
+        from_date: str | None = None,
+        to_date: str | None = None,
+        trigger_type: str | None = None,
+        page_size: int = LIST_PAGE,
+    ) -> Listing:
         """The snapshots of a dataset (``GET /datasets/v3/snapshots``), every page.
 
         Args:
@@ -294,13 +366,19 @@ class Client(VendorClient):
         for name, value in (("from_date", from_date), ("to_date", to_date)):
             if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
                 raise InvalidArgument(f"{name}={value!r} is not a date in the form YYYY-MM-DD")
-        base = {"dataset_id": dataset_id, "status": status, "from_date": from_date, "to_date": to_date,
-                "trigger_type": trigger_type}
+        base = {
+            "dataset_id": dataset_id,
+            "status": status,
+            "from_date": from_date,
+            "to_date": to_date,
+            "trigger_type": trigger_type,
+        }
         base = {k: v for k, v in base.items() if v is not None}
 
         def fetch(skip: int, limit: int) -> list[dict[str, Any]]:
-            page = self.http.get_json("/datasets/v3/snapshots", params={**base, "skip": skip, "limit": limit},
-                                      family="list")
+            page = self.http.get_json(
+                "/datasets/v3/snapshots", params={**base, "skip": skip, "limit": limit}, family="list"
+            )
             if not isinstance(page, list):
                 raise InvalidArgument(f"unexpected snapshot list answer: {str(page)[:200]}")
             return page

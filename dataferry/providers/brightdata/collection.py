@@ -13,16 +13,16 @@ The trigger request and its behaviours are built in
 
 Example:
     >>> from dataferry import brightdata
-    >>> bd = brightdata.Client(token="...")                                        # doctest: +SKIP
+    >>> bd = brightdata.Client(token="...")  # doctest: +SKIP
     >>> col = bd.collect("c_lq3x1ab2", [{"url": "https://example.com"}], deadline="1h")  # doctest: +SKIP
-    >>> df = col.wait().to_pandas()                                                # doctest: +SKIP
+    >>> df = col.wait().to_pandas()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,11 @@ import urllib3.exceptions
 
 from dataferry.cache import PartCache
 from dataferry.constants import CHUNK_SIZE
-from dataferry.reads import open_bytes
+from dataferry.datajob import DataJob
 from dataferry.errors import DataferryError, DecodeError, TransportError
 from dataferry.http.retry import parse_retry_after, parse_try_again
-from dataferry.datajob import DataJob
 from dataferry.parts import Part
+from dataferry.reads import open_bytes
 from dataferry.status import JobState, JobStatus, state_from
 
 DATASET_PATH = "/dca/dataset"
@@ -83,13 +83,22 @@ class Collection(DataJob):
         >>> col = brightdata.Client(token="example-token").collection("j_lq3x9z0a1b2c3")
         >>> col.reattach
         "brightdata.Client().collection('j_lq3x9z0a1b2c3')"
-        >>> col.wait().to_parquet("out/batch.parquet")   # doctest: +SKIP
+        >>> col.wait().to_parquet("out/batch.parquet")  # doctest: +SKIP
     """
 
     kind = "collection"
 
-    def __init__(self, client: Any, collection_id: str, *, collector_id: str | None = None, name: str | None = None,
-                 start_eta: str | None = None, deadline: str | None = None, triggered: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        collection_id: str,
+        *,
+        collector_id: str | None = None,
+        name: str | None = None,
+        start_eta: str | None = None,
+        deadline: str | None = None,
+        triggered: bool = False,
+    ) -> None:
         super().__init__(client, collection_id, triggered=triggered)
         self.collector_id = collector_id
         self.name = name
@@ -110,8 +119,16 @@ class Collection(DataJob):
 
     def _fetch_status(self) -> JobStatus:
         http = self.client.http
-        response = http.request("GET", DATASET_PATH, params={"id": self.id}, family="status", allow=(202,),
-                                stream=True, headers={"Accept-Encoding": "identity"}, job_id=self.id)
+        response = http.request(
+            "GET",
+            DATASET_PATH,
+            params={"id": self.id},
+            family="status",
+            allow=(202,),
+            stream=True,
+            headers={"Accept-Encoding": "identity"},
+            job_id=self.id,
+        )
         try:
             if response.status_code == 202:
                 body = _small_json(response)
@@ -168,13 +185,19 @@ class Collection(DataJob):
                     have += len(chunk)
         except _DROPPED as exc:
             target.unlink(missing_ok=True)
-            raise TransportError(f"{self.vendor}: the dataset of collection {self.id} was cut off after {have:,} bytes",
-                                 method="GET", url=DATASET_PATH) from exc
+            raise TransportError(
+                f"{self.vendor}: the dataset of collection {self.id} was cut off after {have:,} bytes",
+                method="GET",
+                url=DATASET_PATH,
+            ) from exc
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) != have:
             target.unlink(missing_ok=True)
-            raise TransportError(f"{self.vendor}: the dataset of collection {self.id} ended at {have:,} of "
-                                 f"{int(length):,} bytes", method="GET", url=DATASET_PATH)
+            raise TransportError(
+                f"{self.vendor}: the dataset of collection {self.id} ended at {have:,} of {int(length):,} bytes",
+                method="GET",
+                url=DATASET_PATH,
+            )
         return have
 
     def _list_parts(self) -> list[Part]:
@@ -198,8 +221,9 @@ def _small_json(response: requests.Response) -> dict[str, Any]:
     try:
         content = response.content
     except _DROPPED:
-        raise TransportError("brightdata: the answer was cut off before its end", method="GET",
-                             url=DATASET_PATH) from None
+        raise TransportError(
+            "brightdata: the answer was cut off before its end", method="GET", url=DATASET_PATH
+        ) from None
     try:
         value = json.loads(content or b"null")
     except ValueError:
@@ -219,11 +243,11 @@ def _eta_text(start_eta: str | None, now: float) -> str | None:
     if not start_eta:
         return None
     try:
-        when = datetime.fromisoformat(str(start_eta).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(start_eta))
     except ValueError:
         return str(start_eta)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     if when.timestamp() <= now:
         return None
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

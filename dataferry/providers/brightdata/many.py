@@ -25,8 +25,9 @@ RUNNING_JOBS = "too many running jobs"
 """What Bright Data's 429 says when the account's running-jobs limit is reached."""
 
 
-def trigger_many(client: Any, dataset_id: str, batches: Sequence[Any], *, timeout: float | None = WAIT_TIMEOUT,
-                 **options: Any) -> JobGroup:
+def trigger_many(
+    client: Any, dataset_id: str, batches: Sequence[Any], *, timeout: float | None = WAIT_TIMEOUT, **options: Any
+) -> JobGroup:
     """Trigger one collection per input batch, queueing the rest while the account is busy.
 
     Args:
@@ -46,6 +47,7 @@ def trigger_many(client: Any, dataset_id: str, batches: Sequence[Any], *, timeou
     Example::
 
         from dataferry.providers.brightdata.many import trigger_many
+
         group = trigger_many(bd, "gd_l1viktl72bvl7bjuj0", [[{"keyword": k}] for k in keywords])
         df = group.wait().to_pandas(source_column="job_id")
     """
@@ -68,10 +70,15 @@ def trigger_many(client: Any, dataset_id: str, batches: Sequence[Any], *, timeou
                     raise TriggerTimeout(
                         f"brightdata: {len(snaps)} of {len(batches)} collections triggered when the deadline passed; "
                         f"the account still has too many running jobs for {dataset_id}",
-                        triggered=JobGroup(snaps), left=list(batches[n:]),
-                        hint="wait for the triggered ones (error.triggered.wait()), then trigger error.left") from None
-                running = [s for s in snaps if s.last_status is None or s.last_status.state
-                           in (JobState.QUEUED, JobState.RUNNING)]
+                        triggered=JobGroup(snaps),
+                        left=list(batches[n:]),
+                        hint="wait for the triggered ones (error.triggered.wait()), then trigger error.left",
+                    ) from None
+                running = [
+                    s
+                    for s in snaps
+                    if s.last_status is None or s.last_status.state in (JobState.QUEUED, JobState.RUNNING)
+                ]
                 if running:  # wait for one of ours to end, then try again
                     finished = as_completed(running, timeout=left, progress="off", raise_on_failure=False)
                     try:

@@ -97,8 +97,9 @@ def deadline_param(deadline: str | timedelta | None) -> str | None:
     return deadline
 
 
-def behaviour_params(queue_next: bool | None = None, queue: str | None = None,
-                     confirm_cancel: bool = False) -> list[tuple[str, str]]:
+def behaviour_params(
+    queue_next: bool | None = None, queue: str | None = None, confirm_cancel: bool = False
+) -> list[tuple[str, str]]:
     """The trigger-behaviour query parameters, refusing combinations that contradict.
 
     Args:
@@ -123,13 +124,20 @@ def behaviour_params(queue_next: bool | None = None, queue: str | None = None,
             raise InvalidArgument(f"{name} must be True or False, got {value!r}")
     if queue is not None and (not isinstance(queue, str) or not queue.strip()):
         raise InvalidArgument(f"queue must be a non-empty string, got {queue!r}")
-    chosen = [name for name, on in (("queue_next", queue_next is True), ("queue", queue is not None),
-                                    ("confirm_cancel", confirm_cancel)) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("queue_next", queue_next is True),
+            ("queue", queue is not None),
+            ("confirm_cancel", confirm_cancel),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise InvalidArgument(
             f"{' and '.join(chosen)} cannot be combined: a trigger has one behaviour towards a running batch",
             hint="choose queue_next=True (the default: wait behind it), queue='…' (start after the last "
-                 "queued batch) or confirm_cancel=True (cancel it and run this one)",
+            "queued batch) or confirm_cancel=True (cancel it and run this one)",
         )
     if queue_next is False and not chosen:
         raise InvalidArgument(
@@ -217,11 +225,14 @@ def _records(inputs: Any, *, where: str = "inputs") -> list[dict[str, Any]]:
 
         frame = inputs.astype(object).where(pd.notna(inputs), None)
         # dates and timestamps go as ISO text (neither JSON nor CSV has a date type)
-        inputs = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-                  for row in frame.to_dict(orient="records")]
+        inputs = [
+            {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
     if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, dict) for x in inputs):
-        raise InvalidArgument(f"{where} must be a list of dicts (e.g. [{{'url': ...}}]), a DataFrame "
-                              "or a .csv/.json file path")
+        raise InvalidArgument(
+            f"{where} must be a list of dicts (e.g. [{{'url': ...}}]), a DataFrame or a .csv/.json file path"
+        )
     if not inputs:
         raise InvalidArgument(f"{where} is empty: give at least one input (e.g. [{{'url': ...}}])")
     return [dict(x) for x in inputs]
@@ -235,8 +246,9 @@ def _csv_bytes(records: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=list(names))
     writer.writeheader()
     for row in records:
-        writer.writerow({str(k): json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
-                         for k, v in row.items()})
+        writer.writerow(
+            {str(k): json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+        )
     return out.getvalue().encode()
 
 
@@ -244,7 +256,7 @@ def trigger_params(
     dataset_id: str,
     *,
     include_errors: bool | None = None,
-    type: str | None = None,  # noqa: A002
+    type: str | None = None,
     discover_by: str | None = None,
     limit_per_input: int | None = None,
     limit_multiple_results: int | None = None,
@@ -252,7 +264,7 @@ def trigger_params(
     notify: bool | str | None = None,
     endpoint: str | None = None,
     auth_header: str | None = None,
-    format: str | None = None,  # noqa: A002
+    format: str | None = None,
     uncompressed_webhook: bool | None = None,
     download_format: str = "csv",
     batch_size: int | None = None,
@@ -291,9 +303,15 @@ def trigger_params(
 
     params: list[tuple[str, str]] = [("dataset_id", dataset_id)]
     for name, value in (
-        ("include_errors", include_errors), ("type", type), ("discover_by", discover_by),
-        ("limit_per_input", limit_per_input), ("limit_multiple_results", limit_multiple_results),
-        ("notify", notify), ("endpoint", endpoint), ("auth_header", auth_header), ("format", format),
+        ("include_errors", include_errors),
+        ("type", type),
+        ("discover_by", discover_by),
+        ("limit_per_input", limit_per_input),
+        ("limit_multiple_results", limit_multiple_results),
+        ("notify", notify),
+        ("endpoint", endpoint),
+        ("auth_header", auth_header),
+        ("format", format),
         ("uncompressed_webhook", uncompressed_webhook),
     ):
         if value is not None:
@@ -304,9 +322,17 @@ def trigger_params(
     return params
 
 
-def collect_params(collector_id: str, *, name: str | None = None, version: str | None = None,
-                   queue_next: bool | None = None, queue: str | None = None, confirm_cancel: bool = False,
-                   no_downloads: bool = False, deadline: str | timedelta | None = None) -> list[tuple[str, str]]:
+def collect_params(
+    collector_id: str,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    queue_next: bool | None = None,
+    queue: str | None = None,
+    confirm_cancel: bool = False,
+    no_downloads: bool = False,
+    deadline: str | timedelta | None = None,
+) -> list[tuple[str, str]]:
     """The query of ``POST /dca/trigger``, checked (see :meth:`Client.collect` for the arguments).
 
     Raises:
@@ -321,8 +347,9 @@ def collect_params(collector_id: str, *, name: str | None = None, version: str |
     params: list[tuple[str, str]] = [("collector", collector_id)]
     if version is not None:
         if version != "dev":
-            raise InvalidArgument(f"version={version!r}: the only version to ask for is 'dev' "
-                                  "(leave it out for the live collector)")
+            raise InvalidArgument(
+                f"version={version!r}: the only version to ask for is 'dev' (leave it out for the live collector)"
+            )
         params.append(("version", "dev"))
     if name is not None:
         if not isinstance(name, str) or not name.strip():
@@ -339,8 +366,14 @@ def collect_params(collector_id: str, *, name: str | None = None, version: str |
     return params
 
 
-def deliver_body(target: Target, *, filename: str = "{{snapshot_id}}", extension: str = "json",
-                 compress: bool = False, batch_size: int | None = None) -> dict[str, Any]:
+def deliver_body(
+    target: Target,
+    *,
+    filename: str = "{{snapshot_id}}",
+    extension: str = "json",
+    compress: bool = False,
+    batch_size: int | None = None,
+) -> dict[str, Any]:
     """The JSON body of ``POST /datasets/v3/deliver/{id}``, checked (see :meth:`Snapshot.deliver`).
 
     Raises:
@@ -360,8 +393,10 @@ def deliver_body(target: Target, *, filename: str = "{{snapshot_id}}", extension
         raise InvalidArgument("filename (a template) is required")
     if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
         raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
-    body: dict[str, Any] = {"deliver": {**target.to_wire(), "filename": {"template": filename, "extension": extension}},
-                            "compress": bool(compress)}
+    body: dict[str, Any] = {
+        "deliver": {**target.to_wire(), "filename": {"template": filename, "extension": extension}},
+        "compress": bool(compress),
+    }
     if batch_size is not None:
         body["batch_size"] = int(batch_size)
     return body
@@ -394,8 +429,10 @@ def inputs_body(inputs: Any) -> dict[str, Any]:
 
         frame = inputs.astype(object).where(pd.notna(inputs), None)
         # dates and timestamps go as ISO text (JSON has no date type)
-        inputs = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-                  for row in frame.to_dict(orient="records")]
+        inputs = [
+            {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
     if not isinstance(inputs, (list, tuple)) or not all(isinstance(x, dict) for x in inputs):
         raise InvalidArgument("inputs must be a list of dicts (e.g. [{'url': ...}]), a DataFrame or a CSV file path")
     if not inputs:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from dataferry.errors import InvalidArgument
 from dataferry.datajob import DataJob
+from dataferry.errors import InvalidArgument
 from dataferry.parts import Part, normalize_format
 from dataferry.providers.brightdata.delivery import Delivery, Target
 from dataferry.providers.brightdata.params import DOWNLOAD_FORMATS, MIN_BATCH_SIZE, deliver_body
@@ -47,8 +47,17 @@ class Snapshot(DataJob):
 
     kind = "snapshot"
 
-    def __init__(self, client: Any, snapshot_id: str, *, format: str = "csv", compress: bool = True,  # noqa: A002
-                 batch_size: int | None = None, triggered: bool = False, dataset_id: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        snapshot_id: str,
+        *,
+        format: str = "csv",
+        compress: bool = True,
+        batch_size: int | None = None,
+        triggered: bool = False,
+        dataset_id: str | None = None,
+    ) -> None:
         super().__init__(client, snapshot_id, triggered=triggered)
         if format not in DOWNLOAD_FORMATS:
             raise InvalidArgument(f"format={format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
@@ -73,8 +82,9 @@ class Snapshot(DataJob):
         return JobStatus(state, raw, message, detail=body)
 
     def _cancel_remote(self) -> None:
-        self.client.http.request("POST", f"/datasets/v3/snapshot/{self.id}/cancel", idempotent=False,
-                                 family="control", job_id=self.id)
+        self.client.http.request(
+            "POST", f"/datasets/v3/snapshot/{self.id}/cancel", idempotent=False, family="control", job_id=self.id
+        )
 
     def _query(self) -> list[tuple[str, str]]:
         q = [("format", self.format), ("compress", "true" if self.compress else "false")]
@@ -84,8 +94,9 @@ class Snapshot(DataJob):
 
     def part_count(self) -> int:
         """How many parts the download has for this format / compress / batch_size."""
-        body = self.client.http.get_json(f"/datasets/v3/snapshot/{self.id}/parts", params=self._query(),
-                                         family="status", job_id=self.id)
+        body = self.client.http.get_json(
+            f"/datasets/v3/snapshot/{self.id}/parts", params=self._query(), family="status", job_id=self.id
+        )
         return int(body.get("parts", 1))
 
     def _list_parts(self) -> list[Part]:
@@ -97,8 +108,14 @@ class Snapshot(DataJob):
             return [Part(0, f"/datasets/v3/snapshot/{self.id}", fmt, gz, query, name=f"{fmt}-all.{fmt}{suffix}")]
         n = self.part_count()
         return [
-            Part(k, f"/datasets/v3/snapshot/{self.id}", fmt, gz, query + (("part", str(k + 1)),),
-                 name=f"{fmt}-b{self.batch_size}-part{k + 1:05d}.{fmt}{suffix}")
+            Part(
+                k,
+                f"/datasets/v3/snapshot/{self.id}",
+                fmt,
+                gz,
+                (*query, ("part", str(k + 1))),
+                name=f"{fmt}-b{self.batch_size}-part{k + 1:05d}.{fmt}{suffix}",
+            )
             for k in range(n)
         ]
 
@@ -107,8 +124,9 @@ class Snapshot(DataJob):
         """The inputs the collection was triggered with, as a DataFrame."""
         import pandas as pd
 
-        response = self.client.http.request("GET", f"/datasets/v3/snapshot/{self.id}/input", family="control",
-                                            job_id=self.id)
+        response = self.client.http.request(
+            "GET", f"/datasets/v3/snapshot/{self.id}/input", family="control", job_id=self.id
+        )
         # text/csv without a charset would be read as Latin-1 by requests; Bright Data sends UTF-8
         declared = "charset=" in response.headers.get("Content-Type", "").lower()
         text = response.text if declared else response.content.decode("utf-8-sig")
@@ -118,8 +136,16 @@ class Snapshot(DataJob):
         """The run's metadata (``GET /datasets/v3/log/{id}``): size, duration, trigger..."""
         return self.client.http.get_json(f"/datasets/v3/log/{self.id}", family="control", job_id=self.id)
 
-    def deliver(self, target: Target, *, filename: str = "{{snapshot_id}}", extension: str = "json",
-                compress: bool = False, batch_size: int | None = None, notify: str | None = None) -> Delivery:
+    def deliver(
+        self,
+        target: Target,
+        *,
+        filename: str = "{{snapshot_id}}",
+        extension: str = "json",
+        compress: bool = False,
+        batch_size: int | None = None,
+        notify: str | None = None,
+    ) -> Delivery:
         """Deliver the snapshot to storage (S3, GCS, Azure, SFTP, Snowflake, webhook...).
 
         Args:
@@ -143,11 +169,19 @@ class Snapshot(DataJob):
         for secret in target.secrets():
             self.client.http.redactor.add(secret)
         params = {"notify": notify} if notify else None
-        response = self.client.http.request("POST", f"/datasets/v3/deliver/{self.id}", json=body, params=params,
-                                            idempotent=False, family="control", job_id=self.id)
+        response = self.client.http.request(
+            "POST",
+            f"/datasets/v3/deliver/{self.id}",
+            json=body,
+            params=params,
+            idempotent=False,
+            family="control",
+            job_id=self.id,
+        )
         answer = self.client.http.json_of(response)
         delivery_id = (answer.get("delivery_id") or answer.get("id")) if isinstance(answer, dict) else None
         if not delivery_id:
-            raise self.client.http.missing(answer, "delivery_id", what="the delivery", response=response,
-                                           job_id=self.id)
+            raise self.client.http.missing(
+                answer, "delivery_id", what="the delivery", response=response, job_id=self.id
+            )
         return Delivery(self.client, str(delivery_id), snapshot_id=self.id, triggered=True)

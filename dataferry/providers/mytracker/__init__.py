@@ -3,11 +3,13 @@
 Example (needs an account, or an emulator's ``base_url``)::
 
     from dataferry import mytracker
+
     mt = mytracker.Client(api_user_id="77658", secret_key="...")
-    export = mt.create_export(event="payments", selectors=["idApp", "tsEvent", "revenue"],
-                              date_from="2026-11-01", date_to="2026-11-07")
+    export = mt.create_export(
+        event="payments", selectors=["idApp", "tsEvent", "revenue"], date_from="2026-11-01", date_to="2026-11-07"
+    )
     export.wait().to_parquet("payments.parquet")
-    mt.export(4).to_pandas()                      # re-attach to an existing export id
+    mt.export(4).to_pandas()  # re-attach to an existing export id
 
 Wiring (``ERRORS``, ``QUOTAS``, ``HmacAuth``, the env var names...) stays importable from its
 module (``dataferry.providers.mytracker.client``, ``.auth``, ``.params``, ``.export``).
@@ -19,5 +21,10 @@ from dataferry.providers.mytracker.export import Export
 from dataferry.providers.mytracker.params import EVENTS
 
 __all__ = [
-    "Client", "EVENTS", "Export", "ExportInterrupted", "ExportNotCancellable", "ExportRefused",
+    "EVENTS",
+    "Client",
+    "Export",
+    "ExportInterrupted",
+    "ExportNotCancellable",
+    "ExportRefused",
 ]

@@ -44,20 +44,31 @@ def envelope_code(body: Any) -> int | None:
         return None
 
 
-def call(http: HttpClient, method: str, path: str, *, params: Any = None, data: Any = None,
-         job_id: str | None = None, idempotent: bool | None = None) -> Any:
+def call(
+    http: HttpClient,
+    method: str,
+    path: str,
+    *,
+    params: Any = None,
+    data: Any = None,
+    job_id: str | None = None,
+    idempotent: bool | None = None,
+) -> Any:
     """One API call; returns the envelope's ``data``.
 
     Raises:
         ApiError: an error answer (typed by the error map), or an answer without the envelope.
     """
-    response = http.request(method, path, params=params, data=data, family=FAMILY, idempotent=idempotent,
-                            job_id=job_id)
+    response = http.request(method, path, params=params, data=data, family=FAMILY, idempotent=idempotent, job_id=job_id)
     body = http.json_of(response)
     if not isinstance(body, dict):
-        raise ApiError(f"answered without the {{code, message, data}} envelope: {str(body)[:200]}",
-                       vendor=http.vendor, status=response.status_code, method=method,
-                       url=http.redactor.url(response.url))
+        raise ApiError(
+            f"answered without the {{code, message, data}} envelope: {str(body)[:200]}",
+            vendor=http.vendor,
+            status=response.status_code,
+            method=method,
+            url=http.redactor.url(response.url),
+        )
     return body.get("data")
 
 
@@ -72,6 +83,5 @@ def create(http: HttpClient, params: Iterable[tuple[str, str]]) -> str:
     data = body.get("data") if isinstance(body, dict) else None
     export_id = data.get("idRawExport") if isinstance(data, dict) else None
     if export_id in (None, ""):
-        raise http.missing(data if data is not None else body, "idRawExport", what="create.json",
-                           response=response)
+        raise http.missing(data if data is not None else body, "idRawExport", what="create.json", response=response)
     return str(export_id)

@@ -56,8 +56,7 @@ def signature(secret_key: str, method: str, url: str, body: str | bytes | None =
     """The base64 HMAC-SHA1 signature of a request.
 
     Example (the documentation's own test vector):
-        >>> signature("72d2erEtbynf6f7ZYTsYKnb7", "GET",
-        ...           "https://tracker.my.com/api/raw/v1/export/get.json?idReport=4")
+        >>> signature("72d2erEtbynf6f7ZYTsYKnb7", "GET", "https://tracker.my.com/api/raw/v1/export/get.json?idReport=4")
         'PqrQR8zsgQU9Qcocjp6T6hnjF8Y='
     """
     digest = hmac.new(secret_key.encode(), baseline(method, url, body).encode(), hashlib.sha1).digest()

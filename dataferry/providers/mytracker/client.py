@@ -57,8 +57,9 @@ def vendor_message(body: Any) -> str | None:
     ``message``.
 
     Example:
-        >>> vendor_message({"code": 404, "message": "Not Found",
-        ...                 "data": {"error": {"detail": "Raw export request not found"}}})
+        >>> vendor_message(
+        ...     {"code": 404, "message": "Not Found", "data": {"error": {"detail": "Raw export request not found"}}}
+        ... )
         'Raw export request not found'
     """
     error = _error_part(body)
@@ -69,8 +70,10 @@ def vendor_message(body: Any) -> str | None:
         exceeded = [q for q in _quotas(body) if q.get("exceeded")] or _quotas(body)
         if exceeded:
             q = exceeded[0]
-            return (f"{body.get('message') or 'Too Many Requests'}: quota {q.get('name')} "
-                    f"({q.get('count')} of {q.get('limit')}) resets in {q.get('resetInSecond')} s")
+            return (
+                f"{body.get('message') or 'Too Many Requests'}: quota {q.get('name')} "
+                f"({q.get('count')} of {q.get('limit')}) resets in {q.get('resetInSecond')} s"
+            )
     elif isinstance(error, str) and error.strip():
         return error.strip()
     if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"].strip():
@@ -82,8 +85,18 @@ def reset_in(body: Any) -> float | None:
     """Seconds until the exceeded quota of a 429 envelope resets (``resetInSecond``).
 
     Example:
-        >>> reset_in({"code": 429, "data": {"error": {"info": {"quotas": [
-        ...     {"name": "RequestsByUserPerMinute", "resetInSecond": 12, "exceeded": True}]}}}})
+        >>> reset_in(
+        ...     {
+        ...         "code": 429,
+        ...         "data": {
+        ...             "error": {
+        ...                 "info": {
+        ...                     "quotas": [{"name": "RequestsByUserPerMinute", "resetInSecond": 12, "exceeded": True}]
+        ...                 }
+        ...             }
+        ...         },
+        ...     }
+        ... )
         12.0
     """
     quotas = _quotas(body)
@@ -106,7 +119,7 @@ ERRORS = ErrorMap(
     hints={
         400: "myTracker refused the parameters (create_export checks most of them before sending)",
         403: "check the API user id and secret key (MYTRACKER_API_USER_ID / MYTRACKER_SECRET_KEY, from your "
-             "myTracker profile) and that this user may export raw data (account owner or granted permission)",
+        "myTracker profile) and that this user may export raw data (account owner or granted permission)",
         404: "check the export id (idRawExport); myTracker keeps exports and their files for a limited time",
         429: "myTracker allows 10 requests a second, 100 a minute and 1000 an hour per API user",
     },
@@ -137,9 +150,11 @@ class Client(VendorClient):
     Example::
 
         from dataferry import mytracker
+
         mt = mytracker.Client(api_user_id="77658", secret_key="…")
-        export = mt.create_export(event="payments", selectors=["idApp", "tsEvent", "revenue"],
-                                  date_from="2026-11-01", date_to="2026-11-07")
+        export = mt.create_export(
+            event="payments", selectors=["idApp", "tsEvent", "revenue"], date_from="2026-11-01", date_to="2026-11-07"
+        )
         df = export.wait().to_pandas()
     """
 
@@ -147,18 +162,36 @@ class Client(VendorClient):
     default_base_url = DEFAULT_BASE_URL
     documented_limits = QUOTAS
 
-    def __init__(self, api_user_id: str | int | None = None, secret_key: str | None = None, *,
-                 base_url: str = DEFAULT_BASE_URL, progress: Any = None, cache_dir: str | Path | None = None,
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), clock: Clock = SYSTEM_CLOCK,
-                 poll: PollPolicy | None = None, rate_limits: RateLimits = None,
-                 recreate_attempts: int = RECREATE_ATTEMPTS, **http: Any) -> None:
-        user = credential(None if api_user_id is None else str(api_user_id), API_USER_ID_ENV, "API user id",
-                          vendor=self.vendor)
+    def __init__(
+        self,
+        api_user_id: str | int | None = None,
+        secret_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        progress: Any = None,
+        cache_dir: str | Path | None = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        clock: Clock = SYSTEM_CLOCK,
+        poll: PollPolicy | None = None,
+        rate_limits: RateLimits = None,
+        recreate_attempts: int = RECREATE_ATTEMPTS,
+        **http: Any,
+    ) -> None:
+        user = credential(
+            None if api_user_id is None else str(api_user_id), API_USER_ID_ENV, "API user id", vendor=self.vendor
+        )
         secret = credential(secret_key, SECRET_KEY_ENV, "secret key", vendor=self.vendor)
         if not isinstance(recreate_attempts, int) or isinstance(recreate_attempts, bool) or recreate_attempts < 0:
             raise InvalidArgument(f"recreate_attempts must be an int ≥ 0, got {recreate_attempts!r}")
-        session = self.session(HmacAuth(user, secret), ERRORS, base_url=base_url, timeout=timeout, clock=clock,
-                               rate_limits=rate_limits, **http)
+        session = self.session(
+            HmacAuth(user, secret),
+            ERRORS,
+            base_url=base_url,
+            timeout=timeout,
+            clock=clock,
+            rate_limits=rate_limits,
+            **http,
+        )
         super().__init__(session, progress=progress, cache_dir=cache_dir, clock=clock, poll=poll)
         self.recreate_attempts = recreate_attempts
 
@@ -168,8 +201,9 @@ class Client(VendorClient):
         return self.http.auth.api_user_id  # type: ignore[attr-defined]
 
     # -- exports ------------------------------------------------------------------------------
-    def create_export(self, event: str, selectors: Any, *, recreate_attempts: int | None = None,
-                      **params: Any) -> Export:
+    def create_export(
+        self, event: str, selectors: Any, *, recreate_attempts: int | None = None, **params: Any
+    ) -> Export:
         """Create a raw data export (``POST /api/raw/v1/export/create.json``).
 
         Args:
@@ -196,8 +230,9 @@ class Client(VendorClient):
 
         Example::
 
-            export = mt.create_export("payments", ["idApp", "tsEvent", "revenue"],
-                                      date_from="2026-11-01", date_to="2026-11-07", id_app=[1, 2])
+            export = mt.create_export(
+                "payments", ["idApp", "tsEvent", "revenue"], date_from="2026-11-01", date_to="2026-11-07", id_app=[1, 2]
+            )
         """
         attempts = self.recreate_attempts if recreate_attempts is None else recreate_attempts
         if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 0:

@@ -60,4 +60,3 @@ class ExportNotCancellable(BadRequest):
     """cancel.json refused: the export is complete, or past the point where it can be cancelled."""
 
     hint = "only an export whose status says isCancellable=true can be cancelled (export.status().detail)"
-

@@ -20,9 +20,9 @@ import threading
 from typing import Any
 
 from dataferry.client import VendorClient
+from dataferry.datajob import DataJob
 from dataferry.errors import DataferryError, JobFailed, LinkExpired
 from dataferry.events import notice
-from dataferry.datajob import DataJob
 from dataferry.parts import Part
 from dataferry.providers.mytracker import api
 from dataferry.providers.mytracker.api import CANCEL_PATH, FAMILY, GET_PATH
@@ -88,8 +88,9 @@ class Export(DataJob):
 
     Example::
 
-        export = mt.create_export(event="installs", selectors=["idApp", "tsEvent"],
-                                  date_from="2026-11-01", date_to="2026-11-07")
+        export = mt.create_export(
+            event="installs", selectors=["idApp", "tsEvent"], date_from="2026-11-01", date_to="2026-11-07"
+        )
         export.wait().to_parquet("installs.parquet")
     """
 
@@ -97,8 +98,15 @@ class Export(DataJob):
     status_family = FAMILY
     links_expire = True
 
-    def __init__(self, client: VendorClient, export_id: str | int, *, params: list[tuple[str, str]] | None = None,
-                 recreate_attempts: int = RECREATE_ATTEMPTS, triggered: bool = False) -> None:
+    def __init__(
+        self,
+        client: VendorClient,
+        export_id: str | int,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        recreate_attempts: int = RECREATE_ATTEMPTS,
+        triggered: bool = False,
+    ) -> None:
         super().__init__(client, str(export_id), triggered=triggered)
         self.params = None if params is None else tuple(params)
         self.recreate_attempts = int(recreate_attempts)
@@ -147,20 +155,31 @@ class Export(DataJob):
         if status.message and self.params is None:
             hint = f"{status.message}; create it again with mt.create_export(...) and the same parameters"
         elif status.message:
-            hint = (f"{status.message}. myTracker says such an export may be repeated: create it again later "
-                    "(mt.create_export(...)), or allow more re-creations with recreate_attempts=")
-        return ExportInterrupted(ERROR_OCCURRED, vendor=vendor, job_id=self.id, status=status,
-                                 attempts=tuple(self.attempts), **({"hint": hint} if hint else {}))
+            hint = (
+                f"{status.message}. myTracker says such an export may be repeated: create it again later "
+                "(mt.create_export(...)), or allow more re-creations with recreate_attempts="
+            )
+        return ExportInterrupted(
+            ERROR_OCCURRED,
+            vendor=vendor,
+            job_id=self.id,
+            status=status,
+            attempts=tuple(self.attempts),
+            **({"hint": hint} if hint else {}),
+        )
 
     def _cancel_remote(self) -> None:
-        api.call(self.client.http, "GET", CANCEL_PATH, params={"idRawExport": self.id}, job_id=self.id,
-                 idempotent=False)
+        api.call(
+            self.client.http, "GET", CANCEL_PATH, params={"idRawExport": self.id}, job_id=self.id, idempotent=False
+        )
 
     def _list_parts(self) -> list[Part]:
         status = self.last_status
         if status is None or status.state is not JobState.DONE:
-            raise DataferryError(f"mytracker export {self.id} is not finished "
-                                 f"({status.describe() if status else 'status not checked'}); call wait() first")
+            raise DataferryError(
+                f"mytracker export {self.id} is not finished "
+                f"({status.describe() if status else 'status not checked'}); call wait() first"
+            )
         return self._parts_from(status.detail)
 
     def _refresh_part(self, part: Part) -> Part:
@@ -178,8 +197,10 @@ class Export(DataJob):
             self.last_status = status
             self._fresh = {p.index: p for p in self._parts_from(status.detail)}
             if part.index not in self._fresh:
-                raise LinkExpired(f"part {part.index} of mytracker export {self.id}: myTracker no longer lists it",
-                                  hint="create the export again: mt.create_export(...)")
+                raise LinkExpired(
+                    f"part {part.index} of mytracker export {self.id}: myTracker no longer lists it",
+                    hint="create the export again: mt.create_export(...)",
+                )
             return self._fresh[part.index]
 
     # -- internals -------------------------------------------------------------------------
@@ -209,22 +230,34 @@ class Export(DataJob):
     def _recreate(self, status: JobStatus) -> JobStatus:
         done = len(self.attempts) - 1
         if self.params is None:
-            return JobStatus(JobState.FAILED, status.raw,
-                             f"export {self.id} failed on the server; it was re-attached by id, so its parameters "
-                             "are unknown and dataferry cannot create it again", detail=status.detail)
+            return JobStatus(
+                JobState.FAILED,
+                status.raw,
+                f"export {self.id} failed on the server; it was re-attached by id, so its parameters "
+                "are unknown and dataferry cannot create it again",
+                detail=status.detail,
+            )
         if done >= self.recreate_attempts:
-            made = "never re-created (recreate_attempts=0)" if done == 0 else (
-                f"created {done + 1} times ({', '.join(self.attempts)}) and failed each time")
-            return JobStatus(JobState.FAILED, status.raw, f"export {self.id} failed on the server; it was {made}",
-                             detail=status.detail)
+            made = (
+                "never re-created (recreate_attempts=0)"
+                if done == 0
+                else (f"created {done + 1} times ({', '.join(self.attempts)}) and failed each time")
+            )
+            return JobStatus(
+                JobState.FAILED,
+                status.raw,
+                f"export {self.id} failed on the server; it was {made}",
+                detail=status.detail,
+            )
         old = self.id
         new = api.create(self.client.http, self.params)
         self.id = new
         self.attempts.append(new)
         self._fresh = {}
         self._triggered_at = self.client.clock.monotonic()
-        message = (f"export {old} failed on the server; re-created as {new} "
-                   f"(attempt {done + 1} of {self.recreate_attempts})")
+        message = (
+            f"export {old} failed on the server; re-created as {new} (attempt {done + 1} of {self.recreate_attempts})"
+        )
         notice(f"mytracker: {message}")
         return JobStatus(JobState.RUNNING, status.raw, message, 0.0, detail={"idRawExport": new, "status": status.raw})
 
@@ -239,6 +272,7 @@ class Export(DataJob):
                 expires_at = float(expires) if expires not in (None, "") else None
             except (TypeError, ValueError):
                 expires_at = None
-            parts.append(Part(index, link, "csv", "gzip", expires_at=expires_at,
-                              name=f"raw-export-{self.id}-{index:05d}.csv.gz"))
+            parts.append(
+                Part(index, link, "csv", "gzip", expires_at=expires_at, name=f"raw-export-{self.id}-{index:05d}.csv.gz")
+            )
         return parts

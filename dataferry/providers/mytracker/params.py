@@ -31,19 +31,43 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dataferry.errors import InvalidArgument
 
 EVENTS = (
-    "activities", "adMonetization", "appUpdates", "appleSKANpostbacks", "customEvents", "deeplinks",
-    "deviceAuthorisations", "deviceRegistrations", "hits", "installs", "newDevices", "partnerSKANpostbacks",
-    "payments", "reengagements", "reinstalls", "sessions", "testPayments", "trialPayments",
-    "newUsers", "userActivities", "userAdMonetization", "userAuthorisations", "userCustomEvents", "userDeeplinks",
-    "userHits", "userPayments", "userReengagements", "userRegistrations", "userSessions", "userTrialPayments",
+    "activities",
+    "adMonetization",
+    "appUpdates",
+    "appleSKANpostbacks",
+    "customEvents",
+    "deeplinks",
+    "deviceAuthorisations",
+    "deviceRegistrations",
+    "hits",
+    "installs",
+    "newDevices",
+    "partnerSKANpostbacks",
+    "payments",
+    "reengagements",
+    "reinstalls",
+    "sessions",
+    "testPayments",
+    "trialPayments",
+    "newUsers",
+    "userActivities",
+    "userAdMonetization",
+    "userAuthorisations",
+    "userCustomEvents",
+    "userDeeplinks",
+    "userHits",
+    "userPayments",
+    "userReengagements",
+    "userRegistrations",
+    "userSessions",
+    "userTrialPayments",
 )
 """myTracker's Events dictionary (devices, then users), the values ``event`` accepts."""
 
@@ -69,8 +93,13 @@ AVAILABILITY_DELAY = 3 * 3600.0
 """Seconds by which ``availabilityTsFrom``/``availabilityTsTo`` must lie in the past."""
 
 ID_LISTS = (
-    ("id_app", "idApp"), ("sdk_key", "SDKKey"), ("id_account", "idAccount"), ("id_ad", "idAd"),
-    ("id_campaign", "idCampaign"), ("id_country", "idCountry"), ("id_project", "idProject"),
+    ("id_app", "idApp"),
+    ("sdk_key", "SDKKey"),
+    ("id_account", "idAccount"),
+    ("id_ad", "idAd"),
+    ("id_campaign", "idCampaign"),
+    ("id_country", "idCountry"),
+    ("id_project", "idProject"),
     ("id_partner", "idPartner"),
 )
 """Multi-value filters: keyword → wire name (sent comma-joined, e.g. ``idApp=1,2``)."""
@@ -86,10 +115,10 @@ def create_params(
     now: float,
     date_from: str | date | None = None,
     date_to: str | date | None = None,
-    ts_from: int | float | datetime | None = None,
-    ts_to: int | float | datetime | None = None,
-    availability_ts_from: int | float | datetime | None = None,
-    availability_ts_to: int | float | datetime | None = None,
+    ts_from: float | datetime | None = None,
+    ts_to: float | datetime | None = None,
+    availability_ts_from: float | datetime | None = None,
+    availability_ts_to: float | datetime | None = None,
     timezone: str | None = None,
     id_app: Any = None,
     sdk_key: Any = None,
@@ -121,15 +150,29 @@ def create_params(
         InvalidArgument: naming the parameter that is wrong and what would be right.
 
     Example:
-        >>> create_params("payments", ["idApp", "tsEvent"], date_from="2026-11-01",
-        ...               date_to="2026-11-07", id_app=[1, 2], now=1_795_000_000)
-        [('event', 'payments'), ('selectors', 'idApp,tsEvent'), ('dateFrom', '2026-11-01'), ('dateTo', '2026-11-07'), ('idApp', '1,2')]
+        >>> create_params(
+        ...     "payments",
+        ...     ["idApp", "tsEvent"],
+        ...     date_from="2026-11-01",
+        ...     date_to="2026-11-07",
+        ...     id_app=[1, 2],
+        ...     now=1_795_000_000,
+        ... )  # doctest: +NORMALIZE_WHITESPACE
+        [('event', 'payments'), ('selectors', 'idApp,tsEvent'),
+         ('dateFrom', '2026-11-01'), ('dateTo', '2026-11-07'), ('idApp', '1,2')]
     """
     out: list[tuple[str, str]] = [("event", _event(event)), ("selectors", ",".join(_selectors(selectors)))]
     out += _period(now, date_from, date_to, ts_from, ts_to, availability_ts_from, availability_ts_to, timezone)
-    given = {"id_app": id_app, "sdk_key": sdk_key, "id_account": id_account, "id_ad": id_ad,
-             "id_campaign": id_campaign, "id_country": id_country, "id_project": id_project,
-             "id_partner": id_partner}
+    given = {
+        "id_app": id_app,
+        "sdk_key": sdk_key,
+        "id_account": id_account,
+        "id_ad": id_ad,
+        "id_campaign": id_campaign,
+        "id_country": id_country,
+        "id_project": id_project,
+        "id_partner": id_partner,
+    }
     for keyword, wire in ID_LISTS:
         values = _id_list(keyword, given[keyword])
         if values:
@@ -163,13 +206,15 @@ def create_params(
 # -- pieces -----------------------------------------------------------------------------------
 def _event(event: Any) -> str:
     if not isinstance(event, str) or not event.strip():
-        raise InvalidArgument(f"event is required: one of the Events dictionary, e.g. 'installs' or 'payments' "
-                              f"(got {event!r})")
+        raise InvalidArgument(
+            f"event is required: one of the Events dictionary, e.g. 'installs' or 'payments' (got {event!r})"
+        )
     if event not in EVENTS:
         close = difflib.get_close_matches(event, EVENTS, n=1)
         if close:
-            raise InvalidArgument(f"unknown event {event!r}; did you mean {close[0]!r}? "
-                                  "(mytracker.EVENTS lists myTracker's events)")
+            raise InvalidArgument(
+                f"unknown event {event!r}; did you mean {close[0]!r}? (mytracker.EVENTS lists myTracker's events)"
+            )
         raise InvalidArgument(f"unknown event {event!r}; myTracker's events are: {', '.join(EVENTS)}")
     return event
 
@@ -193,16 +238,26 @@ def _selectors(selectors: Any) -> list[str]:
     return items
 
 
-def _period(now: float, date_from: Any, date_to: Any, ts_from: Any, ts_to: Any, avail_from: Any, avail_to: Any,
-            tz_name: str | None) -> list[tuple[str, str]]:
+def _period(
+    now: float,
+    date_from: Any,
+    date_to: Any,
+    ts_from: Any,
+    ts_to: Any,
+    avail_from: Any,
+    avail_to: Any,
+    tz_name: str | None,
+) -> list[tuple[str, str]]:
     dates = _pair("date_from", date_from, "date_to", date_to)
     stamps = _pair("ts_from", ts_from, "ts_to", ts_to)
     avail = _pair("availability_ts_from", avail_from, "availability_ts_to", avail_to)
     if dates and stamps:
         raise InvalidArgument("give the period one way: date_from/date_to or ts_from/ts_to, not both")
     if not (dates or stamps or avail):
-        raise InvalidArgument("a period is required: date_from= and date_to= ('YYYY-MM-DD'), or ts_from= and "
-                              "ts_to= (unix seconds), or availability_ts_from= and availability_ts_to=")
+        raise InvalidArgument(
+            "a period is required: date_from= and date_to= ('YYYY-MM-DD'), or ts_from= and "
+            "ts_to= (unix seconds), or availability_ts_from= and availability_ts_to="
+        )
     out: list[tuple[str, str]] = []
     zone = _zone(tz_name)
     if dates:
@@ -213,15 +268,18 @@ def _period(now: float, date_from: Any, date_to: Any, ts_from: Any, ts_to: Any, 
             raise InvalidArgument(f"date_from {first} is after date_to {last}; swap them")
         today = datetime.fromtimestamp(now, zone).date()
         if last > today:
-            raise InvalidArgument(f"date_to {last} is in the future (today is {today} in {zone.key}); "
-                                  f"myTracker only exports past events")
+            raise InvalidArgument(
+                f"date_to {last} is in the future (today is {today} in {zone.key}); myTracker only exports past events"
+            )
         out += [("dateFrom", first.isoformat()), ("dateTo", last.isoformat())]
     if stamps:
         first_ts, last_ts = _ts("ts_from", ts_from), _ts("ts_to", ts_to)
         if first_ts > last_ts:
             raise InvalidArgument(f"ts_from {first_ts} is after ts_to {last_ts}; swap them")
         if last_ts > now:
-            raise InvalidArgument(f"ts_to {last_ts} ({_utc(last_ts)}) is in the future; myTracker only exports past events")
+            raise InvalidArgument(
+                f"ts_to {last_ts} ({_utc(last_ts)}) is in the future; myTracker only exports past events"
+            )
         out += [("tsFrom", str(first_ts)), ("tsTo", str(last_ts))]
     if avail:
         first_av, last_av = _ts("availability_ts_from", avail_from), _ts("availability_ts_to", avail_to)
@@ -229,8 +287,10 @@ def _period(now: float, date_from: Any, date_to: Any, ts_from: Any, ts_to: Any, 
             raise InvalidArgument(f"availability_ts_from {first_av} is after availability_ts_to {last_av}; swap them")
         latest = now - AVAILABILITY_DELAY
         if last_av >= latest:
-            raise InvalidArgument(f"availability_ts_to {last_av} ({_utc(last_av)}) must be more than "
-                                  f"{AVAILABILITY_DELAY / 3600:g} hours in the past (before {_utc(int(latest))})")
+            raise InvalidArgument(
+                f"availability_ts_to {last_av} ({_utc(last_av)}) must be more than "
+                f"{AVAILABILITY_DELAY / 3600:g} hours in the past (before {_utc(int(latest))})"
+            )
         out += [("availabilityTsFrom", str(first_av)), ("availabilityTsTo", str(last_av))]
     if tz_name is not None:
         out.append(("timezone", zone.key))
@@ -257,8 +317,9 @@ def _zone(name: str | None) -> ZoneInfo:
 
 def _date(name: str, value: Any) -> date:
     if isinstance(value, datetime):
-        raise InvalidArgument(f"{name} is a date: give date(…) or 'YYYY-MM-DD', not a datetime "
-                              f"(use ts_from/ts_to for exact times)")
+        raise InvalidArgument(
+            f"{name} is a date: give date(…) or 'YYYY-MM-DD', not a datetime (use ts_from/ts_to for exact times)"
+        )
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -288,7 +349,7 @@ def _ts(name: str, value: Any) -> int:
 
 
 def _utc(ts: int) -> str:
-    return datetime.fromtimestamp(ts, dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _id_list(name: str, value: Any) -> list[str]:

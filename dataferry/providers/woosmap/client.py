@@ -41,20 +41,23 @@ KEY_QUERY = "private_key"
 LIST_PAGE = PER_PAGE_MAX
 """Datasets asked for per request of the dataset list (the API's maximum)."""
 
-RATE_LIMITS: Mapping[str, tuple[Rate, ...]] = MappingProxyType({
-    "list": (Rate(1, 1.0),),
-    "create": (Rate(1, 1.0),),
-    "get": (Rate(1, 1.0),),
-    "update": (Rate(1, 1.0),),
-    "delete": (Rate(1, 1.0),),
-    "status": (Rate(1, 5.0),),
-    "import": (Rate(1, 90.0),),
-    "reimport": (Rate(1, 90.0),),
-    "features": (Rate(20, 1.0),),
-})
+RATE_LIMITS: Mapping[str, tuple[Rate, ...]] = MappingProxyType(
+    {
+        "list": (Rate(1, 1.0),),
+        "create": (Rate(1, 1.0),),
+        "get": (Rate(1, 1.0),),
+        "update": (Rate(1, 1.0),),
+        "delete": (Rate(1, 1.0),),
+        "status": (Rate(1, 5.0),),
+        "import": (Rate(1, 90.0),),
+        "reimport": (Rate(1, 90.0),),
+        "features": (Rate(20, 1.0),),
+    }
+)
 """Woosmap's documented limits (spec ``x-ratelimit-*``), one bucket per endpoint for the whole
 client: status 1 per 5 s, import and reimport 1 per 90 s, feature queries 20 per second, every
 other call 1 per second."""
+
 
 def _message(body: Any) -> str | None:
     """Woosmap's message: ``detail`` (401/402/403) or ``details`` (404/409/429); a 422's
@@ -106,20 +109,29 @@ class Client(VendorClient):
 
     Example:
         >>> from dataferry import woosmap
-        >>> wm = woosmap.Client(private_key="…")                                            # doctest: +SKIP
+        >>> wm = woosmap.Client(private_key="…")  # doctest: +SKIP
         >>> ds = wm.create_dataset(name="stores", url="https://example.com/stores.geojson")  # doctest: +SKIP
-        >>> run = ds.import_().wait()                                                          # doctest: +SKIP
-        >>> run.to_pandas()                                                                    # doctest: +SKIP
+        >>> run = ds.import_().wait()  # doctest: +SKIP
+        >>> run.to_pandas()  # doctest: +SKIP
     """
 
     vendor = "woosmap"
     default_base_url = DEFAULT_BASE_URL
     documented_limits = RATE_LIMITS
 
-    def __init__(self, private_key: str | None = None, *, base_url: str = DEFAULT_BASE_URL, key_in: str = "header",
-                 rate_limits: RateLimits = None, progress: Any = None,
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), clock: Clock = SYSTEM_CLOCK,
-                 poll: PollPolicy | None = None, **http: Any) -> None:
+    def __init__(
+        self,
+        private_key: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        key_in: str = "header",
+        rate_limits: RateLimits = None,
+        progress: Any = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        clock: Clock = SYSTEM_CLOCK,
+        poll: PollPolicy | None = None,
+        **http: Any,
+    ) -> None:
         key = credential(private_key, KEY_ENV, "private key", vendor=self.vendor)
         if key_in == "header":
             auth: HeaderAuth | QueryAuth = HeaderAuth(secret={KEY_HEADER: key})
@@ -127,8 +139,9 @@ class Client(VendorClient):
             auth = QueryAuth(KEY_QUERY, key)
         else:
             raise InvalidArgument(f"key_in must be 'header' or 'query', got {key_in!r}")
-        session = self.session(auth, ERRORS, base_url=base_url, timeout=timeout, clock=clock,
-                               rate_limits=rate_limits, **http)
+        session = self.session(
+            auth, ERRORS, base_url=base_url, timeout=timeout, clock=clock, rate_limits=rate_limits, **http
+        )
         super().__init__(session, progress=progress, clock=clock, poll=poll)
 
     # -- datasets ---------------------------------------------------------------------------------
@@ -152,8 +165,9 @@ class Client(VendorClient):
 
         return Listing(next_page_pages(fetch_page, "datasets", vendor=self.vendor), title="woosmap datasets")
 
-    def create_dataset(self, name: str, url: str, *,
-                       schema_mapping: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None) -> Dataset:
+    def create_dataset(
+        self, name: str, url: str, *, schema_mapping: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None
+    ) -> Dataset:
         """Create a dataset (``POST /datasets/``); start its import with ``.import_()``.
 
         Args:
@@ -176,8 +190,13 @@ class Client(VendorClient):
         response = self.http.request("POST", "/datasets/", json=body, family="create", idempotent=False)
         answer = self.http.json_of(response)
         if not isinstance(answer, dict) or not answer.get("id"):
-            raise self.http.missing(answer, "id", what="the new dataset", response=response,
-                                    hint="look for it with wm.datasets() before creating it again")
+            raise self.http.missing(
+                answer,
+                "id",
+                what="the new dataset",
+                response=response,
+                hint="look for it with wm.datasets() before creating it again",
+            )
         return Dataset(self, answer["id"], answer)
 
     def dataset(self, dataset_id: str) -> Dataset:

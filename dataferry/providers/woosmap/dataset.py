@@ -9,8 +9,8 @@ from typing import Any
 from dataferry.errors import InvalidArgument
 from dataferry.listing import Listing
 from dataferry.providers.woosmap.features import FEATURE_PAGE, get_feature, query_features
-from dataferry.providers.woosmap.run import ImportRun, latest_run_id
 from dataferry.providers.woosmap.params import check_name, check_url, check_uuid, import_path
+from dataferry.providers.woosmap.run import ImportRun, latest_run_id
 
 FIELDS = ("name", "url", "created_at", "updated_at", "scheduled_for_deletion_after")
 """Details shown in a dataset's repr (the ``reimport_key`` is left out: it triggers imports)."""
@@ -106,8 +106,9 @@ class Dataset:
             body["url"] = check_url(url)
         if not body:
             raise InvalidArgument("update() needs name= and/or url=")
-        response = self.client.http.request("PUT", f"/datasets/{self.id}", json=body, family="update",
-                                            idempotent=True, job_id=self.id)
+        response = self.client.http.request(
+            "PUT", f"/datasets/{self.id}", json=body, family="update", idempotent=True, job_id=self.id
+        )
         self.info = self.client.http.json_of(response)
         return self
 
@@ -170,8 +171,14 @@ class Dataset:
         return run
 
     # -- features ---------------------------------------------------------------------------------
-    def search(self, where: str, *, format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
-               limit: int | None = None) -> Listing:
+    def search(
+        self,
+        where: str,
+        *,
+        format: str = "geojson",
+        page_size: int = FEATURE_PAGE,
+        limit: int | None = None,
+    ) -> Listing:
         """Features whose attributes match ``where`` (e.g. ``"cost:>32.3"``), every page.
 
         Args:
@@ -180,39 +187,109 @@ class Dataset:
         Returns:
             A :class:`~dataferry.listing.Listing` (JSON records; ``.to_pandas()``).
         """
-        return query_features(self.client.http, self.id, "search", where=where, format=format, page_size=page_size,
-                              limit=limit)
+        return query_features(
+            self.client.http, self.id, "search", where=where, format=format, page_size=page_size, limit=limit
+        )
 
-    def nearby(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
-               limit: int | None = None) -> Listing:
+    def nearby(
+        self,
+        geometry: Any,
+        *,
+        buffer: float | None = None,
+        where: str | None = None,
+        format: str = "geojson",
+        page_size: int = FEATURE_PAGE,
+        limit: int | None = None,
+    ) -> Listing:
         """Features near ``geometry`` (within ``buffer`` metres), nearest first."""
-        return query_features(self.client.http, self.id, "nearby", geometry=geometry, buffer=buffer, where=where,
-                              format=format, page_size=page_size, limit=limit)
+        return query_features(
+            self.client.http,
+            self.id,
+            "nearby",
+            geometry=geometry,
+            buffer=buffer,
+            where=where,
+            format=format,
+            page_size=page_size,
+            limit=limit,
+        )
 
-    def intersects(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                   format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
-               limit: int | None = None) -> Listing:
+    def intersects(
+        self,
+        geometry: Any,
+        *,
+        buffer: float | None = None,
+        where: str | None = None,
+        format: str = "geojson",
+        page_size: int = FEATURE_PAGE,
+        limit: int | None = None,
+    ) -> Listing:
         """Features intersecting ``geometry`` (grown by ``buffer`` metres)."""
-        return query_features(self.client.http, self.id, "intersects", geometry=geometry, buffer=buffer, where=where,
-                              format=format, page_size=page_size, limit=limit)
+        return query_features(
+            self.client.http,
+            self.id,
+            "intersects",
+            geometry=geometry,
+            buffer=buffer,
+            where=where,
+            format=format,
+            page_size=page_size,
+            limit=limit,
+        )
 
-    def contains(self, geometry: Any, *, buffer: float | None = None, where: str | None = None,
-                 format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
-               limit: int | None = None) -> Listing:
+    def contains(
+        self,
+        geometry: Any,
+        *,
+        buffer: float | None = None,
+        where: str | None = None,
+        format: str = "geojson",
+        page_size: int = FEATURE_PAGE,
+        limit: int | None = None,
+    ) -> Listing:
         """Features containing ``geometry``."""
-        return query_features(self.client.http, self.id, "contains", geometry=geometry, buffer=buffer, where=where,
-                              format=format, page_size=page_size, limit=limit)
+        return query_features(
+            self.client.http,
+            self.id,
+            "contains",
+            geometry=geometry,
+            buffer=buffer,
+            where=where,
+            format=format,
+            page_size=page_size,
+            limit=limit,
+        )
 
-    def within(self, polygon: Any, *, buffer: float | None = None, where: str | None = None,
-               format: str = "geojson", page_size: int = FEATURE_PAGE,  # noqa: A002
-               limit: int | None = None) -> Listing:
+    def within(
+        self,
+        polygon: Any,
+        *,
+        buffer: float | None = None,
+        where: str | None = None,
+        format: str = "geojson",
+        page_size: int = FEATURE_PAGE,
+        limit: int | None = None,
+    ) -> Listing:
         """Features within ``polygon`` (GeoJSON Polygon or WKT ``POLYGON``)."""
-        return query_features(self.client.http, self.id, "within", geometry=polygon, buffer=buffer, where=where,
-                              format=format, page_size=page_size, limit=limit)
+        return query_features(
+            self.client.http,
+            self.id,
+            "within",
+            geometry=polygon,
+            buffer=buffer,
+            where=where,
+            format=format,
+            page_size=page_size,
+            limit=limit,
+        )
 
-    def feature(self, feature_id: str, *, format: str = "geojson",  # noqa: A002
-                fields: Sequence[str] | None = None) -> dict[str, Any]:
+    def feature(
+        self,
+        feature_id: str,
+        *,
+        format: str = "geojson",
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
         """One feature as JSON (``id``, ``geometry``, ``attributes``)."""
         return get_feature(self.client.http, self.id, feature_id, format=format, fields=fields)
 
@@ -228,4 +305,3 @@ class Dataset:
 
     def __hash__(self) -> int:
         return hash(("woosmap-dataset", self.id))
-

@@ -1,9 +1,9 @@
 """The errors only Woosmap raises; all of them sit under dataferry's root::
 
-    JobFailed
-    └── ImportFailed      an import run ended "failed" (.errors: its error log entries)
-    NotFound
-    └── NoImportRun       the status of a dataset that was never imported
+JobFailed
+└── ImportFailed      an import run ended "failed" (.errors: its error log entries)
+NotFound
+└── NoImportRun       the status of a dataset that was never imported
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ def entries_of(body: dict[str, Any], level: str | None = None) -> list[dict[str,
     for step in body.get("steps") or []:
         for entry in step.get("entries") or []:
             if level is None or entry.get("level") == level:
-                out.append({"step": step.get("name"), "created_at": entry.get("created_at"),
-                            "level": entry.get("level"), "detail": entry.get("detail")})
+                out.append(
+                    {
+                        "step": step.get("name"),
+                        "created_at": entry.get("created_at"),
+                        "level": entry.get("level"),
+                        "detail": entry.get("detail"),
+                    }
+                )
     return out
 
 

@@ -47,7 +47,9 @@ def geometry_wire(value: Any, *, polygon_only: bool = False) -> Any:
         kind = value.get("type")
         allowed = ("Polygon",) if polygon_only else GEOJSON_TYPES
         if kind not in allowed or "coordinates" not in value:
-            raise InvalidArgument(f"geometry must be a GeoJSON {' / '.join(allowed)} with coordinates, got type {kind!r}")
+            raise InvalidArgument(
+                f"geometry must be a GeoJSON {' / '.join(allowed)} with coordinates, got type {kind!r}"
+            )
         return {"type": kind, "coordinates": _plain(value["coordinates"])}
     if isinstance(value, str):
         if not value.strip():
@@ -55,8 +57,11 @@ def geometry_wire(value: Any, *, polygon_only: bool = False) -> Any:
         if polygon_only and not value.strip().upper().startswith("POLYGON"):
             raise InvalidArgument("within() needs a polygon: a GeoJSON Polygon or a WKT 'POLYGON((...))'")
         return value
-    is_pair = (isinstance(value, Sequence) and len(value) == 2
-               and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+    is_pair = (
+        isinstance(value, Sequence)
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
     if polygon_only:
         raise InvalidArgument("within() needs a polygon: a GeoJSON Polygon or a WKT 'POLYGON((...))'")
     if is_pair:
@@ -71,9 +76,18 @@ def _plain(coords: Any) -> Any:
     return float(coords)
 
 
-def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: Any = None,
-                   buffer: float | None = None, where: str | None = None, format: str = "geojson",  # noqa: A002
-                   page_size: int = FEATURE_PAGE, limit: int | None = None) -> Listing:
+def query_features(
+    http: HttpClient,
+    dataset_id: str,
+    query: str,
+    *,
+    geometry: Any = None,
+    buffer: float | None = None,
+    where: str | None = None,
+    format: str = "geojson",
+    page_size: int = FEATURE_PAGE,
+    limit: int | None = None,
+) -> Listing:
     """One of the feature queries, every page.
 
     Args:
@@ -105,8 +119,9 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
     body: dict[str, Any] = {}
     if query == "search":
         if geometry is not None or buffer is not None:
-            raise InvalidArgument("search() filters on attributes only; use nearby(), intersects(), contains() or within() "
-                                  "for a geometry")
+            raise InvalidArgument(
+                "search() filters on attributes only; use nearby(), intersects(), contains() or within() for a geometry"
+            )
         if not isinstance(where, str) or not where.strip():
             raise InvalidArgument("search() needs where=, e.g. where='cost:>32.3'")
     else:
@@ -123,16 +138,30 @@ def query_features(http: HttpClient, dataset_id: str, query: str, *, geometry: A
         body["where"] = where
 
     def fetch_page(number: int) -> dict[str, Any]:
-        return http.json_of(http.request("POST", f"/datasets/{dataset_id}/features/{query}/", json=body,
-                                         params={"format": format, "page": number, "per_page": page_size},
-                                         family="features", idempotent=True))
+        return http.json_of(
+            http.request(
+                "POST",
+                f"/datasets/{dataset_id}/features/{query}/",
+                json=body,
+                params={"format": format, "page": number, "per_page": page_size},
+                family="features",
+                idempotent=True,
+            )
+        )
 
-    return Listing(next_page_pages(fetch_page, "features", vendor="woosmap", limit=limit),
-                   title=f"woosmap {query} in {dataset_id}")
+    return Listing(
+        next_page_pages(fetch_page, "features", vendor="woosmap", limit=limit), title=f"woosmap {query} in {dataset_id}"
+    )
 
 
-def get_feature(http: HttpClient, dataset_id: str, feature_id: str, *, format: str = "geojson",  # noqa: A002
-                fields: Sequence[str] | None = None) -> dict[str, Any]:
+def get_feature(
+    http: HttpClient,
+    dataset_id: str,
+    feature_id: str,
+    *,
+    format: str = "geojson",
+    fields: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """One feature (``GET /datasets/{id}/features/{feature_id}``) as JSON.
 
     Args:
@@ -154,5 +183,10 @@ def get_feature(http: HttpClient, dataset_id: str, feature_id: str, *, format: s
         if isinstance(fields, str) or not all(isinstance(f, str) and f for f in fields):
             raise InvalidArgument("fields must be a list of field names, e.g. ['name', 'cost']")
         headers = {"X-Field-Mask": ",".join(fields)}
-    return http.get_json(f"/datasets/{dataset_id}/features/{feature_id}", params={"format": format}, headers=headers,
-                         family="features", job_id=dataset_id)
+    return http.get_json(
+        f"/datasets/{dataset_id}/features/{feature_id}",
+        params={"format": format},
+        headers=headers,
+        family="features",
+        job_id=dataset_id,
+    )

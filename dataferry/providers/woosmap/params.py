@@ -30,7 +30,9 @@ def check_uuid(value: Any, what: str) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
-        raise InvalidArgument(f"{what} must be a UUID such as '8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0', got {value!r}") from None
+        raise InvalidArgument(
+            f"{what} must be a UUID such as '8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0', got {value!r}"
+        ) from None
 
 
 def check_name(value: Any) -> str:
@@ -73,14 +75,17 @@ def wire_schema_mapping(value: Mapping[str, str] | Sequence[Mapping[str, str]] |
     elif isinstance(value, Sequence) and not isinstance(value, str):
         items = [dict(item) if isinstance(item, Mapping) else item for item in value]
     else:
-        raise InvalidArgument("schema_mapping must be a dict such as {'title': 'store_name'} or a list of "
-                              "{'schema_key': ..., 'data_key': ...}")
+        raise InvalidArgument(
+            "schema_mapping must be a dict such as {'title': 'store_name'} or a list of "
+            "{'schema_key': ..., 'data_key': ...}"
+        )
     for item in items:
         if not isinstance(item, dict) or set(item) != {"schema_key", "data_key"}:
             raise InvalidArgument(f"each schema_mapping entry needs exactly schema_key and data_key, got {item!r}")
         if item["schema_key"] not in SCHEMA_KEYS:
-            raise InvalidArgument(f"schema_key {item['schema_key']!r} cannot be mapped; Woosmap maps only "
-                                  f"{', '.join(SCHEMA_KEYS)}")
+            raise InvalidArgument(
+                f"schema_key {item['schema_key']!r} cannot be mapped; Woosmap maps only {', '.join(SCHEMA_KEYS)}"
+            )
         if not isinstance(item["data_key"], str) or not item["data_key"]:
             raise InvalidArgument(f"data_key must be the name of a property in your data, got {item['data_key']!r}")
     return items

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -58,8 +58,15 @@ class ImportRun(Job):
     status_family = "status"
     failure = ImportFailed
 
-    def __init__(self, client: Any, dataset_id: str, *, triggered: bool = False, previous_run_id: str | None = None,
-                 not_before: float | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        dataset_id: str,
+        *,
+        triggered: bool = False,
+        previous_run_id: str | None = None,
+        not_before: float | None = None,
+    ) -> None:
         super().__init__(client, dataset_id, triggered=triggered)
         self.previous_run_id = previous_run_id
         self.not_before = not_before
@@ -85,8 +92,7 @@ class ImportRun(Job):
             return JobStatus(JobState.QUEUED, STALE_RAW, "import requested; its run is not visible yet")
         body = self.client.http.redactor.data(answer) if isinstance(answer, dict) else {}
         if self._is_previous(body):
-            return JobStatus(JobState.QUEUED, STALE_RAW, "import requested; waiting for its run to start",
-                             detail=body)
+            return JobStatus(JobState.QUEUED, STALE_RAW, "import requested; waiting for its run to start", detail=body)
         self.previous_run_id = None
         self.not_before = None
         self.body = body
@@ -136,12 +142,22 @@ class ImportRun(Job):
 
         rows = []
         for step in self.steps:
-            head = {"step": step.get("name"), "step_status": step.get("status"), "step_start": step.get("start"),
-                    "step_end": step.get("end")}
+            head = {
+                "step": step.get("name"),
+                "step_status": step.get("status"),
+                "step_start": step.get("start"),
+                "step_end": step.get("end"),
+            }
             entries = step.get("entries") or [{}]
             for entry in entries:
-                rows.append({**head, "created_at": entry.get("created_at"), "level": entry.get("level"),
-                             "detail": entry.get("detail")})
+                rows.append(
+                    {
+                        **head,
+                        "created_at": entry.get("created_at"),
+                        "level": entry.get("level"),
+                        "detail": entry.get("detail"),
+                    }
+                )
         frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "step_seconds"])
         for column in ("step_start", "step_end", "created_at"):
             frame[column] = _timestamps(frame[column])
@@ -181,11 +197,11 @@ def _epoch(text: Any) -> float | None:
     if not isinstance(text, str):
         return None
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text)
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 

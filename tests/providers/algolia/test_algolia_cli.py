@@ -54,9 +54,22 @@ def test_the_key_is_not_an_option(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_emulate_prints_the_credentials_it_accepts() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "dataferry.cli", "emulate", "--vendor", "algolia",
-                                "--no-rate-limits", "--set", "event_interval=0.05"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dataferry.cli",
+            "emulate",
+            "--vendor",
+            "algolia",
+            "--no-rate-limits",
+            "--set",
+            "event_interval=0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 30

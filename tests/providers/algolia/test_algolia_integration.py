@@ -19,8 +19,8 @@ from dataferry.providers.algolia import (
     AuthBasic,
     AuthGoogleServiceAccount,
     AuthOAuth,
-    DestinationIndexName,
     Client,
+    DestinationIndexName,
     Outcome,
     RunFailed,
     Schedule,
@@ -50,15 +50,21 @@ def test_the_issue_example_runs_as_written(ing: Client) -> None:
 
 
 def test_authentications_of_every_type(ing: Client) -> None:
-    inputs = [AuthGoogleServiceAccount(client_email="svc@p.iam.gserviceaccount.com", private_key="-----PK-1-----"),
-              AuthBasic(username="feeds", password="feed-pass-1"), AuthAPIKey(key="api-key-0001"),
-              AuthOAuth(url="https://auth.example.com/token", client_id="cid", client_secret="oauth-secret-1"),
-              AuthAlgolia(app_id="APP1", api_key="algolia-key-1"),
-              AuthAlgoliaInsights(app_id="APP1", api_key="insights-key-1")]
+    inputs = [
+        AuthGoogleServiceAccount(client_email="svc@p.iam.gserviceaccount.com", private_key="-----PK-1-----"),
+        AuthBasic(username="feeds", password="feed-pass-1"),
+        AuthAPIKey(key="api-key-0001"),
+        AuthOAuth(url="https://auth.example.com/token", client_id="cid", client_secret="oauth-secret-1"),
+        AuthAlgolia(app_id="APP1", api_key="algolia-key-1"),
+        AuthAlgoliaInsights(app_id="APP1", api_key="insights-key-1"),
+    ]
     ids = {i.kind: ing.create_authentication(name=f"{i.kind} auth", input=i)["authenticationID"] for i in inputs}
     frame = ing.authentications(type=["basic", "apiKey"]).to_pandas()
     assert set(frame["authenticationID"]) >= {ids["basic"], ids["apiKey"]} and set(frame["type"]) == {"basic", "apiKey"}
-    assert ing.get_authentication(ids["oauth"])["input"] == {"url": "https://auth.example.com/token", "client_id": "cid"}
+    assert ing.get_authentication(ids["oauth"])["input"] == {
+        "url": "https://auth.example.com/token",
+        "client_id": "cid",
+    }
     updated = ing.update_authentication(ids["basic"], name="feeds v2", input={"password": "feed-pass-2"})
     assert updated["name"] == "feeds v2"
     found = ing.search_authentications([ids["basic"], ids["algolia"]]).to_pandas()
@@ -72,8 +78,12 @@ def test_authentications_of_every_type(ing: Client) -> None:
 
 def test_destinations(ing: Client) -> None:
     _, write_auth = index_and_auth(ing)
-    created = ing.create_destination(type="search", name="catalog", authentication_id=write_auth,
-                                     input=DestinationIndexName(index_name="catalog", attributes_to_exclude=["cost"]))
+    created = ing.create_destination(
+        type="search",
+        name="catalog",
+        authentication_id=write_auth,
+        input=DestinationIndexName(index_name="catalog", attributes_to_exclude=["cost"]),
+    )
     did = created["destinationID"]
     assert ing.get_destination(did)["input"] == {"indexName": "catalog", "attributesToExclude": ["cost"]}
     ing.update_destination(did, input={"indexName": "catalog_v2", "recordType": "variant"}, name="catalogs")
@@ -90,10 +100,13 @@ def test_destinations(ing: Client) -> None:
 
 
 def test_sources_validate_and_discover(ing: Client) -> None:
-    csv = ing.create_source(name="offers", input=SourceCSV(url="https://feeds.example.com/o.csv", delimiter=";",
-                                                         mapping={"price": "float"}))["sourceID"]
-    docker = ing.create_source(name="zendesk", input=SourceDocker(image_type="singer", registry="dockerhub",
-                                                                image="algolia/zendesk", configuration={}))["sourceID"]
+    csv = ing.create_source(
+        name="offers", input=SourceCSV(url="https://feeds.example.com/o.csv", delimiter=";", mapping={"price": "float"})
+    )["sourceID"]
+    docker = ing.create_source(
+        name="zendesk",
+        input=SourceDocker(image_type="singer", registry="dockerhub", image="algolia/zendesk", configuration={}),
+    )["sourceID"]
     with pytest.raises(BadRequest, match="url"):  # SourceUpdateInput reuses SourceCSV, url required
         ing.update_source(csv, input={"uniqueIDColumn": "sku"})
     ing.update_source(csv, input={"url": "https://feeds.example.com/o.csv", "uniqueIDColumn": "sku"})
@@ -104,8 +117,10 @@ def test_sources_validate_and_discover(ing: Client) -> None:
     assert checked["message"] == "validated" and len(checked["data"]) == 3
     broken = ing.validate_source(type="json", name="try", input={"url": "https://feeds.example.com/critical.json"})
     assert broken["events"][0]["status"] == "critical" and "404" in broken["message"]
-    assert ing.validate_source_update(csv, input={"url": "https://feeds.example.com/o2.csv", "delimiter": ","}
-                                      )["message"] == "validated"
+    assert (
+        ing.validate_source_update(csv, input={"url": "https://feeds.example.com/o2.csv", "delimiter": ","})["message"]
+        == "validated"
+    )
     with pytest.raises(NotFound, match="no stream listing"):
         ing.source_streams(docker)
     discovered = ing.discover_source(docker)
@@ -118,18 +133,27 @@ def test_sources_validate_and_discover(ing: Client) -> None:
         ing.get_source(docker)
 
 
-@pytest.mark.parametrize(("trigger", "cron", "action"), [
-    ("onDemand", None, "replace"), ("schedule", "0 6 * * *", "save"), (Schedule(cron="*/10 * * * *"), None, "save"),
-    ("subscription", None, "partial"),
-])
+@pytest.mark.parametrize(
+    ("trigger", "cron", "action"),
+    [
+        ("onDemand", None, "replace"),
+        ("schedule", "0 6 * * *", "save"),
+        (Schedule(cron="*/10 * * * *"), None, "save"),
+        ("subscription", None, "partial"),
+    ],
+)
 def test_tasks_with_each_trigger_and_action(ing: Client, trigger: Any, cron: str | None, action: str) -> None:
     index, _ = index_and_auth(ing)
     source = ing.create_source(type="json", name="feed", input={"url": "https://feeds.example.com/f.json"})["sourceID"]
     tid = ing.create_task(source, index, action=action, trigger=trigger, cron=cron, failure_threshold=15)["taskID"]
     task = ing.get_task(tid).info
     kind = trigger if isinstance(trigger, str) else "schedule"
-    assert (task["trigger"]["type"], task["action"], task["failureThreshold"], task["enabled"]) == \
-        (kind, action, 15, True)
+    assert (task["trigger"]["type"], task["action"], task["failureThreshold"], task["enabled"]) == (
+        kind,
+        action,
+        15,
+        True,
+    )
     if kind == "schedule":
         assert task["trigger"]["cron"] == (cron or "*/10 * * * *") and "nextRun" in task["trigger"]
         ing.update_task(tid, cron="30 5 * * *")
@@ -160,8 +184,9 @@ def test_every_page_is_walked(ing: Client) -> None:
 
 def test_a_run_that_fails_brings_its_failed_events(ing: Client) -> None:
     index, _ = index_and_auth(ing)
-    source = ing.create_source(type="csv", name="offers",
-                               input={"url": "https://feeds.example.com/offers.csv?errors=50"})["sourceID"]
+    source = ing.create_source(
+        type="csv", name="offers", input={"url": "https://feeds.example.com/offers.csv?errors=50"}
+    )["sourceID"]
     tid = ing.create_task(source, index, action="save", failure_threshold=10)["taskID"]
     run = ing.run_task(tid)
     with pytest.raises(RunFailed) as caught:

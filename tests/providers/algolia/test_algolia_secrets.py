@@ -16,8 +16,13 @@ from dataferry.providers.algolia import AuthBasic, AuthGoogleServiceAccount, Aut
 
 from .conftest import APP, BASE, KEY, QUICK
 
-SECRETS = {"password": "pw-7f3a9c11", "client_secret": "oauth-cs-52d1e0", "privateKey": "-----BEGIN PK 91ab-----",
-           "apiKey": "algolia-write-88c2", "key": "plain-api-key-3e4f"}
+SECRETS = {
+    "password": "pw-7f3a9c11",
+    "client_secret": "oauth-cs-52d1e0",
+    "privateKey": "-----BEGIN PK 91ab-----",
+    "apiKey": "algolia-write-88c2",
+    "key": "plain-api-key-3e4f",
+}
 AID = "a1a1a1a1-0000-4000-8000-000000000001"
 
 
@@ -36,21 +41,34 @@ def test_reprs_show_the_app_id_but_never_the_key(unit: Client) -> None:
     for shown in (repr(unit), repr(unit.http), repr(unit.http.auth), repr(unit.run("r-1")), unit.run("r-1").reattach):
         assert_clean(shown)
     assert APP in repr(unit) and "***" in repr(unit)
-    typed = [AuthBasic(username="u", password=SECRETS["password"]),
-             AuthOAuth(url="https://o.example/t", client_id="c", client_secret=SECRETS["client_secret"]),
-             AuthGoogleServiceAccount(client_email="s@p.iam", private_key=SECRETS["privateKey"])]
+    typed = [
+        AuthBasic(username="u", password=SECRETS["password"]),
+        AuthOAuth(url="https://o.example/t", client_id="c", client_secret=SECRETS["client_secret"]),
+        AuthGoogleServiceAccount(client_email="s@p.iam", private_key=SECRETS["privateKey"]),
+    ]
     for value in typed:
         assert_clean(repr(value))
         assert "***" in repr(value)
 
 
 def test_secrets_the_api_returns_anyway_are_masked_everywhere(wire: responses.RequestsMock, unit: Client) -> None:
-    leaky = {"authenticationID": AID, "type": "algolia", "name": "write", "createdAt": "2024-07-18T10:00:00Z",
-             "input": {"appID": "APP1", "apiKey": SECRETS["apiKey"]}}
+    leaky = {
+        "authenticationID": AID,
+        "type": "algolia",
+        "name": "write",
+        "createdAt": "2024-07-18T10:00:00Z",
+        "input": {"appID": "APP1", "apiKey": SECRETS["apiKey"]},
+    }
     other = {**leaky, "type": "basic", "input": {"username": "u", "password": SECRETS["password"]}}
     wire.add("GET", f"{BASE}/1/authentications/{AID}", json=leaky)
-    wire.add("GET", f"{BASE}/1/authentications", json={
-        "authentications": [leaky, other], "pagination": {"nbPages": 1, "page": 1, "nbItems": 2, "itemsPerPage": 100}})
+    wire.add(
+        "GET",
+        f"{BASE}/1/authentications",
+        json={
+            "authentications": [leaky, other],
+            "pagination": {"nbPages": 1, "page": 1, "nbItems": 2, "itemsPerPage": 100},
+        },
+    )
     wire.add("POST", f"{BASE}/1/authentications/search", json=[leaky, other])
     assert unit.get_authentication(AID)["input"] == {"appID": "APP1", "apiKey": "***"}
     listing = unit.authentications()
@@ -63,19 +81,29 @@ def test_secrets_the_api_returns_anyway_are_masked_everywhere(wire: responses.Re
 
 
 def test_a_listing_masks_secret_columns_even_without_the_record_transform() -> None:
-    from dataferry.providers.algolia.authentications import SECRET_COLUMNS
     from dataferry.listing import one_page_listing
+    from dataferry.providers.algolia.authentications import SECRET_COLUMNS
 
-    raw = one_page_listing([{"input": {"username": "u", "password": SECRETS["password"]}}, {"input": {"username": "v"}}],
-                           vendor="algolia", title="authentications", secret_columns=SECRET_COLUMNS)
+    raw = one_page_listing(
+        [{"input": {"username": "u", "password": SECRETS["password"]}}, {"input": {"username": "v"}}],
+        vendor="algolia",
+        title="authentications",
+        secret_columns=SECRET_COLUMNS,
+    )
     frame = raw.to_pandas()
     assert frame["input.password"].iloc[0] == "***" and frame["input.password"].isna().iloc[1]
 
 
 def test_credentials_sent_in_an_input_are_masked_in_errors(wire: responses.RequestsMock, unit: Client) -> None:
-    wire.add("POST", f"{BASE}/1/authentications", status=400,
-             json={"message": f"could not log in as u with password {SECRETS['password']}",
-                   "input": {"username": "u", "password": SECRETS["password"]}})
+    wire.add(
+        "POST",
+        f"{BASE}/1/authentications",
+        status=400,
+        json={
+            "message": f"could not log in as u with password {SECRETS['password']}",
+            "input": {"username": "u", "password": SECRETS["password"]},
+        },
+    )
     with pytest.raises(BadRequest) as caught:
         unit.create_authentication(name="feed", input=AuthBasic(username="u", password=SECRETS["password"]))
     assert_clean(str(caught.value) + repr(caught.value.body))
@@ -91,8 +119,9 @@ def test_a_wrong_key_fails_without_showing_it(alg_emu: Any) -> None:
     assert_clean(str(caught.value) + repr(caught.value.body) + repr(client), wrong)
 
 
-def test_nothing_secret_reaches_logs_or_progress(alg_emu: Any, caplog: pytest.LogCaptureFixture,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_nothing_secret_reaches_logs_or_progress(
+    alg_emu: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     caplog.set_level(logging.DEBUG)
     emulator_key = alg_emu.credentials["api_key"]
     ing = Client(**alg_emu.client_kwargs(), poll=QUICK)

@@ -106,8 +106,10 @@ def test_confirm_cancel_cancels_the_running_batch(bd: Client) -> None:
     assert len(new.wait().to_pandas()) == PER_INPUT
 
 
-def test_a_deadline_terminates_the_batch_with_what_it_had_collected(bd: Client, emu: emulator_mod.Emulator,
-                                                                    ) -> None:
+def test_a_deadline_terminates_the_batch_with_what_it_had_collected(
+    bd: Client,
+    emu: emulator_mod.Emulator,
+) -> None:
     inputs = [{"url": f"https://shop.example.com/p/{k}"} for k in range(10)]
     col = bd.collect(COLLECTOR, inputs, deadline="2s")  # 0.1 s of the batch's 0.5 s
     frame = col.wait().to_pandas()
@@ -151,15 +153,19 @@ def test_every_body_form_collects_the_same_inputs(bd: Client, body_format: str) 
     result = bd.collect(KEYWORDS, frame, body_format=body_format).to_pandas()
     assert len(result) == PER_INPUT * 2
     assert sorted({json.dumps(row, sort_keys=True) for row in result["input"]}) == [
-        '{"country": "DE", "keyword": "chairs"}', '{"country": "SE", "keyword": "lamps"}']
+        '{"country": "DE", "keyword": "chairs"}',
+        '{"country": "SE", "keyword": "lamps"}',
+    ]
 
 
 def test_a_csv_file_upload_collects_its_rows(bd: Client, tmp_path: Path) -> None:
     path = tmp_path / "urls.csv"
     path.write_text("url\nhttps://shop.example.com/a\nhttps://shop.example.com/b\n")
     result = bd.collect(COLLECTOR, path).to_pandas()
-    assert sorted({row["url"] for row in result["input"]}) == ["https://shop.example.com/a",
-                                                                "https://shop.example.com/b"]
+    assert sorted({row["url"] for row in result["input"]}) == [
+        "https://shop.example.com/a",
+        "https://shop.example.com/b",
+    ]
 
 
 def test_inputs_that_do_not_fit_the_collector_are_unprocessable(bd: Client, emu: emulator_mod.Emulator) -> None:
@@ -185,8 +191,7 @@ def test_an_expired_collection_is_not_found(bd: Client, emu: emulator_mod.Emulat
         bd.collection(col.id).wait()
 
 
-def test_a_wrong_token_is_refused_and_never_shown(emu: emulator_mod.Emulator,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_wrong_token_is_refused_and_never_shown(emu: emulator_mod.Emulator, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "not-the-right-token-7f6e5d"
     client = Client(token=secret, base_url=emu.base_url, poll=QUICK_POLLS)
@@ -200,8 +205,9 @@ def test_a_wrong_token_is_refused_and_never_shown(emu: emulator_mod.Emulator,
     client.close()
 
 
-def test_a_connection_dropped_mid_dataset_is_asked_again_without_duplicates(bd: Client,
-                                                                            emu: emulator_mod.Emulator) -> None:
+def test_a_connection_dropped_mid_dataset_is_asked_again_without_duplicates(
+    bd: Client, emu: emulator_mod.Emulator
+) -> None:
     emu.faults.add("drop", path="/dca/dataset", after_bytes=300, times=1)
     col = bd.collect(COLLECTOR, URLS)
     frame = col.wait().to_pandas()
@@ -233,43 +239,79 @@ def test_a_429_on_the_trigger_is_waited_out_and_creates_one_batch(bd: Client, em
     assert list(emu.app.collections) == [col.id]
 
 
-def test_the_cli_collects_and_writes_parquet(emu: emulator_mod.Emulator, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                             ) -> None:
+def test_the_cli_collects_and_writes_parquet(
+    emu: emulator_mod.Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("BRIGHTDATA_API_TOKEN", emu.credentials["token"])
     inputs = tmp_path / "urls.json"
     inputs.write_text(json.dumps(URLS))
     out = tmp_path / "out.parquet"
-    code = main(["brightdata", "collect", COLLECTOR, str(inputs), "-o", str(out), "--base-url", emu.base_url,
-                 "--progress", "off", "--deadline", "1h", "--name", "from the cli", "--no-downloads"])
+    code = main(
+        [
+            "brightdata",
+            "collect",
+            COLLECTOR,
+            str(inputs),
+            "-o",
+            str(out),
+            "--base-url",
+            emu.base_url,
+            "--progress",
+            "off",
+            "--deadline",
+            "1h",
+            "--name",
+            "from the cli",
+            "--no-downloads",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     (run,) = emu.app.collections.values()
     assert f"collection {run.id}" in printed and f"written to {out}" in printed
-    assert run.params == {"collector": COLLECTOR, "name": "from the cli", "queue_next": "1", "no_downloads": "1",
-                          "deadline": "1h"}
+    assert run.params == {
+        "collector": COLLECTOR,
+        "name": "from the cli",
+        "queue_next": "1",
+        "no_downloads": "1",
+        "deadline": "1h",
+    }
     assert pq.read_table(out).num_rows == PER_INPUT * len(URLS)
 
 
-def test_the_cli_refuses_two_behaviours(emu: emulator_mod.Emulator, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_refuses_two_behaviours(
+    emu: emulator_mod.Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BRIGHTDATA_API_TOKEN", emu.credentials["token"])
     inputs = tmp_path / "urls.json"
     inputs.write_text(json.dumps(URLS))
     with pytest.raises(SystemExit):
-        main(["brightdata", "collect", COLLECTOR, str(inputs), "--queue", "x", "--confirm-cancel",
-              "--base-url", emu.base_url])
+        main(
+            [
+                "brightdata",
+                "collect",
+                COLLECTOR,
+                str(inputs),
+                "--queue",
+                "x",
+                "--confirm-cancel",
+                "--base-url",
+                emu.base_url,
+            ]
+        )
     assert emu.app.collections == {}
 
 
-def test_the_cli_reports_a_bad_deadline_as_an_error(emu: emulator_mod.Emulator, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_reports_a_bad_deadline_as_an_error(
+    emu: emulator_mod.Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BRIGHTDATA_API_TOKEN", emu.credentials["token"])
     inputs = tmp_path / "urls.json"
     inputs.write_text(json.dumps(URLS))
-    code = main(["brightdata", "collect", COLLECTOR, str(inputs), "--deadline", "2 days",
-                 "--base-url", emu.base_url])
+    code = main(["brightdata", "collect", COLLECTOR, str(inputs), "--deadline", "2 days", "--base-url", emu.base_url])
     assert code == 1
     assert "deadline='2 days' is not a deadline" in capsys.readouterr().err
     assert emu.app.collections == {}

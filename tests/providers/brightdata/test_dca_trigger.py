@@ -60,11 +60,18 @@ def query(call: Any) -> list[tuple[str, str]]:
 
 def test_collect_sends_every_parameter_and_returns_the_collection(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, json=ANSWER)
-    col = bd.collect(COLLECTOR, INPUTS, name="nightly", version="dev", queue="after-nightly", no_downloads=True,
-                     deadline="90m")
+    col = bd.collect(
+        COLLECTOR, INPUTS, name="nightly", version="dev", queue="after-nightly", no_downloads=True, deadline="90m"
+    )
     (call,) = rs.calls
-    assert query(call) == [("collector", COLLECTOR), ("version", "dev"), ("name", "nightly"),
-                           ("queue", "after-nightly"), ("no_downloads", "1"), ("deadline", "90m")]
+    assert query(call) == [
+        ("collector", COLLECTOR),
+        ("version", "dev"),
+        ("name", "nightly"),
+        ("queue", "after-nightly"),
+        ("no_downloads", "1"),
+        ("deadline", "90m"),
+    ]
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert call.request.headers["Content-Type"] == "application/json"
     assert json.loads(call.request.body) == INPUTS
@@ -88,12 +95,21 @@ def test_confirm_cancel_is_sent_alone(rs: responses.RequestsMock, bd: Client) ->
     assert query(rs.calls[0]) == [("collector", COLLECTOR), ("confirm_cancel", "1")]
 
 
-@pytest.mark.parametrize(("given", "wire"), [
-    ("1h", "1h"), ("30m", "30m"), ("45s", "45s"), ("120s", "120s"),
-    (timedelta(hours=2), "2h"), (timedelta(minutes=90), "90m"), (timedelta(seconds=75), "75s"),
-])
-def test_deadline_goes_on_the_wire_as_number_and_unit(rs: responses.RequestsMock, bd: Client, given: Any,
-                                                      wire: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "wire"),
+    [
+        ("1h", "1h"),
+        ("30m", "30m"),
+        ("45s", "45s"),
+        ("120s", "120s"),
+        (timedelta(hours=2), "2h"),
+        (timedelta(minutes=90), "90m"),
+        (timedelta(seconds=75), "75s"),
+    ],
+)
+def test_deadline_goes_on_the_wire_as_number_and_unit(
+    rs: responses.RequestsMock, bd: Client, given: Any, wire: str
+) -> None:
     rs.post(TRIGGER, json=ANSWER)
     col = bd.collect(COLLECTOR, INPUTS, deadline=given)
     assert ("deadline", wire) in query(rs.calls[0])
@@ -103,63 +119,75 @@ def test_deadline_goes_on_the_wire_as_number_and_unit(rs: responses.RequestsMock
 # -- refused before anything is sent ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("deadline", ["1d", "1.5h", "h", "10", " 1h", "1h ", "1h\n", "0m", "-5s", "1H", 10,
-                                      timedelta(0), timedelta(seconds=1.5)])
-def test_a_malformed_deadline_is_refused_before_sending(rs: responses.RequestsMock, bd: Client,
-                                                        deadline: Any) -> None:
+@pytest.mark.parametrize(
+    "deadline",
+    ["1d", "1.5h", "h", "10", " 1h", "1h ", "1h\n", "0m", "-5s", "1H", 10, timedelta(0), timedelta(seconds=1.5)],
+)
+def test_a_malformed_deadline_is_refused_before_sending(rs: responses.RequestsMock, bd: Client, deadline: Any) -> None:
     with pytest.raises(InvalidArgument, match="deadline"):
         bd.collect(COLLECTOR, INPUTS, deadline=deadline)
     assert len(rs.calls) == 0
 
 
-@pytest.mark.parametrize(("options", "named"), [
-    ({"queue_next": True, "queue": "x"}, "queue_next and queue"),
-    ({"queue_next": True, "confirm_cancel": True}, "queue_next and confirm_cancel"),
-    ({"queue": "x", "confirm_cancel": True}, "queue and confirm_cancel"),
-    ({"queue_next": True, "queue": "x", "confirm_cancel": True}, "queue_next and queue and confirm_cancel"),
-])
-def test_contradicting_behaviours_are_refused_naming_them(rs: responses.RequestsMock, bd: Client,
-                                                          options: dict[str, Any], named: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"queue_next": True, "queue": "x"}, "queue_next and queue"),
+        ({"queue_next": True, "confirm_cancel": True}, "queue_next and confirm_cancel"),
+        ({"queue": "x", "confirm_cancel": True}, "queue and confirm_cancel"),
+        ({"queue_next": True, "queue": "x", "confirm_cancel": True}, "queue_next and queue and confirm_cancel"),
+    ],
+)
+def test_contradicting_behaviours_are_refused_naming_them(
+    rs: responses.RequestsMock, bd: Client, options: dict[str, Any], named: str
+) -> None:
     with pytest.raises(InvalidArgument, match=named) as info:
         bd.collect(COLLECTOR, INPUTS, **options)
     assert "confirm_cancel=True" in str(info.value)  # the hint lists the choices
     assert len(rs.calls) == 0
 
 
-@pytest.mark.parametrize(("options", "pattern"), [
-    ({"queue_next": False}, "queue_next=False leaves no trigger behaviour"),
-    ({"queue": ""}, "queue must be a non-empty string"),
-    ({"queue": 3}, "queue must be a non-empty string"),
-    ({"confirm_cancel": "yes"}, "confirm_cancel must be True or False"),
-    ({"no_downloads": 1}, "no_downloads must be True or False"),
-    ({"version": "prod"}, "only version to ask for is 'dev'"),
-    ({"name": ""}, "name must be a non-empty string"),
-    ({"body_format": "xml"}, "body_format='xml' is not one of json, csv, multipart"),
-])
-def test_bad_options_are_refused_before_sending(rs: responses.RequestsMock, bd: Client, options: dict[str, Any],
-                                                pattern: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "pattern"),
+    [
+        ({"queue_next": False}, "queue_next=False leaves no trigger behaviour"),
+        ({"queue": ""}, "queue must be a non-empty string"),
+        ({"queue": 3}, "queue must be a non-empty string"),
+        ({"confirm_cancel": "yes"}, "confirm_cancel must be True or False"),
+        ({"no_downloads": 1}, "no_downloads must be True or False"),
+        ({"version": "prod"}, "only version to ask for is 'dev'"),
+        ({"name": ""}, "name must be a non-empty string"),
+        ({"body_format": "xml"}, "body_format='xml' is not one of json, csv, multipart"),
+    ],
+)
+def test_bad_options_are_refused_before_sending(
+    rs: responses.RequestsMock, bd: Client, options: dict[str, Any], pattern: str
+) -> None:
     with pytest.raises(InvalidArgument, match=pattern):
         bd.collect(COLLECTOR, INPUTS, **options)
     assert len(rs.calls) == 0
 
 
-@pytest.mark.parametrize(("collector", "inputs", "pattern"), [
-    ("", INPUTS, "collector_id must be a collector id"),
-    ("c_ x", INPUTS, "collector_id must be a collector id"),
-    (COLLECTOR, [], "is empty"),
-    (COLLECTOR, ["https://example.com"], "must be a list of dicts"),
-    (COLLECTOR, {"url": "https://example.com"}, "must be a list of dicts"),
-    (COLLECTOR, "no/such/file.csv", "is not a file"),
-])
-def test_bad_inputs_are_refused_before_sending(rs: responses.RequestsMock, bd: Client, collector: str,
-                                               inputs: Any, pattern: str) -> None:
+@pytest.mark.parametrize(
+    ("collector", "inputs", "pattern"),
+    [
+        ("", INPUTS, "collector_id must be a collector id"),
+        ("c_ x", INPUTS, "collector_id must be a collector id"),
+        (COLLECTOR, [], "is empty"),
+        (COLLECTOR, ["https://example.com"], "must be a list of dicts"),
+        (COLLECTOR, {"url": "https://example.com"}, "must be a list of dicts"),
+        (COLLECTOR, "no/such/file.csv", "is not a file"),
+    ],
+)
+def test_bad_inputs_are_refused_before_sending(
+    rs: responses.RequestsMock, bd: Client, collector: str, inputs: Any, pattern: str
+) -> None:
     with pytest.raises(InvalidArgument, match=pattern):
         bd.collect(collector, inputs)
     assert len(rs.calls) == 0
 
 
-def test_input_files_must_be_csv_or_json_and_not_empty(rs: responses.RequestsMock, bd: Client,
-                                                       tmp_path: Path) -> None:
+def test_input_files_must_be_csv_or_json_and_not_empty(rs: responses.RequestsMock, bd: Client, tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("url\nhttps://example.com\n")
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "bad.json").write_text("{not json")
@@ -177,9 +205,13 @@ def test_input_files_must_be_csv_or_json_and_not_empty(rs: responses.RequestsMoc
 
 def test_a_dataframe_goes_as_json_records_with_nulls_and_iso_dates(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, json=ANSWER)
-    frame = pd.DataFrame({"url": ["https://example.com/a", "https://example.com/b"],
-                          "max_pages": [3, np.nan],
-                          "since": pd.to_datetime(["2026-01-02", "2026-02-03"])})
+    frame = pd.DataFrame(
+        {
+            "url": ["https://example.com/a", "https://example.com/b"],
+            "max_pages": [3, np.nan],
+            "since": pd.to_datetime(["2026-01-02", "2026-02-03"]),
+        }
+    )
     bd.collect(COLLECTOR, frame)
     assert json.loads(rs.calls[0].request.body) == [
         {"url": "https://example.com/a", "max_pages": 3.0, "since": "2026-01-02T00:00:00"},
@@ -189,12 +221,18 @@ def test_a_dataframe_goes_as_json_records_with_nulls_and_iso_dates(rs: responses
 
 def test_records_can_go_as_a_csv_body(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, json=ANSWER)
-    bd.collect(COLLECTOR, [{"url": "https://example.com/a", "tags": ["x", "y"]}, {"url": "https://example.com/b"}],
-               body_format="csv")
+    bd.collect(
+        COLLECTOR,
+        [{"url": "https://example.com/a", "tags": ["x", "y"]}, {"url": "https://example.com/b"}],
+        body_format="csv",
+    )
     request = rs.calls[0].request
     assert request.headers["Content-Type"].startswith("text/csv")
-    assert request.body.decode().splitlines() == ["url,tags", 'https://example.com/a,"[""x"", ""y""]"',
-                                                  "https://example.com/b,"]
+    assert request.body.decode().splitlines() == [
+        "url,tags",
+        'https://example.com/a,"[""x"", ""y""]"',
+        "https://example.com/b,",
+    ]
 
 
 def test_records_can_go_as_a_multipart_upload(rs: responses.RequestsMock, bd: Client) -> None:
@@ -218,8 +256,7 @@ def test_a_csv_file_is_uploaded_as_is(rs: responses.RequestsMock, bd: Client, tm
     assert b"Content-Type: text/csv\r\n\r\nurl\nhttps://example.com/\xc3\xa9\n" in request.body
 
 
-def test_a_csv_file_can_go_as_the_raw_body_or_as_json(rs: responses.RequestsMock, bd: Client,
-                                                      tmp_path: Path) -> None:
+def test_a_csv_file_can_go_as_the_raw_body_or_as_json(rs: responses.RequestsMock, bd: Client, tmp_path: Path) -> None:
     rs.post(TRIGGER, json=ANSWER)
     path = tmp_path / "urls.csv"
     path.write_text("url,country\nhttps://example.com/1,DE\n")
@@ -245,10 +282,15 @@ def test_a_json_file_goes_as_a_json_body(rs: responses.RequestsMock, bd: Client,
 # -- error answers and never re-sending ---------------------------------------------------------------
 
 
-def test_a_schema_mismatch_is_unprocessable_with_each_problem_listed(rs: responses.RequestsMock,
-                                                                     bd: Client) -> None:
-    rs.post(TRIGGER, status=422, json={"error": "Input does not match the collector's input schema",
-                                       "validation_errors": ["Input 1: url is required"]})
+def test_a_schema_mismatch_is_unprocessable_with_each_problem_listed(rs: responses.RequestsMock, bd: Client) -> None:
+    rs.post(
+        TRIGGER,
+        status=422,
+        json={
+            "error": "Input does not match the collector's input schema",
+            "validation_errors": ["Input 1: url is required"],
+        },
+    )
     with pytest.raises(UnprocessableEntity) as info:
         bd.collect(COLLECTOR, [{"keyword": "chairs"}])
     text = str(info.value)
@@ -258,8 +300,7 @@ def test_a_schema_mismatch_is_unprocessable_with_each_problem_listed(rs: respons
     assert len(rs.calls) == 1
 
 
-def test_an_unknown_collector_is_not_found_with_a_hint_about_the_id(rs: responses.RequestsMock,
-                                                                     bd: Client) -> None:
+def test_an_unknown_collector_is_not_found_with_a_hint_about_the_id(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, status=404, json={"error": "Collector not found"})
     with pytest.raises(NotFound) as info:
         bd.collect("c_nope", INPUTS)
@@ -267,8 +308,7 @@ def test_an_unknown_collector_is_not_found_with_a_hint_about_the_id(rs: response
     assert "check the collector id 'c_nope'" in str(info.value)
 
 
-def test_a_refused_token_is_an_authentication_error_without_the_token(rs: responses.RequestsMock,
-                                                                      bd: Client) -> None:
+def test_a_refused_token_is_an_authentication_error_without_the_token(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, status=401, json={"error": "Unauthorized"})
     with pytest.raises(AuthenticationError) as info:
         bd.collect(COLLECTOR, INPUTS)
@@ -276,8 +316,9 @@ def test_a_refused_token_is_an_authentication_error_without_the_token(rs: respon
     assert "check the API token" in str(info.value)
 
 
-def test_a_server_error_on_the_trigger_is_never_re_sent(rs: responses.RequestsMock, bd: Client,
-                                                        clock: FakeClock) -> None:
+def test_a_server_error_on_the_trigger_is_never_re_sent(
+    rs: responses.RequestsMock, bd: Client, clock: FakeClock
+) -> None:
     rs.post(TRIGGER, status=503, json={"error": "Service unavailable"})
     with pytest.raises(ServerError):
         bd.collect(COLLECTOR, INPUTS)
@@ -285,8 +326,7 @@ def test_a_server_error_on_the_trigger_is_never_re_sent(rs: responses.RequestsMo
     assert clock.sleeps == []
 
 
-def test_a_dropped_connection_after_sending_is_reported_not_re_sent(rs: responses.RequestsMock,
-                                                                    bd: Client) -> None:
+def test_a_dropped_connection_after_sending_is_reported_not_re_sent(rs: responses.RequestsMock, bd: Client) -> None:
     rs.post(TRIGGER, body=requests.ConnectionError("Connection reset by peer"))
     with pytest.raises(RequestMayHaveReached, match="not re-sent"):
         bd.collect(COLLECTOR, INPUTS)
@@ -304,7 +344,8 @@ def test_a_429_created_nothing_and_is_waited_out(rs: responses.RequestsMock, bd:
 
 
 def test_an_answer_without_a_collection_id_is_an_error_that_warns_of_a_started_batch(
-        rs: responses.RequestsMock, bd: Client) -> None:
+    rs: responses.RequestsMock, bd: Client
+) -> None:
     rs.post(TRIGGER, json={"start_eta": "2021-11-07T13:26:22.702Z"})
     with pytest.raises(ApiError, match="no collection_id") as info:
         bd.collect(COLLECTOR, INPUTS)

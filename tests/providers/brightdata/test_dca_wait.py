@@ -63,8 +63,9 @@ class Capture:
         self.states.append(state)
 
 
-def test_a_202_is_running_and_its_try_again_hint_is_honoured(rs: responses.RequestsMock, bd: Client,
-                                                             clock: FakeClock) -> None:
+def test_a_202_is_running_and_its_try_again_hint_is_honoured(
+    rs: responses.RequestsMock, bd: Client, clock: FakeClock
+) -> None:
     rs.get(DATASET, status=202, json=BUILDING)
     rs.get(DATASET, status=202, json=BUILDING)
     rs.get(DATASET, json=RECORDS)
@@ -78,8 +79,9 @@ def test_a_202_is_running_and_its_try_again_hint_is_honoured(rs: responses.Reque
     assert rs.calls[0].request.url == f"{DATASET}?id={JOB}"
 
 
-def test_the_literal_xxs_of_the_spec_gives_no_hint_and_the_policy_applies(rs: responses.RequestsMock, bd: Client,
-                                                                          clock: FakeClock) -> None:
+def test_the_literal_xxs_of_the_spec_gives_no_hint_and_the_policy_applies(
+    rs: responses.RequestsMock, bd: Client, clock: FakeClock
+) -> None:
     xxs = {"status": "building", "message": "Dataset is not ready yet, try again in XXs"}
     rs.get(DATASET, status=202, json=xxs)
     rs.get(DATASET, status=202, json=xxs)
@@ -108,15 +110,17 @@ def test_records_load_with_one_download_only(rs: responses.RequestsMock, bd: Cli
     assert dataset_calls(rs) == 2
 
 
-def test_to_pandas_on_a_fresh_handle_waits_then_loads_without_a_second_download(rs: responses.RequestsMock,
-                                                                                 bd: Client) -> None:
+def test_to_pandas_on_a_fresh_handle_waits_then_loads_without_a_second_download(
+    rs: responses.RequestsMock, bd: Client
+) -> None:
     rs.get(DATASET, json=RECORDS)
     frame = bd.collection(JOB).to_pandas()
     assert len(frame) == 2 and dataset_calls(rs) == 1
 
 
-def test_cache_false_fetches_the_data_again_and_keeps_no_copy(rs: responses.RequestsMock, bd: Client,
-                                                              tmp_path: Path) -> None:
+def test_cache_false_fetches_the_data_again_and_keeps_no_copy(
+    rs: responses.RequestsMock, bd: Client, tmp_path: Path
+) -> None:
     bd.cache_dir = tmp_path
     rs.get(DATASET, json=RECORDS)
     col = bd.collection(JOB)
@@ -128,8 +132,9 @@ def test_cache_false_fetches_the_data_again_and_keeps_no_copy(rs: responses.Requ
     assert not (tmp_path / "brightdata" / JOB / "dataset.json").exists()
 
 
-def test_an_empty_dataset_is_an_empty_frame_not_an_error(rs: responses.RequestsMock, bd: Client,
-                                                         tmp_path: Path) -> None:
+def test_an_empty_dataset_is_an_empty_frame_not_an_error(
+    rs: responses.RequestsMock, bd: Client, tmp_path: Path
+) -> None:
     rs.get(DATASET, body="[]", content_type="application/json")
     col = bd.collection(JOB)
     frame = col.wait().to_pandas()
@@ -146,8 +151,9 @@ def test_to_parquet_writes_the_records(rs: responses.RequestsMock, bd: Client, t
     assert table.num_rows == 2 and table.column("Title").to_pylist() == ["Café crème", "東京 tea set"]
 
 
-def test_a_premature_building_object_with_200_is_not_taken_as_the_result(rs: responses.RequestsMock,
-                                                                          bd: Client) -> None:
+def test_a_premature_building_object_with_200_is_not_taken_as_the_result(
+    rs: responses.RequestsMock, bd: Client
+) -> None:
     rs.get(DATASET, json={"status": "building", "message": "Dataset is not ready yet, try again in 3s"})
     rs.get(DATASET, json={"status": "ready"})
     rs.get(DATASET, json=RECORDS)
@@ -157,11 +163,14 @@ def test_a_premature_building_object_with_200_is_not_taken_as_the_result(rs: res
     assert len(col.wait().to_pandas()) == 2
 
 
-def test_a_cancelled_collection_raises_job_cancelled_with_the_vendor_message(rs: responses.RequestsMock,
-                                                                             bd: Client) -> None:
+def test_a_cancelled_collection_raises_job_cancelled_with_the_vendor_message(
+    rs: responses.RequestsMock, bd: Client
+) -> None:
     rs.get(DATASET, status=202, json=BUILDING)
-    rs.get(DATASET, json={"status": "canceled", "message": "Collection was cancelled: j_next was triggered "
-                                                           "with confirm_cancel"})
+    rs.get(
+        DATASET,
+        json={"status": "canceled", "message": "Collection was cancelled: j_next was triggered with confirm_cancel"},
+    )
     with pytest.raises(JobCancelled, match="j_next was triggered with confirm_cancel"):
         bd.collection(JOB).wait()
 
@@ -173,8 +182,9 @@ def test_an_unknown_collection_is_not_found_when_re_attached(rs: responses.Reque
     assert dataset_calls(rs) == 1
 
 
-def test_a_404_right_after_the_trigger_is_forgiven_and_the_trigger_not_re_sent(rs: responses.RequestsMock,
-                                                                               bd: Client) -> None:
+def test_a_404_right_after_the_trigger_is_forgiven_and_the_trigger_not_re_sent(
+    rs: responses.RequestsMock, bd: Client
+) -> None:
     rs.post(TRIGGER, json={"collection_id": JOB, "start_eta": "2021-11-07T13:26:22.702Z"})
     rs.get(DATASET, status=404, json={"error": "Dataset not found"})
     rs.get(DATASET, status=202, json=BUILDING)
@@ -191,15 +201,15 @@ def test_a_refused_token_while_waiting_is_an_authentication_error(rs: responses.
     assert TOKEN not in str(info.value)
 
 
-def test_a_body_that_is_neither_records_nor_a_status_is_a_decode_error(rs: responses.RequestsMock,
-                                                                       bd: Client) -> None:
+def test_a_body_that_is_neither_records_nor_a_status_is_a_decode_error(rs: responses.RequestsMock, bd: Client) -> None:
     rs.get(DATASET, body="<html><title>Bad gateway</title></html>", content_type="text/html")
     with pytest.raises(DecodeError, match="not a JSON array of records"):
         bd.collection(JOB).wait()
 
 
-def test_a_body_cut_short_is_asked_for_again_and_never_loaded_half(rs: responses.RequestsMock, bd: Client,
-                                                                   tmp_path: Path) -> None:
+def test_a_body_cut_short_is_asked_for_again_and_never_loaded_half(
+    rs: responses.RequestsMock, bd: Client, tmp_path: Path
+) -> None:
     bd.cache_dir = tmp_path
     body = json.dumps(RECORDS)
     rs.get(DATASET, body=body[:20], headers={"Content-Length": str(len(body))})
@@ -210,8 +220,9 @@ def test_a_body_cut_short_is_asked_for_again_and_never_loaded_half(rs: responses
     assert not list((tmp_path / "brightdata" / JOB).glob("*.partial"))
 
 
-def test_start_eta_is_shown_in_the_progress_while_it_is_ahead(rs: responses.RequestsMock, bd: Client,
-                                                              clock: FakeClock) -> None:
+def test_start_eta_is_shown_in_the_progress_while_it_is_ahead(
+    rs: responses.RequestsMock, bd: Client, clock: FakeClock
+) -> None:
     rs.post(TRIGGER, json={"collection_id": JOB, "start_eta": "2031-01-02T03:04:05.000Z"})
     rs.get(DATASET, status=202, json={"status": "queued", "message": "Dataset is not ready yet, try again in 5s"})
     rs.get(DATASET, status=202, json={"status": "queued", "message": "Dataset is not ready yet, try again in 5s"})
@@ -239,8 +250,9 @@ def test_cancel_explains_how_to_cancel_a_batch_and_sends_nothing(rs: responses.R
     assert len(rs.calls) == 0
 
 
-def test_the_token_never_shows_in_reprs_errors_or_logs(rs: responses.RequestsMock, bd: Client,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_the_token_never_shows_in_reprs_errors_or_logs(
+    rs: responses.RequestsMock, bd: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     rs.post(TRIGGER, json={"collection_id": JOB, "start_eta": "2021-11-07T13:26:22.702Z"})
     rs.get(DATASET, status=503, json={"error": "Service unavailable"})
@@ -249,8 +261,16 @@ def test_the_token_never_shows_in_reprs_errors_or_logs(rs: responses.RequestsMoc
     col = bd.collect("c_lq3x1ab2", [{"url": "https://example.com/p/1"}])
     with pytest.raises(AuthenticationError) as info:
         col.wait(progress="log")
-    shown: list[Any] = [str(info.value), repr(info.value), repr(bd), repr(col), col._repr_html_(), caplog.text,
-                        str(info.value.body), info.value.url]
+    shown: list[Any] = [
+        str(info.value),
+        repr(info.value),
+        repr(bd),
+        repr(col),
+        col._repr_html_(),
+        caplog.text,
+        str(info.value.body),
+        info.value.url,
+    ]
     assert caplog.text  # the log renderer and the retry notice did log
     for text in shown:
         assert TOKEN not in text

@@ -26,8 +26,8 @@ from dataferry.errors import (
     RateLimited,
     ServerError,
 )
-from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
 from dataferry.providers.brightdata import S3, Client, S3AccessKey, Webhook
+from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
 from dataferry.wait import PollPolicy
 
 DATASET = "gd_l1viktl72bvl7bjuj0"
@@ -114,8 +114,13 @@ def test_trigger_400_dataset_missing(emu: Emulator) -> None:
 def test_trigger_400_invalid_attachments(emu: Emulator) -> None:
     bd = client(emu)
     with pytest.raises(BadRequest) as info:
-        bd.http.request("POST", "/datasets/v3/trigger", params={"dataset_id": DATASET}, idempotent=False,
-                        files={"file": ("inputs.csv", b"url\nhttps://shop.example.com/p/1\n", "text/csv")})
+        bd.http.request(
+            "POST",
+            "/datasets/v3/trigger",
+            params={"dataset_id": DATASET},
+            idempotent=False,
+            files={"file": ("inputs.csv", b"url\nhttps://shop.example.com/p/1\n", "text/csv")},
+        )
     assert info.value.vendor_message == "Invalid attachments"
 
 
@@ -174,8 +179,10 @@ def test_trigger_429_too_many_running_jobs_gives_up_after_busy_wait(start_emulat
     clock = BriefClock()
     bd = client(emu, clock=clock)
     bd.trigger(DATASET, INPUTS)
-    message = ("You have too many running jobs for this dataset. Please wait until some of them finish or consider "
-               "combining multiple inputs into a single request. Running jobs: 1>=1")
+    message = (
+        "You have too many running jobs for this dataset. Please wait until some of them finish or consider "
+        "combining multiple inputs into a single request. Running jobs: 1>=1"
+    )
     with pytest.raises(RateLimited) as now:
         bd.trigger(DATASET, INPUTS, busy_wait=0)
     assert now.value.vendor_message == message
@@ -204,15 +211,19 @@ def test_download_202_snapshot_is_not_ready_yet_try_again_in_10s(slow_emu: Emula
     snap = bd.trigger(DATASET, INPUTS)
     answer = bd.http.request("GET", f"/datasets/v3/snapshot/{snap.id}", params={"format": "json"}, allow=(202,))
     assert answer.status_code == 202
-    assert answer.json() in ({"status": s, "message": "Snapshot is not ready yet, try again in 10s"}
-                             for s in ("starting", "running"))
+    assert answer.json() in (
+        {"status": s, "message": "Snapshot is not ready yet, try again in 10s"} for s in ("starting", "running")
+    )
     # met after progress said ready (a race): waited out, as long as the answer says
     clock = FakeClock()
     with responses.RequestsMock() as mock:
         base = "https://api.brightdata.com/datasets/v3"
         mock.get(f"{base}/progress/s_race", json={"status": "ready"})
-        mock.get(f"{base}/snapshot/s_race", status=202,
-                 json={"status": "running", "message": "Snapshot is not ready yet, try again in 10s"})
+        mock.get(
+            f"{base}/snapshot/s_race",
+            status=202,
+            json={"status": "running", "message": "Snapshot is not ready yet, try again in 10s"},
+        )
         mock.get(f"{base}/snapshot/s_race", body=b'[{"id": 1}, {"id": 2}]')
         frame = Client(token="tok-0000", clock=clock).snapshot("s_race", format="json", compress=False).to_pandas()
     assert frame["id"].tolist() == [1, 2]
@@ -225,8 +236,10 @@ def test_download_202_snapshot_is_building_try_again_in_10s(start_emulator: Call
     bd = client(emu, clock=clock)
     snap = bd.trigger(DATASET, INPUTS, download_format="json", compress=False).wait()
     answer = bd.http.request("GET", f"/datasets/v3/snapshot/{snap.id}", params={"format": "json"}, allow=(202,))
-    assert (answer.status_code, answer.json()) == (202, {"status": "building",
-                                                         "message": "Snapshot is building, try again in 10s"})
+    assert (answer.status_code, answer.json()) == (
+        202,
+        {"status": "building", "message": "Snapshot is building, try again in 10s"},
+    )
     clock.sleeps.clear()
     frame = snap.to_pandas()
     assert frame["product_id"].tolist() == [r["product_id"] for r in emu.app.records(snap.id)]
@@ -240,8 +253,10 @@ def test_download_400_validation_errors_are_listed(emu: Emulator) -> None:
         bd.snapshot(snap.id, batch_size=10)
     with pytest.raises(BadRequest) as info:
         bd.http.request("GET", f"/datasets/v3/snapshot/{snap.id}", params={"format": "xml", "batch_size": "10"})
-    assert info.value.errors == ["format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
-                                 "batch_size must be greater than or equal to 1000"]
+    assert info.value.errors == [
+        "format must be equal to one of the allowed values: json, ndjson, jsonl, csv",
+        "batch_size must be greater than or equal to 1000",
+    ]
     assert "  - batch_size must be greater than or equal to 1000" in str(info.value)
 
 
@@ -533,8 +548,11 @@ def test_snapshot_list_400_validation_errors_are_listed(emu: Emulator) -> None:
         bd.snapshots(DATASET, page_size=0)
     with pytest.raises(BadRequest) as info:
         bd.http.get_json("/datasets/v3/snapshots", params={"limit": "0", "from_date": "yesterday"})
-    assert info.value.errors == ["dataset_id is required", "limit must be between 1 and 5000",
-                                 "from_date must be a date (YYYY-MM-DD)"]
+    assert info.value.errors == [
+        "dataset_id is required",
+        "limit must be between 1 and 5000",
+        "from_date must be a date (YYYY-MM-DD)",
+    ]
 
 
 def test_snapshot_list_500_internal_server_error(emu: Emulator) -> None:

@@ -30,7 +30,6 @@ from dataferry.errors import (
     RequestMayHaveReached,
     ServerError,
 )
-from dataferry.providers.brightdata.errors import SnapshotNotReady
 from dataferry.providers.brightdata import (
     GCS,
     S3,
@@ -51,6 +50,7 @@ from dataferry.providers.brightdata import (
     Webhook,
 )
 from dataferry.providers.brightdata.delivery import TARGETS
+from dataferry.providers.brightdata.errors import SnapshotNotReady
 from dataferry.wait import PollPolicy
 
 DATASET = "gd_l1viktl72bvl7bjuj0"
@@ -144,8 +144,9 @@ def assert_same_records(actual: list[dict[str, Any]], expected: list[dict[str, A
 @pytest.mark.parametrize("batch_size", [None, 1000], ids=["one-part", "many-parts"])
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_trigger_wait_to_pandas_and_to_parquet_row_for_row(big_emu: Emulator, tmp_path: Path, fmt: str,
-                                                           compress: bool, batch_size: int | None) -> None:
+def test_trigger_wait_to_pandas_and_to_parquet_row_for_row(
+    big_emu: Emulator, tmp_path: Path, fmt: str, compress: bool, batch_size: int | None
+) -> None:
     bd = client(big_emu)
     snap = bd.trigger(DATASET, INPUTS, download_format=fmt, compress=compress, batch_size=batch_size)
     frame = snap.wait().to_pandas()
@@ -214,8 +215,9 @@ def test_include_errors_keeps_failed_pages_with_their_error_columns(bd_emu: Emul
 
 def test_custom_output_fields_and_limits_shape_the_data(bd_emu: Emulator) -> None:
     bd = client(bd_emu)
-    snap = bd.trigger(DATASET, INPUTS, custom_output_fields=["url", "price", "seller.name"], limit_per_input=5,
-                      download_format="json")
+    snap = bd.trigger(
+        DATASET, INPUTS, custom_output_fields=["url", "price", "seller.name"], limit_per_input=5, download_format="json"
+    )
     frame = snap.to_pandas()
     assert list(frame.columns) == ["url", "price", "seller"]
     assert_same_records(frame_rows(frame), bd_emu.app.records(snap.id), "json")
@@ -224,8 +226,9 @@ def test_custom_output_fields_and_limits_shape_the_data(bd_emu: Emulator) -> Non
 
 def test_dataframe_and_csv_inputs_are_echoed_in_the_records(bd_emu: Emulator, tmp_path: Path) -> None:
     bd = client(bd_emu)
-    frame = pd.DataFrame({"url": ["https://shop.example.com/a", "https://shop.example.com/b"],
-                          "zip": ["10001", "Zürich"]})
+    frame = pd.DataFrame(
+        {"url": ["https://shop.example.com/a", "https://shop.example.com/b"], "zip": ["10001", "Zürich"]}
+    )
     snap = bd.trigger(DATASET, frame, download_format="ndjson")
     echoed = {json.dumps(r["input"], sort_keys=True) for r in bd_emu.app.records(snap.id)}
     assert echoed == {json.dumps(r, sort_keys=True) for r in frame.to_dict(orient="records")}
@@ -240,8 +243,14 @@ def test_dataframe_and_csv_inputs_are_echoed_in_the_records(bd_emu: Emulator, tm
 
 def test_discovery_trigger_by_keyword(bd_emu: Emulator) -> None:
     bd = client(bd_emu)
-    snap = bd.trigger(DATASET, [{"keyword": "desk lamp"}], type="discover_new", discover_by="keyword",
-                      limit_multiple_results=10, download_format="json")
+    snap = bd.trigger(
+        DATASET,
+        [{"keyword": "desk lamp"}],
+        type="discover_new",
+        discover_by="keyword",
+        limit_multiple_results=10,
+        download_format="json",
+    )
     frame = snap.to_pandas()
     assert len(frame) == 9  # 10 results, less the failed page in slot 7
     assert_same_records(frame_rows(frame), bd_emu.app.records(snap.id), "json")
@@ -332,8 +341,9 @@ def test_deliver_to_every_target_type_and_wait(bd_emu: Emulator) -> None:
     assert {type(t) for t in DELIVERY_TARGETS} == set(TARGETS)
     bd = client(bd_emu)
     snap = bd.trigger(DATASET, INPUTS).wait()
-    deliveries = [snap.deliver(t, filename="out-{{snapshot_id}}", extension="jsonl", compress=True)
-                  for t in DELIVERY_TARGETS]
+    deliveries = [
+        snap.deliver(t, filename="out-{{snapshot_id}}", extension="jsonl", compress=True) for t in DELIVERY_TARGETS
+    ]
     sent = [r.json() for r in bd_emu.app.requests if r.path == f"/datasets/v3/deliver/{snap.id}"]
     assert [b["deliver"]["type"] for b in sent] == [t.type for t in DELIVERY_TARGETS]
     assert len({d.id for d in deliveries}) == len(DELIVERY_TARGETS)
@@ -345,8 +355,11 @@ def test_deliver_to_every_target_type_and_wait(bd_emu: Emulator) -> None:
 def test_deliver_in_batches_and_reattach_to_the_delivery(big_emu: Emulator) -> None:
     bd = client(big_emu)
     snap = bd.trigger(DATASET, INPUTS).wait()
-    delivery = snap.deliver(S3("bucket-1", S3AccessKey("AKIA1", "aws-secret-0001")), batch_size=1000,
-                            notify="https://notify.example.com/done")
+    delivery = snap.deliver(
+        S3("bucket-1", S3AccessKey("AKIA1", "aws-secret-0001")),
+        batch_size=1000,
+        notify="https://notify.example.com/done",
+    )
     again = client(big_emu).delivery(delivery.id).wait(timeout=10)
     assert [f["filename"] for f in again.files] == [f"{snap.id}_{k}.json" for k in range(3)]
     deliver_call = next(r for r in big_emu.app.requests if r.path.startswith("/datasets/v3/deliver/"))
@@ -395,8 +408,11 @@ def test_a_500_on_deliver_and_on_cancel_is_not_re_sent(start_emulator: Callable[
     with pytest.raises(ServerError, match="Failed to deliver snapshot"):
         snap.deliver(Webhook("https://hooks.example.com/bd"))
     posts = [r.path for r in emu.app.requests if r.method == "POST"]
-    assert posts == ["/datasets/v3/trigger", f"/datasets/v3/snapshot/{snap.id}/cancel",
-                     f"/datasets/v3/deliver/{snap.id}"]
+    assert posts == [
+        "/datasets/v3/trigger",
+        f"/datasets/v3/snapshot/{snap.id}/cancel",
+        f"/datasets/v3/deliver/{snap.id}",
+    ]
 
 
 def test_gets_are_retried_after_500s_and_downloads_resume_after_a_drop(big_emu: Emulator) -> None:
@@ -408,8 +424,9 @@ def test_gets_are_retried_after_500s_and_downloads_resume_after_a_drop(big_emu: 
     big_emu.faults.add("status", path=f"/snapshot/{snap.id}$", status=502, times=1)
     big_emu.faults.add("drop", path=f"/snapshot/{snap.id}$", after_bytes=20_000, times=2)
     assert_same_records(frame_rows(snap.to_pandas(workers=1)), big_emu.app.records(snap.id), "csv")
-    asked = [dict(parse_qsl(r.query))["part"] for r in big_emu.app.requests
-             if r.path == f"/datasets/v3/snapshot/{snap.id}"]
+    asked = [
+        dict(parse_qsl(r.query))["part"] for r in big_emu.app.requests if r.path == f"/datasets/v3/snapshot/{snap.id}"
+    ]
     # part 1 met a 502 and a dropped body (resumed or fetched again); the other parts came at once
     assert asked.count("1") >= 3 and asked.count("2") == asked.count("3") == 1
     assert len([r for r in big_emu.app.requests if r.path.startswith("/datasets/v3/progress/")]) >= 3
@@ -436,9 +453,21 @@ def test_secrets_never_show_in_errors_reprs_or_logs(bd_emu: Emulator, caplog: py
     wrong = Client(token="wrong-token-3c3c3c", base_url=bd_emu.base_url, poll=POLLS)
     with pytest.raises(BadRequest) as bad:
         bd.trigger("gd_lnotallowed0000000", INPUTS, auth_header=hook_secret, endpoint="https://hooks.example.com/bd")
-    shown = [str(not_ready.value), str(server_error.value), repr(server_error.value.body), str(bad.value),
-             bad.value.url, repr(bd), repr(bd.http), repr(snap), snap._repr_html_(), repr(delivery), repr(target),
-             repr(wrong), snap.reattach]
+    shown = [
+        str(not_ready.value),
+        str(server_error.value),
+        repr(server_error.value.body),
+        str(bad.value),
+        bad.value.url,
+        repr(bd),
+        repr(bd.http),
+        repr(snap),
+        snap._repr_html_(),
+        repr(delivery),
+        repr(target),
+        repr(wrong),
+        snap.reattach,
+    ]
     shown += [r.getMessage() for r in caplog.records if not r.name.startswith("dataferry.emulator")]
     assert any("trigger" in line for line in shown), "the request log was captured"
     for secret in (token, hook_secret, "hook-secret-7a7a7a", s3_secret, "wrong-token-3c3c3c"):

@@ -32,8 +32,9 @@ def test_documentation_test_vector() -> None:
 
 def test_header_carries_user_id_and_signature_of_the_prepared_request() -> None:
     auth = HmacAuth(DOC_USER, DOC_SECRET)
-    prepared = requests.Request("GET", "https://tracker.my.com/api/raw/v1/export/get.json",
-                                params={"idReport": 4}).prepare()
+    prepared = requests.Request(
+        "GET", "https://tracker.my.com/api/raw/v1/export/get.json", params={"idReport": 4}
+    ).prepare()
     auth(prepared)
     assert prepared.url == DOC_URL
     assert prepared.headers["Authorization"] == "AuthHMAC 77658:PqrQR8zsgQU9Qcocjp6T6hnjF8Y="

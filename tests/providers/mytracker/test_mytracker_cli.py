@@ -28,14 +28,36 @@ def env(start_emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> 
     return start
 
 
-def test_create_waits_and_writes_parquet_then_status_and_fetch(env: Callable[..., Any], tmp_path: Any,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_create_waits_and_writes_parquet_then_status_and_fetch(
+    env: Callable[..., Any], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     emu = env(steps=0)
     base = ["--base-url", emu.base_url, "--progress", "off"]
     out = tmp_path / "payments.parquet"
-    code = main(["mytracker", "create", "payments", "--selectors", "idApp,tsEvent,revenue", "--from", "2026-11-01",
-                 "--to", "2026-11-03", "--app", "1", "--app", "2", "--where", "id_country=188,200",
-                 "--where", "is_verified=1", "-o", str(out), *base])
+    code = main(
+        [
+            "mytracker",
+            "create",
+            "payments",
+            "--selectors",
+            "idApp,tsEvent,revenue",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-03",
+            "--app",
+            "1",
+            "--app",
+            "2",
+            "--where",
+            "id_country=188,200",
+            "--where",
+            "is_verified=1",
+            "-o",
+            str(out),
+            *base,
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     export_id = printed.split()[1]
@@ -57,8 +79,23 @@ def test_create_waits_and_writes_parquet_then_status_and_fetch(env: Callable[...
 def test_status_and_cancel_of_a_running_export(env: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
     emu = env(step_seconds=60)
     base = ["--base-url", emu.base_url, "--progress", "off"]
-    assert main(["mytracker", "create", "installs", "--selectors", "idApp", "--from", "2026-11-01",
-                 "--to", "2026-11-01", *base]) == 0
+    assert (
+        main(
+            [
+                "mytracker",
+                "create",
+                "installs",
+                "--selectors",
+                "idApp",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-01",
+                *base,
+            ]
+        )
+        == 0
+    )
     export_id = capsys.readouterr().out.split()[1]
     assert main(["mytracker", "status", export_id, *base]) == 0
     shown = json.loads(capsys.readouterr().out)
@@ -69,15 +106,48 @@ def test_status_and_cancel_of_a_running_export(env: Callable[..., Any], capsys: 
     assert emu.app.exports[export_id].cancelled_at is not None
 
 
-def test_bad_input_and_missing_credentials_are_clear(env: Callable[..., Any], monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_and_missing_credentials_are_clear(
+    env: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     emu = env()
     base = ["--base-url", emu.base_url]
-    assert main(["mytracker", "create", "installz", "--selectors", "idApp", "--from", "2026-11-01",
-                 "--to", "2026-11-01", *base]) == 1
+    assert (
+        main(
+            [
+                "mytracker",
+                "create",
+                "installz",
+                "--selectors",
+                "idApp",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-01",
+                *base,
+            ]
+        )
+        == 1
+    )
     assert "unknown event 'installz'; did you mean 'installs'?" in capsys.readouterr().err
-    assert main(["mytracker", "create", "installs", "--selectors", "idApp", "--from", "2026-11-01",
-                 "--to", "2026-11-01", "--where", "colour=red", *base]) == 1
+    assert (
+        main(
+            [
+                "mytracker",
+                "create",
+                "installs",
+                "--selectors",
+                "idApp",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-01",
+                "--where",
+                "colour=red",
+                *base,
+            ]
+        )
+        == 1
+    )
     assert "--where expects NAME=VALUE" in capsys.readouterr().err
     monkeypatch.delenv("MYTRACKER_SECRET_KEY")
     assert main(["mytracker", "status", "1", *base]) == 1
@@ -87,9 +157,13 @@ def test_bad_input_and_missing_credentials_are_clear(env: Callable[..., Any], mo
 
 
 def test_emulate_prints_the_credentials_it_accepts() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "dataferry.cli", "emulate", "--vendor", "mytracker"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataferry.cli", "emulate", "--vendor", "mytracker"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     lines = []
     try:
         assert process.stdout is not None

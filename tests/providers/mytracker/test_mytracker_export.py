@@ -37,8 +37,9 @@ def gets(emu: Any) -> list[Any]:
 
 
 def test_payments_export_arrives_row_for_row_in_several_parts(mt: Any, mt_emu: Any) -> None:
-    export = mt.create_export(event="payments", selectors=["idApp", "tsEvent", "revenue", "idCountry"],
-                              id_app=[1, 2], **PERIOD)
+    export = mt.create_export(
+        event="payments", selectors=["idApp", "tsEvent", "revenue", "idCountry"], id_app=[1, 2], **PERIOD
+    )
     df = export.wait().to_pandas()
     assert len(export.files) > 1  # 120 rows a day over a week, 250 rows per file
     assert set(df["idApp"]) == {1, 2}
@@ -83,8 +84,9 @@ def test_unknown_export_is_not_found(mt: Any) -> None:
         mt.export(987654).wait()
 
 
-def test_error_occurred_is_recreated_with_the_same_parameters(mt: Any, mt_emu: Any,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_error_occurred_is_recreated_with_the_same_parameters(
+    mt: Any, mt_emu: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="dataferry")
     export = mt.create_export("payments", ["idApp", "tsEvent", "revenue"], id_app=[1, 9001], **PERIOD)
     first = export.id
@@ -116,8 +118,7 @@ class _Recorder:
         self.states.append(state)
 
 
-def test_recreation_is_said_in_the_progress_display_then_fails_typed(make_mt: Callable[..., Any],
-                                                                     mt_emu: Any) -> None:
+def test_recreation_is_said_in_the_progress_display_then_fails_typed(make_mt: Callable[..., Any], mt_emu: Any) -> None:
     mt = make_mt(clock=_Rushed())
     export = mt.create_export("installs", ["idApp", "tsEvent"], id_app=[9003], **PERIOD)
     first = export.id
@@ -126,10 +127,14 @@ def test_recreation_is_said_in_the_progress_display_then_fails_typed(make_mt: Ca
         export.wait(progress=shown)
     assert len(export.attempts) == 3 and export.attempts[0] == first
     messages = [s.message for s in shown.states]
-    assert f"export {export.attempts[0]} failed on the server; re-created as {export.attempts[1]} (attempt 1 of 2)" \
+    assert (
+        f"export {export.attempts[0]} failed on the server; re-created as {export.attempts[1]} (attempt 1 of 2)"
         in messages
-    assert f"export {export.attempts[1]} failed on the server; re-created as {export.attempts[2]} (attempt 2 of 2)" \
+    )
+    assert (
+        f"export {export.attempts[1]} failed on the server; re-created as {export.attempts[2]} (attempt 2 of 2)"
         in messages
+    )
     assert shown.states[-1].stage.value == "failed"
     exc = info.value
     assert exc.job_id == export.id and exc.attempts == tuple(export.attempts)
@@ -234,8 +239,9 @@ def test_expire_fault_on_one_download_is_survived(mt: Any, mt_emu: Any) -> None:
     assert_same_rows(export.to_pandas(workers=1), mt_emu, export.id)
 
 
-def test_links_expired_by_the_clock_are_refreshed_before_downloading(start_emulator: Callable[..., Any],
-                                                                     make_mt: Callable[..., Any]) -> None:
+def test_links_expired_by_the_clock_are_refreshed_before_downloading(
+    start_emulator: Callable[..., Any], make_mt: Callable[..., Any]
+) -> None:
     emu = start_emulator("mytracker", steps=0, rows_per_day=60, rows_per_file=100, link_ttl=120)
     clock = FakeClock(wall=time.time())
     mt = make_mt(base_url=emu.base_url, clock=clock)
@@ -268,8 +274,9 @@ def test_links_on_another_host_are_downloaded_and_signed(mt: Any, mt_emu: Any) -
     assert hosts == {"localhost"}
 
 
-def test_server_quota_429_is_waited_out(start_emulator: Callable[..., Any], make_mt: Callable[..., Any],
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_server_quota_429_is_waited_out(
+    start_emulator: Callable[..., Any], make_mt: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="dataferry")
     emu = start_emulator("mytracker", steps=0, quotas={"user_per_second": 3})
     mt = make_mt(base_url=emu.base_url)
@@ -279,8 +286,9 @@ def test_server_quota_429_is_waited_out(start_emulator: Callable[..., Any], make
     assert "rate limited" in caplog.text
 
 
-def test_secrets_never_shown(make_mt: Callable[..., Any], mt_emu: Any, caplog: pytest.LogCaptureFixture,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_secrets_never_shown(
+    make_mt: Callable[..., Any], mt_emu: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     caplog.set_level(logging.DEBUG)
     secret = mt_emu.credentials["secret_key"]
     mt = make_mt()
@@ -289,8 +297,19 @@ def test_secrets_never_shown(make_mt: Callable[..., Any], mt_emu: Any, caplog: p
     wrong = make_mt(secret_key=secret[::-1])
     with pytest.raises(Exception) as info:
         wrong.export(export.id).wait(progress="log")
-    shown = "\n".join([str(info.value), repr(info.value), repr(mt), repr(wrong), repr(mt.http), repr(export),
-                       export._repr_html_(), caplog.text, *capsys.readouterr()])
+    shown = "\n".join(
+        [
+            str(info.value),
+            repr(info.value),
+            repr(mt),
+            repr(wrong),
+            repr(mt.http),
+            repr(export),
+            export._repr_html_(),
+            caplog.text,
+            *capsys.readouterr(),
+        ]
+    )
     assert "Access denied" in shown
     for value in (secret, secret[::-1]):
         assert value not in shown

@@ -24,19 +24,45 @@ def params(event: str = "payments", selectors: object = ("idApp", "tsEvent"), **
 
 def test_every_documented_parameter_reaches_the_wire() -> None:
     wire = create_params(
-        "payments", ["idApp", "tsEvent", "revenue"], now=NOV_20, date_from="2026-11-01", date_to=date(2026, 11, 7),
-        availability_ts_from=1_793_000_000, availability_ts_to=1_793_100_000, timezone="UTC", id_app=[1, 2],
-        sdk_key="00004399666566289449,00004399666566289448", id_account=3, id_ad=[87877, 464746],
-        id_campaign="66,14", id_country=(188, 200), id_project=[234], id_partner=[10006], is_verified=True,
-        id_purchase_type=1, rooted=False,
+        "payments",
+        ["idApp", "tsEvent", "revenue"],
+        now=NOV_20,
+        date_from="2026-11-01",
+        date_to=date(2026, 11, 7),
+        availability_ts_from=1_793_000_000,
+        availability_ts_to=1_793_100_000,
+        timezone="UTC",
+        id_app=[1, 2],
+        sdk_key="00004399666566289449,00004399666566289448",
+        id_account=3,
+        id_ad=[87877, 464746],
+        id_campaign="66,14",
+        id_country=(188, 200),
+        id_project=[234],
+        id_partner=[10006],
+        is_verified=True,
+        id_purchase_type=1,
+        rooted=False,
     )
     assert wire == [
-        ("event", "payments"), ("selectors", "idApp,tsEvent,revenue"),
-        ("dateFrom", "2026-11-01"), ("dateTo", "2026-11-07"),
-        ("availabilityTsFrom", "1793000000"), ("availabilityTsTo", "1793100000"), ("timezone", "UTC"),
-        ("idApp", "1,2"), ("SDKKey", "00004399666566289449,00004399666566289448"), ("idAccount", "3"),
-        ("idAd", "87877,464746"), ("idCampaign", "66,14"), ("idCountry", "188,200"), ("idProject", "234"),
-        ("idPartner", "10006"), ("isVerified", "1"), ("idPurchaseType", "1"), ("rooted", "0"),
+        ("event", "payments"),
+        ("selectors", "idApp,tsEvent,revenue"),
+        ("dateFrom", "2026-11-01"),
+        ("dateTo", "2026-11-07"),
+        ("availabilityTsFrom", "1793000000"),
+        ("availabilityTsTo", "1793100000"),
+        ("timezone", "UTC"),
+        ("idApp", "1,2"),
+        ("SDKKey", "00004399666566289449,00004399666566289448"),
+        ("idAccount", "3"),
+        ("idAd", "87877,464746"),
+        ("idCampaign", "66,14"),
+        ("idCountry", "188,200"),
+        ("idProject", "234"),
+        ("idPartner", "10006"),
+        ("isVerified", "1"),
+        ("idPurchaseType", "1"),
+        ("rooted", "0"),
     ]
 
 
@@ -64,8 +90,10 @@ def test_timestamps_accept_unix_seconds_and_aware_datetimes() -> None:
         ({"selectors": ["idApp", "ts Event"]}, ["'ts Event' is not a selector name"]),
         ({"selectors": ["idApp", "idApp"]}, ["idApp given more than once"]),
         ({"date_from": "2026-11-07", "date_to": "2026-11-01"}, ["date_from 2026-11-07 is after date_to 2026-11-01"]),
-        ({"date_from": "2026-11-01", "date_to": "2026-11-21"}, ["date_to 2026-11-21 is in the future",
-                                                                 "today is 2026-11-20 in Europe/Moscow"]),
+        (
+            {"date_from": "2026-11-01", "date_to": "2026-11-21"},
+            ["date_to 2026-11-21 is in the future", "today is 2026-11-20 in Europe/Moscow"],
+        ),
         ({"date_from": "1969-12-31", "date_to": "2026-11-01"}, ["before 1970-01-01"]),
         ({"date_from": "01.11.2026", "date_to": "2026-11-07"}, ["date_from must be a date like"]),
         ({"date_from": datetime(2026, 11, 1), "date_to": "2026-11-07"}, ["not a datetime"]),  # noqa: DTZ001 - refused
@@ -74,7 +102,10 @@ def test_timestamps_accept_unix_seconds_and_aware_datetimes() -> None:
         ({"ts_from": 1_793_500_000, "ts_to": 1_793_000_000}, ["ts_from 1793500000 is after ts_to 1793000000"]),
         ({"ts_from": datetime(2026, 11, 1), "ts_to": 1_793_500_000}, ["naive datetime"]),  # noqa: DTZ001 - refused
         ({"date_from": "2026-11-01", "date_to": "2026-11-02", "ts_from": 1, "ts_to": 2}, ["not both"]),
-        ({"availability_ts_from": NOV_20 - 7200, "availability_ts_to": NOV_20 - 3600}, ["more than 3 hours in the past"]),
+        (
+            {"availability_ts_from": NOV_20 - 7200, "availability_ts_to": NOV_20 - 3600},
+            ["more than 3 hours in the past"],
+        ),
         ({"timezone": "Mars/Olympus"}, ["not a known IANA timezone"]),
         ({"event": "installs", "is_verified": True}, ["is_verified= only applies to the events", "payments"]),
         ({"event": "installs", "id_purchase_type": 1}, ["id_purchase_type= only applies"]),
@@ -107,8 +138,9 @@ def test_today_is_read_in_the_requested_timezone() -> None:
     wire = create_params("installs", ["idApp"], date_from="2026-11-21", date_to="2026-11-21", now=late_evening_utc)
     assert ("dateTo", "2026-11-21") in wire
     with pytest.raises(InvalidArgument, match=r"today is 2026-11-20 in UTC"):
-        create_params("installs", ["idApp"], date_from="2026-11-21", date_to="2026-11-21", timezone="UTC",
-                      now=late_evening_utc)
+        create_params(
+            "installs", ["idApp"], date_from="2026-11-21", date_to="2026-11-21", timezone="UTC", now=late_evening_utc
+        )
 
 
 @responses.activate

@@ -15,8 +15,8 @@ from dataferry.clock import FakeClock
 from dataferry.errors import BadRequest, NotFound, PermissionDenied, RateLimited, ServerError
 from dataferry.http import Rate
 from dataferry.providers.mytracker import Client, ExportNotCancellable
-from dataferry.providers.mytracker.client import QUOTAS
 from dataferry.providers.mytracker.auth import signature
+from dataferry.providers.mytracker.client import QUOTAS
 
 BASE = "https://tracker.my.com"
 CREATE = f"{BASE}/api/raw/v1/export/create.json"
@@ -31,9 +31,26 @@ def ok(data: object) -> dict[str, object]:
 
 
 def quota_body(reset: int) -> dict[str, object]:
-    return {"code": 429, "message": "Too Many Requests", "data": {"error": {"info": {"quotas": [
-        {"name": "RequestsByUserPerMinute", "count": 100, "limit": 100, "resetTime": 1793000000,
-         "resetInSecond": reset, "exceeded": True}]}}}}
+    return {
+        "code": 429,
+        "message": "Too Many Requests",
+        "data": {
+            "error": {
+                "info": {
+                    "quotas": [
+                        {
+                            "name": "RequestsByUserPerMinute",
+                            "count": 100,
+                            "limit": 100,
+                            "resetTime": 1793000000,
+                            "resetInSecond": reset,
+                            "exceeded": True,
+                        }
+                    ]
+                }
+            }
+        },
+    }
 
 
 @pytest.fixture
@@ -49,14 +66,25 @@ def mt(clock: FakeClock) -> Client:
 @responses.activate
 def test_create_posts_a_signed_form_body_and_returns_the_export(mt: Client) -> None:
     responses.post(CREATE, json=ok({"idRawExport": "42"}))
-    export = mt.create_export("payments", ["idApp", "tsEvent", "revenue"], date_from="2026-11-01",
-                              date_to="2026-11-07", id_app=[1, 2], timezone="UTC")
+    export = mt.create_export(
+        "payments",
+        ["idApp", "tsEvent", "revenue"],
+        date_from="2026-11-01",
+        date_to="2026-11-07",
+        id_app=[1, 2],
+        timezone="UTC",
+    )
     sent = responses.calls[0].request
     assert sent.method == "POST" and sent.url == CREATE
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert parse_qsl(sent.body) == [("event", "payments"), ("selectors", "idApp,tsEvent,revenue"),
-                                    ("dateFrom", "2026-11-01"), ("dateTo", "2026-11-07"), ("timezone", "UTC"),
-                                    ("idApp", "1,2")]
+    assert parse_qsl(sent.body) == [
+        ("event", "payments"),
+        ("selectors", "idApp,tsEvent,revenue"),
+        ("dateFrom", "2026-11-01"),
+        ("dateTo", "2026-11-07"),
+        ("timezone", "UTC"),
+        ("idApp", "1,2"),
+    ]
     assert sent.headers["Authorization"] == f"AuthHMAC 77658:{signature(SECRET, 'POST', CREATE, sent.body)}"
     assert export.id == "42" and export.attempts == ["42"]
     assert dict(export.params)["event"] == "payments"
@@ -72,8 +100,9 @@ def test_create_is_not_resent_after_a_server_error(mt: Client) -> None:
 
 @responses.activate
 def test_status_maps_in_progress_with_percentage_and_cancellable(mt: Client) -> None:
-    responses.get(GET, json=ok({"idRawExport": "4", "status": "In progress", "progress": "64%",
-                                "isCancellable": False}))
+    responses.get(
+        GET, json=ok({"idRawExport": "4", "status": "In progress", "progress": "64%", "isCancellable": False})
+    )
     status = mt.export(4).status()
     assert responses.calls[0].request.url == f"{GET}?idRawExport=4"
     assert (status.state.value, status.raw, status.progress) == ("running", "In progress", 0.64)
@@ -104,8 +133,14 @@ def test_access_denied_whether_http_or_only_json_code_says_so(mt: Client, http_s
 
 @responses.activate
 def test_bad_request_detail_is_the_message(mt: Client) -> None:
-    responses.post(CREATE, json={"code": 400, "message": "Bad Request",
-                                 "data": {"error": {"detail": "Unknown selectors for event installs: foo"}}})
+    responses.post(
+        CREATE,
+        json={
+            "code": 400,
+            "message": "Bad Request",
+            "data": {"error": {"detail": "Unknown selectors for event installs: foo"}},
+        },
+    )
     with pytest.raises(BadRequest, match="Unknown selectors for event installs: foo"):
         mt.create_export("installs", ["foo"], date_from="2026-11-01", date_to="2026-11-02")
 
@@ -117,8 +152,16 @@ def test_cancel_sends_cancel_json_and_maps_the_refusal(mt: Client) -> None:
     export.cancel()
     assert responses.calls[0].request.url == f"{CANCEL}?idRawExport=4"
     assert export.last_status is not None and export.last_status.state.value == "cancelled"
-    responses.replace(responses.GET, CANCEL, json={"code": 400, "message": "Bad Request", "data": {
-        "error": {"detail": "This RawExport can not be cancel (it's completed)"}}}, status=400)
+    responses.replace(
+        responses.GET,
+        CANCEL,
+        json={
+            "code": 400,
+            "message": "Bad Request",
+            "data": {"error": {"detail": "This RawExport can not be cancel (it's completed)"}},
+        },
+        status=400,
+    )
     with pytest.raises(ExportNotCancellable, match="can not be cancel"):
         export.cancel()
 
@@ -179,13 +222,30 @@ def test_client_keeps_to_the_quotas(clock: FakeClock) -> None:
 def test_expired_link_is_refreshed_with_one_more_get_before_downloading(mt: Client, clock: FakeClock) -> None:
     old = "https://rawdata.example.com/storage/download/raw/4.payments.aaa.0.csv.gz"
     new = "https://rawdata.example.com/storage/download/raw/4.payments.bbb.0.csv.gz"
-    responses.get(GET, json=ok({"idRawExport": "4", "status": "Success!", "files": [
-        {"link": old, "timestampExpires": str(int(NOW + 600))}]}))
+    responses.get(
+        GET,
+        json=ok(
+            {
+                "idRawExport": "4",
+                "status": "Success!",
+                "files": [{"link": old, "timestampExpires": str(int(NOW + 600))}],
+            }
+        ),
+    )
     export = mt.export(4)
     export.wait(progress="off")
     clock.advance(3600)  # the link is now dead by the client's clock
-    responses.replace(responses.GET, GET, json=ok({"idRawExport": "4", "status": "Success!", "files": [
-        {"link": new, "timestampExpires": str(int(NOW + 7200))}]}))
+    responses.replace(
+        responses.GET,
+        GET,
+        json=ok(
+            {
+                "idRawExport": "4",
+                "status": "Success!",
+                "files": [{"link": new, "timestampExpires": str(int(NOW + 7200))}],
+            }
+        ),
+    )
     responses.get(new, body=gzip.compress(b"idApp,tsEvent\n1,1793491200\n2,1793491260\n"))
     df = export.to_pandas(progress="off")
     assert df.to_dict("list") == {"idApp": [1, 2], "tsEvent": [1793491200, 1793491260]}

@@ -57,8 +57,9 @@ def test_import_status_wait_and_log(served: Any, capsys: pytest.CaptureFixture[s
     assert code == 0 and f"import of {did} requested" in out and len(served.app.datasets[did].runs) == 2
 
 
-def test_errors_are_reported_not_raised(served: Any, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_are_reported_not_raised(
+    served: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = _run(capsys, served, "get", "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0")
     assert code == 1 and "HTTP 404: Dataset was not found" in err
     code, _, err = _run(capsys, served, "cancel", next(iter(served.app.datasets)))

@@ -14,7 +14,10 @@ from dataferry.http import Rate
 from dataferry.providers.woosmap import Client, Dataset, ImportFailed, NoImportRun
 
 UNKNOWN = "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0"
-SQUARE = {"type": "Polygon", "coordinates": [[[3.85, 43.59], [3.90, 43.59], [3.90, 43.63], [3.85, 43.63], [3.85, 43.59]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[3.85, 43.59], [3.90, 43.59], [3.90, 43.63], [3.85, 43.63], [3.85, 43.59]]],
+}
 
 
 def _imported(wm: Client, url: str = "https://example.com/stores.geojson") -> Dataset:
@@ -53,8 +56,9 @@ def test_create_import_wait_and_inspect_the_steps_and_entries(start_emulator: Ca
 
 
 @pytest.mark.parametrize("marker,step", [("fail-import", "import"), ("fail-fetch", "fetch")])
-def test_a_failed_import_raises_import_failed_with_the_error_entries(wm: Client, wm_emu: Any, marker: str,
-                                                                    step: str) -> None:
+def test_a_failed_import_raises_import_failed_with_the_error_entries(
+    wm: Client, wm_emu: Any, marker: str, step: str
+) -> None:
     ds = wm.create_dataset(name="broken", url=f"https://example.com/{marker}.geojson")
     run = ds.import_()
     with pytest.raises(ImportFailed) as caught:
@@ -75,7 +79,11 @@ def test_a_run_asked_for_before_it_is_visible_is_queued(start_emulator: Callable
     ds = wm.create_dataset(name="stores", url="https://example.com/stores.geojson")
     run = ds.import_()
     status = run.status()
-    assert (status.state.value, status.raw, status.message) == ("queued", "queued", "import requested; its run is not visible yet")
+    assert (status.state.value, status.raw, status.message) == (
+        "queued",
+        "queued",
+        "import requested; its run is not visible yet",
+    )
     with pytest.raises(NoImportRun):
         wm.import_run(ds.id).status()  # a handle that did not request the import: 404 is an answer
 
@@ -118,7 +126,9 @@ def test_the_reimport_hook_with_and_without_the_dataset_id(wm: Client, wm_emu: A
     assert len(wm_emu.app.datasets[ds.id].runs) == 2 and len(wm_emu.app.datasets[old.id].runs) == 2
     hook_requests = [r for r in wm_emu.app.requests if "/hooks/reimport/" in r.path]
     assert len(hook_requests) - len([p for g, p in wm_emu.app.throttled if g == "reimport"]) == 2
-    assert all("x-api-key" not in {k.lower() for k in r.headers} and "private_key" not in r.query for r in hook_requests)
+    assert all(
+        "x-api-key" not in {k.lower() for k in r.headers} and "private_key" not in r.query for r in hook_requests
+    )
 
 
 def test_the_dataset_list_reads_every_page(start_emulator: Callable[..., Any]) -> None:

@@ -6,8 +6,7 @@ import pytest
 
 from dataferry.clock import FakeClock
 from dataferry.errors import InvalidArgument
-from dataferry.http import Rate
-from dataferry.http import limits_from
+from dataferry.http import Rate, limits_from
 from dataferry.providers.woosmap import Client
 from dataferry.providers.woosmap.client import RATE_LIMITS
 
@@ -25,9 +24,15 @@ def _times(client: Client, clock: FakeClock, family: str, calls: int) -> list[fl
 
 def test_the_default_limits_are_exactly_the_documented_ones() -> None:
     assert dict(RATE_LIMITS) == {
-        "list": (Rate(1, 1.0),), "create": (Rate(1, 1.0),), "get": (Rate(1, 1.0),), "update": (Rate(1, 1.0),),
-        "delete": (Rate(1, 1.0),), "status": (Rate(1, 5.0),), "import": (Rate(1, 90.0),),
-        "reimport": (Rate(1, 90.0),), "features": (Rate(20, 1.0),),
+        "list": (Rate(1, 1.0),),
+        "create": (Rate(1, 1.0),),
+        "get": (Rate(1, 1.0),),
+        "update": (Rate(1, 1.0),),
+        "delete": (Rate(1, 1.0),),
+        "status": (Rate(1, 5.0),),
+        "import": (Rate(1, 90.0),),
+        "reimport": (Rate(1, 90.0),),
+        "features": (Rate(20, 1.0),),
     }
     assert limits_from(RATE_LIMITS) == dict(RATE_LIMITS) == limits_from(RATE_LIMITS, True)
     assert limits_from(RATE_LIMITS, False) == {}
@@ -71,10 +76,17 @@ def test_rate_limits_scale_for_emulators_and_tests(clock: FakeClock) -> None:
     assert custom["list"] == RATE_LIMITS["list"]
 
 
-@pytest.mark.parametrize("value,message", [
-    (0, "> 0"), (-1.0, "> 0"), ({"stat": Rate(1, 1.0)}, "unknown rate-limit family"),
-    ({"status": 5}, "Rate"), ({"status": []}, "Rate"), ("fast", "scale factor"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        (0, "> 0"),
+        (-1.0, "> 0"),
+        ({"stat": Rate(1, 1.0)}, "unknown rate-limit family"),
+        ({"status": 5}, "Rate"),
+        ({"status": []}, "Rate"),
+        ("fast", "scale factor"),
+    ],
+)
 def test_bad_rate_limit_overrides_are_refused(value: object, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
         Client(private_key=KEY, rate_limits=value)  # type: ignore[arg-type]

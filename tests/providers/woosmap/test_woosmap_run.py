@@ -26,34 +26,60 @@ SPEC_EXAMPLE = {  # the spec's DatasetStatusResponse example, verbatim (timestam
     "id": RUN_ID,
     "status": "success",
     "steps": [
-        {"end": "2024-06-07T09:30:48.356003", "entries": [
-            {"created_at": "2024-06-07T09:30:36.741569", "detail": "Fetching https://hostname.com/archive.zip...", "level": "info"},
-            {"created_at": "2024-06-07T09:30:48.103825", "detail": "Loading dataset...", "level": "info"},
-            {"created_at": "2024-06-07T09:30:48.351829", "detail": "Dataset loaded", "level": "info"}],
-         "name": "fetch", "start": "2024-06-07T09:30:36.715881", "status": "success"},
-        {"end": "2024-06-07T09:31:18.900746", "entries": [
-            {"created_at": "2024-06-07T09:30:48.366471", "detail": "Will import 34867 features.", "level": "info"},
-            {"created_at": "2024-06-07T09:31:18.785477", "detail": "Successfully imported 34867 features.", "level": "info"}],
-         "name": "import", "start": "2024-06-07T09:30:48.358285", "status": "success"},
+        {
+            "end": "2024-06-07T09:30:48.356003",
+            "entries": [
+                {
+                    "created_at": "2024-06-07T09:30:36.741569",
+                    "detail": "Fetching https://hostname.com/archive.zip...",
+                    "level": "info",
+                },
+                {"created_at": "2024-06-07T09:30:48.103825", "detail": "Loading dataset...", "level": "info"},
+                {"created_at": "2024-06-07T09:30:48.351829", "detail": "Dataset loaded", "level": "info"},
+            ],
+            "name": "fetch",
+            "start": "2024-06-07T09:30:36.715881",
+            "status": "success",
+        },
+        {
+            "end": "2024-06-07T09:31:18.900746",
+            "entries": [
+                {"created_at": "2024-06-07T09:30:48.366471", "detail": "Will import 34867 features.", "level": "info"},
+                {
+                    "created_at": "2024-06-07T09:31:18.785477",
+                    "detail": "Successfully imported 34867 features.",
+                    "level": "info",
+                },
+            ],
+            "name": "import",
+            "start": "2024-06-07T09:30:48.358285",
+            "status": "success",
+        },
     ],
 }
 
 
 def fetching() -> dict[str, Any]:
-    step = dict(SPEC_EXAMPLE["steps"][0], end=None, status="in_progress", entries=SPEC_EXAMPLE["steps"][0]["entries"][:2])
+    step = dict(
+        SPEC_EXAMPLE["steps"][0], end=None, status="in_progress", entries=SPEC_EXAMPLE["steps"][0]["entries"][:2]
+    )
     return {"id": RUN_ID, "status": "in_progress", "steps": [step]}
 
 
 def importing() -> dict[str, Any]:
-    step = dict(SPEC_EXAMPLE["steps"][1], end=None, status="in_progress", entries=SPEC_EXAMPLE["steps"][1]["entries"][:1])
+    step = dict(
+        SPEC_EXAMPLE["steps"][1], end=None, status="in_progress", entries=SPEC_EXAMPLE["steps"][1]["entries"][:1]
+    )
     return {"id": RUN_ID, "status": "in_progress", "steps": [SPEC_EXAMPLE["steps"][0], step]}
 
 
 def failed() -> dict[str, Any]:
-    errors = [{"created_at": "2024-06-07T09:31:00.000001", "detail": "Feature 7: invalid geometry.", "level": "error"},
-              {"created_at": "2024-06-07T09:31:01.000001", "detail": "Feature 9: no coordinates.", "level": "error"},
-              {"created_at": "2024-06-07T09:31:02.000001", "detail": "3 features without a title.", "level": "warning"},
-              {"created_at": "2024-06-07T09:31:03.000001", "detail": "Import failed: 2 invalid features.", "level": "error"}]
+    errors = [
+        {"created_at": "2024-06-07T09:31:00.000001", "detail": "Feature 7: invalid geometry.", "level": "error"},
+        {"created_at": "2024-06-07T09:31:01.000001", "detail": "Feature 9: no coordinates.", "level": "error"},
+        {"created_at": "2024-06-07T09:31:02.000001", "detail": "3 features without a title.", "level": "warning"},
+        {"created_at": "2024-06-07T09:31:03.000001", "detail": "Import failed: 2 invalid features.", "level": "error"},
+    ]
     step = dict(SPEC_EXAMPLE["steps"][1], status="failed", entries=SPEC_EXAMPLE["steps"][1]["entries"][:1] + errors)
     return {"id": RUN_ID, "status": "failed", "steps": [SPEC_EXAMPLE["steps"][0], step]}
 
@@ -93,10 +119,15 @@ def test_in_progress_is_running_with_the_current_step_and_its_latest_entry(run: 
 def test_success_is_done_and_the_frames_read_the_spec_example(run: ImportRun, clock: FakeClock) -> None:
     serve([SPEC_EXAMPLE], clock)
     assert run.wait() is run and run.done and run.run_id == RUN_ID
-    assert run.last_status.progress == 1.0 and run.last_status.message == "import: Successfully imported 34867 features."
+    assert (
+        run.last_status.progress == 1.0 and run.last_status.message == "import: Successfully imported 34867 features."
+    )
     entries = run.to_pandas()
-    assert entries.columns.tolist() == ["step", "step_status", "step_start", "step_end", "step_seconds", "created_at",
-                                        "level", "detail"] and len(entries) == 5
+    assert (
+        entries.columns.tolist()
+        == ["step", "step_status", "step_start", "step_end", "step_seconds", "created_at", "level", "detail"]
+        and len(entries) == 5
+    )
     steps = entries.drop_duplicates("step").reset_index(drop=True)
     assert steps["step"].tolist() == ["fetch", "import"] and entries["step"].value_counts().tolist() == [3, 2]
     assert steps.loc[0, "step_start"] == pd.Timestamp("2024-06-07T09:30:36.715881", tz="UTC")
@@ -112,8 +143,11 @@ def test_a_failed_run_raises_import_failed_with_every_error_entry(run: ImportRun
         run.wait()
     exc = caught.value
     assert isinstance(exc, JobFailed) and exc.job_id == DID and exc.run_id == RUN_ID
-    assert [e["detail"] for e in exc.errors] == ["Feature 7: invalid geometry.", "Feature 9: no coordinates.",
-                                                  "Import failed: 2 invalid features."]
+    assert [e["detail"] for e in exc.errors] == [
+        "Feature 7: invalid geometry.",
+        "Feature 9: no coordinates.",
+        "Import failed: 2 invalid features.",
+    ]
     assert all(e["step"] == "import" and e["level"] == "error" for e in exc.errors)
     text = str(exc)
     assert text.startswith(f"woosmap import of dataset {DID} failed: import: Import failed: 2 invalid features.")
@@ -127,8 +161,17 @@ def test_a_failed_run_raises_import_failed_with_every_error_entry(run: ImportRun
 
 @responses.activate
 def test_a_failed_fetch_names_the_fetch_step(run: ImportRun, clock: FakeClock) -> None:
-    step = dict(SPEC_EXAMPLE["steps"][0], status="failed", entries=[
-        {"created_at": "2024-06-07T09:30:37", "detail": "Unable to fetch https://hostname.com/archive.zip: 404", "level": "error"}])
+    step = dict(
+        SPEC_EXAMPLE["steps"][0],
+        status="failed",
+        entries=[
+            {
+                "created_at": "2024-06-07T09:30:37",
+                "detail": "Unable to fetch https://hostname.com/archive.zip: 404",
+                "level": "error",
+            }
+        ],
+    )
     serve([{"id": RUN_ID, "status": "failed", "steps": [step]}], clock)
     with pytest.raises(ImportFailed, match=r"failed: fetch: Unable to fetch .*\n  - fetch: Unable to fetch"):
         run.wait()
@@ -154,8 +197,9 @@ def test_waiting_asks_for_the_status_at_most_once_per_5_seconds(clock: FakeClock
 
 
 @responses.activate
-def test_the_run_shown_before_the_import_counts_as_queued_until_the_new_one_shows(offline: Client,
-                                                                                    clock: FakeClock) -> None:
+def test_the_run_shown_before_the_import_counts_as_queued_until_the_new_one_shows(
+    offline: Client, clock: FakeClock
+) -> None:
     new = {**SPEC_EXAMPLE, "id": "11111111-2222-4333-8444-555555555555"}
     serve([SPEC_EXAMPLE, SPEC_EXAMPLE, SPEC_EXAMPLE, {**fetching(), "id": new["id"]}, new], clock)
     responses.post(f"{BASE}/datasets/{DID}/import", status=202, json={"dataset_id": DID})
@@ -169,11 +213,18 @@ def test_the_run_shown_before_the_import_counts_as_queued_until_the_new_one_show
 
 @responses.activate
 def test_a_run_that_started_before_the_hook_answered_is_the_previous_one(offline: Client, clock: FakeClock) -> None:
-    later = dict(SPEC_EXAMPLE, id="11111111-2222-4333-8444-555555555555",
-                 steps=[dict(s, start="2024-06-07T10:00:01.5") for s in SPEC_EXAMPLE["steps"]])
+    later = dict(
+        SPEC_EXAMPLE,
+        id="11111111-2222-4333-8444-555555555555",
+        steps=[dict(s, start="2024-06-07T10:00:01.5") for s in SPEC_EXAMPLE["steps"]],
+    )
     serve([SPEC_EXAMPLE, later], clock)
-    responses.post(f"{BASE}/datasets/hooks/reimport/0f3a1c2e-4b5d-4e6f-8a9b-0c1d2e3f4a5b", status=202,
-                   json={"dataset_id": DID}, headers={"Date": "Fri, 07 Jun 2024 10:00:00 GMT"})
+    responses.post(
+        f"{BASE}/datasets/hooks/reimport/0f3a1c2e-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
+        status=202,
+        json={"dataset_id": DID},
+        headers={"Date": "Fri, 07 Jun 2024 10:00:00 GMT"},
+    )
     run = offline.reimport("0f3a1c2e-4b5d-4e6f-8a9b-0c1d2e3f4a5b")
     assert run.status().state is JobState.QUEUED
     run.wait()
@@ -211,8 +262,16 @@ def test_frames_read_the_status_once_when_none_was_read(run: ImportRun, clock: F
 def test_empty_runs_give_empty_frames_with_their_columns(run: ImportRun) -> None:
     run.body = {"id": RUN_ID, "status": "in_progress", "steps": []}
     frame = run.to_pandas()
-    assert frame.empty and frame.columns.tolist() == ["step", "step_status", "step_start", "step_end", "step_seconds",
-                                                      "created_at", "level", "detail"]
+    assert frame.empty and frame.columns.tolist() == [
+        "step",
+        "step_status",
+        "step_start",
+        "step_end",
+        "step_seconds",
+        "created_at",
+        "level",
+        "detail",
+    ]
 
 
 def test_imports_cannot_be_cancelled_and_say_so(run: ImportRun) -> None:

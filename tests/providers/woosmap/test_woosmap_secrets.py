@@ -14,9 +14,9 @@ from dataferry.providers.woosmap import Client, ImportFailed
 UNKNOWN = "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0"
 
 
-def test_the_key_never_shows_in_errors_reprs_logs_or_progress(start_emulator: Callable[..., Any],
-                                                                 caplog: pytest.LogCaptureFixture,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_key_never_shows_in_errors_reprs_logs_or_progress(
+    start_emulator: Callable[..., Any], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     # an import longer than the progress display's quiet second, so that progress lines are drawn
     emu = start_emulator("woosmap", queue_seconds=0.02, fetch_seconds=0.7, import_seconds=0.7, rate_scale=0.005)
     key = emu.credentials["private_key"]
@@ -29,8 +29,14 @@ def test_the_key_never_shows_in_errors_reprs_logs_or_progress(start_emulator: Ca
     shown.append(repr(run))
     with pytest.raises(ImportFailed) as failed:
         run.wait()
-    shown += [str(failed.value), repr(failed.value), repr(run), run._repr_html_(), str(run.last_status.detail),
-              run.to_pandas().to_string()]
+    shown += [
+        str(failed.value),
+        repr(failed.value),
+        repr(run),
+        run._repr_html_(),
+        str(run.last_status.detail),
+        run.to_pandas().to_string(),
+    ]
     with pytest.raises(NotFound) as missing:
         wm.get_dataset(UNKNOWN)
     shown += [str(missing.value), repr(missing.value.body)]
@@ -45,8 +51,9 @@ def test_the_key_never_shows_in_errors_reprs_logs_or_progress(start_emulator: Ca
     assert ds.reimport_key not in repr(ds)
 
 
-def test_a_key_sent_in_the_query_is_masked_in_errors(start_emulator: Callable[..., Any],
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_key_sent_in_the_query_is_masked_in_errors(
+    start_emulator: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     emu = start_emulator("woosmap", rate_limits=False)
     caplog.set_level(logging.DEBUG, logger="dataferry")
     wrong = "a-wrong-private-key-0f9e8d7c"

@@ -22,18 +22,11 @@ is dropped.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from dataferry.background import WaitFuture, run_in_background
+from dataferry.background import awaited, run_in_background
 from dataferry.constants import WAIT_TIMEOUT
-
-
-async def awaited(future: WaitFuture) -> Any:
-    """The result of a :class:`WaitFuture`, awaited without blocking the loop; cancelling the
-    awaiting task cancels the future (the wait stops)."""
-    return await asyncio.wrap_future(future)
 
 
 async def to_pandas_async(job: Any, **kw: Any) -> Any:

@@ -17,6 +17,7 @@ The asyncio variants (:mod:`dataferry.aio`) await these futures.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 from collections.abc import Callable
@@ -161,3 +162,9 @@ def wait_job_in_background(job: Any, *, timeout: float | None, progress: Any, ca
         return job
 
     return run_in_background(work, future=fut, name=f"{THREAD_PREFIX}-{job.id}")
+
+
+async def awaited(future: WaitFuture) -> Any:
+    """The result of a :class:`WaitFuture`, awaited without blocking the loop; cancelling the
+    awaiting task cancels the future (the wait stops)."""
+    return await asyncio.wrap_future(future)

@@ -150,7 +150,9 @@ class GroupData:
         return Path(sink.path)
 
     # -- internals ------------------------------------------------------------------------
-    def _reading(self, progress: Any, source_column: str | None, title: str = "reading") -> tuple[GroupProgress, list]:
+    def _reading(
+        self, progress: Any, source_column: str | None, title: str = "reading"
+    ) -> tuple[GroupProgress, list[Any]]:
         without = [j for j in self.jobs if not hasattr(j, "iter_batches")]
         if without:
             names = ", ".join(f"{j.vendor} {j.kind} {j.id}" for j in without[:5])

@@ -26,7 +26,7 @@ Errors (beside each job's own)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import Any, overload
 
 from dataferry.constants import WAIT_TIMEOUT
@@ -196,7 +196,7 @@ class JobGroup(GroupData, Sequence[Any]):
         raise_on_failure: bool = True,
         cancel_on_interrupt: bool = False,
         max_workers: int = GROUP_WORKERS,
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """The jobs as each one's wait ends, in finish order (see :func:`as_completed`)."""
         fanout = Fanout(
             self.jobs,
@@ -215,7 +215,7 @@ class JobGroup(GroupData, Sequence[Any]):
             pass
         return self
 
-    def _flow(self, fanout: Fanout, raise_on_failure: bool) -> Iterator[Any]:
+    def _flow(self, fanout: Fanout, raise_on_failure: bool) -> Generator[Any, None, None]:
         self.outcomes = fanout.outcomes
         fanout.start()
         try:
@@ -342,7 +342,7 @@ def wait_all(jobs: Iterable[Any], timeout: float | None = WAIT_TIMEOUT, **kw: An
     return group(jobs).wait(timeout, **kw)
 
 
-def as_completed(jobs: Iterable[Any], timeout: float | None = WAIT_TIMEOUT, **kw: Any) -> Iterator[Any]:
+def as_completed(jobs: Iterable[Any], timeout: float | None = WAIT_TIMEOUT, **kw: Any) -> Generator[Any, None, None]:
     """The jobs as they finish, in finish order, with one display.
 
     With ``raise_on_failure=True`` (the default) the jobs that failed are not yielded, and

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -53,7 +53,7 @@ class Job:
 
     kind: ClassVar[str] = "job"
     status_family: ClassVar[str] = "status"
-    failure: ClassVar[type[JobFailed]] = JobFailed
+    failure: ClassVar[Callable[..., JobFailed]] = JobFailed
     poll_policy: ClassVar[PollPolicy] = PollPolicy()
 
     def __init__(self, client: VendorClient, job_id: str, *, triggered: bool = False) -> None:
@@ -154,7 +154,7 @@ class Job:
         The wait runs in a worker thread (see :mod:`dataferry.aio`); cancelling the awaiting
         task stops it (and cancels the remote job when ``cancel_on_interrupt=True``).
         """
-        from dataferry.aio import awaited
+        from dataferry.background import awaited
 
         return await awaited(
             self.wait(timeout, progress=progress, cancel_on_interrupt=cancel_on_interrupt, background=True)
@@ -316,5 +316,5 @@ class Job:
 def _cell() -> int | None:
     """The running notebook cell's execution count, or ``None`` outside IPython."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "execution_count", None) if shell is not None else None

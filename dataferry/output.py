@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeAlias, TypeVar
 
 import pyarrow as pa
 
@@ -18,7 +18,7 @@ from dataferry.schema import conform, unify
 DTYPE_BACKENDS = (None, "numpy_nullable", "pyarrow")
 """Accepted ``dtype_backend=`` values, as in pandas."""
 
-Data = pa.Table | pa.RecordBatch
+Data: TypeAlias = "pa.Table | pa.RecordBatch"
 
 
 def as_table(data: Data) -> pa.Table:

@@ -399,7 +399,7 @@ def _secrets_in(options: Mapping[str, Any]) -> list[str]:
 def _secrets_of_pyarrow(fs: pafs.FileSystem) -> list[str]:
     """The credentials a pyarrow filesystem was built with (they travel in its pickle state)."""
     try:
-        _, args = fs.__reduce__()[:2]  # type: ignore[misc]
+        _, args = fs.__reduce__()[:2]
     except (TypeError, ValueError, AttributeError):
         return []
     found: list[str] = []

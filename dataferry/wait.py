@@ -128,7 +128,7 @@ def wait_until_finished(
     cancel: Callable[[], object] | None = None,
     cancel_on_interrupt: bool = False,
     rng: random.Random | None = None,
-    failure: type[JobFailed] = JobFailed,
+    failure: Callable[..., JobFailed] = JobFailed,
 ) -> JobStatus:
     """Poll until the job is done.
 

@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -120,7 +120,7 @@ class EmulatorApp:
         self.lock = threading.RLock()
         self.rate_limits = rate_limits
         self.windows = Windows()
-        self._remove_data_dir: weakref.finalize | None = None
+        self._remove_data_dir: weakref.finalize[..., Any] | None = None
         if data_dir is None:
             data_dir = tempfile.mkdtemp(prefix=f"dataferry-emulator-{self.vendor}-")
             self._remove_data_dir = weakref.finalize(self, shutil.rmtree, data_dir, ignore_errors=True)
@@ -141,7 +141,7 @@ class EmulatorApp:
         )
 
     # -- to override ------------------------------------------------------------------------
-    def routes(self) -> list[tuple[Any, ...]]:
+    def routes(self) -> Sequence[tuple[Any, ...]]:
         """Every endpoint, as a :class:`Route` or a plain ``(rule, methods, handler name[, defaults])``."""
         return []
 

@@ -58,7 +58,7 @@ def _block(kind: str, seed: int, block: int, inputs: Sequence[dict[str, Any]]) -
     i = np.arange(block * BLOCK, (block + 1) * BLOCK)
     n = len(i)
     which = i % max(1, len(inputs))
-    echo = [inputs[k] for k in which] if inputs else [{"url": "https://example.com/"}] * n
+    echo = [inputs[int(k)] for k in which] if inputs else [{"url": "https://example.com/"}] * n
     if kind == "drift":
         return _drift_block(rng, i, block, echo)
     price = np.round(rng.gamma(2.0, 20.0, n), 2)

@@ -9,6 +9,7 @@ import socket
 import struct
 import threading
 import time
+from socketserver import ThreadingMixIn
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -18,9 +19,12 @@ from dataferry.emulator.wire import ResetConnection
 RESET_DRAIN = 1.0
 """Seconds a reset mid-body waits for the bytes already written to reach the client first."""
 
+_OUTQ: int | None
 try:
     import fcntl
-    from termios import TIOCOUTQ as _OUTQ
+    from termios import TIOCOUTQ
+
+    _OUTQ = TIOCOUTQ
 except ImportError:  # pragma: no cover - not Linux / macOS: a reset mid-body does not wait
     _OUTQ = None
 
@@ -106,7 +110,8 @@ class ServerThread:
             self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         except SystemExit as exc:  # werkzeug exits when the port is taken; say so instead
             raise OSError(f"cannot listen on {host}:{port}: the port is in use (pass port=0 for a free one)") from exc
-        self._server.daemon_threads = True
+        if isinstance(self._server, ThreadingMixIn):
+            self._server.daemon_threads = True
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
 

@@ -291,7 +291,7 @@ class GroupLogRenderer:
         self.stream = stream
         self.interval = interval
         self._ended: set[int] = set()
-        self._last = None
+        self._last: float | None = None
 
     def _write(self, text: str) -> None:
         stream = self.stream or sys.stderr

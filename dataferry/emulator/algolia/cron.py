@@ -56,7 +56,7 @@ def parse(expr: str) -> tuple[set[int], set[int], set[int], set[int], set[int], 
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError("a cron expression has 5 fields")
-    names = ({}, {}, {}, MONTHS, WEEKDAYS)
+    names: tuple[dict[str, int], ...] = ({}, {}, {}, MONTHS, WEEKDAYS)
     sets = [_field(f, lo, hi, n) for f, (lo, hi), n in zip(fields, BOUNDS, names, strict=False)]
     weekdays = {d % 7 for d in sets[4]}
     return sets[0], sets[1], sets[2], sets[3], weekdays, fields[2] != "*", fields[4] != "*"

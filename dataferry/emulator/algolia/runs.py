@@ -191,6 +191,7 @@ def plan_run(
         at += step
         size = min(batch, total - first)
         failed = (n * error_pct) % 100 < error_pct
+        data: dict[str, Any]
         if failed:
             failed_records += size
             pos = n % size

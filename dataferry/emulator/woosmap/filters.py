@@ -85,7 +85,7 @@ def parse_geometry(value: Any, *, polygon_only: bool = False) -> Geometry:
 def _geometry(value: Any) -> Geometry:
     if isinstance(value, dict):
         kind = str(value.get("type", "")).lower()
-        coords = value.get("coordinates")
+        coords = value.get("coordinates") or ()
         try:
             if kind == "point":
                 return "point", _pair(coords)

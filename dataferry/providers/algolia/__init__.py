@@ -29,7 +29,8 @@ from dataferry.providers.algolia.destination_inputs import (
     DestinationIndexPrefix,
     DestinationInput,
 )
-from dataferry.providers.algolia.run import Outcome, Run, RunFailed
+from dataferry.providers.algolia.errors import RunFailed
+from dataferry.providers.algolia.run import Outcome, Run
 from dataferry.providers.algolia.source_inputs import (
     SourceBigCommerce,
     SourceBigQuery,

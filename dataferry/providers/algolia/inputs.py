@@ -138,8 +138,8 @@ def article(word: str) -> str:
 
 
 def _problem(value: Any, w: Wire) -> str | None:
-    kinds = w.kind if isinstance(w.kind, tuple) else (w.kind,)
-    ok = any(isinstance(value, k) and not (k is int and isinstance(value, bool)) for k in kinds)
+    kinds: tuple[type, ...] = w.kind if isinstance(w.kind, tuple) else () if w.kind is None else (w.kind,)
+    ok = not kinds or any(isinstance(value, k) and not (k is int and isinstance(value, bool)) for k in kinds)
     if not ok:
         names = " or ".join(_json_name(k) for k in kinds)
         shown = MASK if w.secret else repr(value)

@@ -15,7 +15,7 @@ Statuses map onto the engine's states:
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataferry.errors import ApiError, TransportError
 from dataferry.job import Job
@@ -24,6 +24,9 @@ from dataferry.providers.algolia.errors import RunFailed
 from dataferry.providers.algolia.params import PAGE_SIZE
 from dataferry.status import JobState, JobStatus, state_from
 from dataferry.wait import PollPolicy
+
+if TYPE_CHECKING:
+    from dataferry.providers.algolia.client import Client
 
 RUN_STATES = {
     "created": JobState.RUNNING,
@@ -97,6 +100,7 @@ class Run(Job):
     """
 
     kind = "run"
+    client: Client
     status_family = "observability"
     failure = RunFailed
     poll_policy = RUN_POLLS

@@ -33,8 +33,14 @@ from dataferry.providers.brightdata.delivery import (
     Target,
     Webhook,
 )
-from dataferry.providers.brightdata.errors import SnapshotEmpty, SnapshotExpired, SnapshotNotReady, SnapshotTooBig
-from dataferry.providers.brightdata.many import TriggerTimeout, trigger_many
+from dataferry.providers.brightdata.errors import (
+    SnapshotEmpty,
+    SnapshotExpired,
+    SnapshotNotReady,
+    SnapshotTooBig,
+    TriggerTimeout,
+)
+from dataferry.providers.brightdata.many import trigger_many
 from dataferry.providers.brightdata.snapshot import Snapshot
 
 __all__ = [

@@ -302,7 +302,7 @@ def trigger_params(
         raise InvalidArgument(f"batch_size must be at least {MIN_BATCH_SIZE}, got {batch_size}")
 
     params: list[tuple[str, str]] = [("dataset_id", dataset_id)]
-    for name, value in (
+    options: tuple[tuple[str, Any], ...] = (
         ("include_errors", include_errors),
         ("type", type),
         ("discover_by", discover_by),
@@ -313,7 +313,8 @@ def trigger_params(
         ("auth_header", auth_header),
         ("format", format),
         ("uncompressed_webhook", uncompressed_webhook),
-    ):
+    )
+    for name, value in options:
         if value is not None:
             params.append((name, _wire(value)))
     if custom_output_fields:

@@ -104,7 +104,7 @@ def reset_in(body: Any) -> float | None:
     waits = []
     for q in exceeded:
         try:
-            waits.append(float(q.get("resetInSecond")))
+            waits.append(float(q.get("resetInSecond", "")))
         except (TypeError, ValueError):
             continue
     return max(waits) if waits else None

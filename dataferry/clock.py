@@ -57,8 +57,8 @@ class FakeClock:
 
     Example:
         >>> c = FakeClock()
-        ... c.sleep(30)
-        ... c.monotonic()
+        >>> c.sleep(30)
+        >>> c.monotonic()
         30.0
 
     Attributes:

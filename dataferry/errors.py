@@ -284,13 +284,15 @@ class JobFailed(JobError):
 
     Attributes:
         vendor_message: the vendor's own failure message, verbatim.
+        kind: what failed (``"snapshot"``, ``"export"``, ``"delivery"``...; ``"job"`` when unknown).
     """
 
-    def __init__(self, vendor_message: str, **kw: Any) -> None:
+    def __init__(self, vendor_message: str, *, kind: str = "job", **kw: Any) -> None:
         self.vendor_message = vendor_message = mask_known(vendor_message)
+        self.kind = kind
         job = kw.get("job_id")
         vendor = kw.get("vendor") or "job"
-        super().__init__(f"{vendor} job {job} failed: {vendor_message}", **kw)
+        super().__init__(f"{vendor} {kind} {job} failed: {vendor_message}", **kw)
 
 
 class JobCancelled(JobError):

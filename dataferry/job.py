@@ -244,6 +244,7 @@ class Job:
             cancel_on_interrupt=cancel_on_interrupt,
             rng=self.client.http.rng,
             failure=self.failure,
+            identity=lambda: (self.id, self.reattach),
         )
 
     @contextlib.contextmanager

@@ -34,9 +34,9 @@ class StoppableClock:
     Example:
         >>> from dataferry.clock import FakeClock
         >>> stop = threading.Event()
-        ... c = StoppableClock(FakeClock(), stop)
+        >>> c = StoppableClock(FakeClock(), stop)
         >>> c.sleep(2.0)
-        ... c.monotonic()
+        >>> c.monotonic()
         2.0
         >>> stop.set()
         >>> try:

@@ -129,6 +129,7 @@ def wait_until_finished(
     cancel_on_interrupt: bool = False,
     rng: random.Random | None = None,
     failure: Callable[..., JobFailed] = JobFailed,
+    identity: Callable[[], tuple[str, str]] | None = None,
 ) -> JobStatus:
     """Poll until the job is done.
 
@@ -145,6 +146,9 @@ def wait_until_finished(
         cancel_on_interrupt: cancel the remote job when the wait is interrupted.
         rng: random source for jitter.
         failure: the :class:`JobFailed` subclass to raise.
+        identity: ``(job id, re-attach code)`` as they are now, asked after each status: a job
+            replaced while it is waited for (a re-created myTracker export) is shown, reported
+            and offered for re-attach under its new id.
 
     Returns:
         The final status, whose state is ``DONE``.
@@ -169,6 +173,9 @@ def wait_until_finished(
                 try:
                     status = poll()
                     failures_in_row = 0
+                    if identity is not None and identity()[0] != job_id:
+                        job_id, reattach = identity()
+                        reporter.update(job_id=job_id)
                 except NotFound:
                     if not in_not_found_grace(triggered_at, clock.monotonic(), policy):
                         raise
@@ -190,7 +197,11 @@ def wait_until_finished(
                         return status
                     if status.state is JobState.FAILED:
                         raise failure(
-                            status.message or status.raw or "failed", vendor=vendor, job_id=job_id, status=status
+                            status.message or status.raw or "failed",
+                            vendor=vendor,
+                            kind=kind,
+                            job_id=job_id,
+                            status=status,
                         )
                     if status.state is JobState.CANCELLED:
                         raise JobCancelled(

@@ -128,8 +128,8 @@ def panel_html(state: ProgressState, *, final: bool) -> str:
     tone = tone_of(state.stage)
     colour = TONES[tone]
     fraction = bar_fraction(state)
-    if final and fraction is None:
-        fraction = 1.0
+    # a summary with no figure has no bar: a full one would read as 100 % done (a finished job's is full)
+    bar = "" if final and fraction is None else bar_html(fraction, tone, bar_label(state))
     css = "dataferry-panel " + ("dataferry-summary" if final else "dataferry-live")
     title = html_title(state.vendor, state.kind, state.job_id, state.title)
     head = (
@@ -140,7 +140,7 @@ def panel_html(state: ProgressState, *, final: bool) -> str:
     return (
         f"<div class='{css}' data-state='{_e(state.stage.value)}' data-vendor='{_e(state.vendor)}' "
         f"data-job='{_e(state.job_id)}' style='{box_style(colour)}'>"
-        f"{head}{bar_html(fraction, tone, bar_label(state))}{detail}{again}</div>"
+        f"{head}{bar}{detail}{again}</div>"
     )
 
 

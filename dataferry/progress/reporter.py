@@ -121,7 +121,7 @@ class Reporter:
         >>> from dataferry.progress.renderers import NullRenderer
         >>> r = Reporter(NullRenderer(), vendor="brightdata", job_id="s_1")
         >>> r.stage(Stage.RUNNING, status="running")
-        ... r.finish(Stage.DONE)
+        >>> r.finish(Stage.DONE)
         >>> r.state.stage
         <Stage.DONE: 'done'>
     """

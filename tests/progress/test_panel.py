@@ -117,9 +117,14 @@ def test_a_failure_keeps_the_last_figure_and_shows_the_message_on_one_line() -> 
     assert "\n" not in panel_text(s)
 
 
-def test_a_failure_while_waiting_shows_a_full_red_bar() -> None:
-    markup = panel_html(state(stage=Stage.FAILED, message="blocked"), final=True)
-    assert bar_width(markup) == "100" and TONES["danger"] in markup
+def test_a_summary_with_no_figure_shows_no_bar_but_a_done_one_is_full() -> None:
+    # a full bar on a failed, cancelled or stopped job that never had a figure would read as 100 % done
+    for stage in (Stage.FAILED, Stage.CANCELLED, Stage.STOPPED):
+        markup = panel_html(state(stage=stage, message="blocked"), final=True)
+        assert "dataferry-bar" not in markup and f"data-state='{stage.value}'" in markup
+    assert TONES["danger"] in panel_html(state(stage=Stage.FAILED, message="blocked"), final=True)
+    assert bar_width(panel_html(state(stage=Stage.DONE), final=True)) == "100"
+    assert bar_width(panel_html(state(stage=Stage.FAILED, parts_total=4, parts_done=1), final=True)) == "25"
 
 
 def test_hostile_text_is_escaped() -> None:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from dataferry.errors import InvalidArgument
+from dataferry.errors import InvalidArgument, JobFailed
 from dataferry.job import Job
 from dataferry.payload import Payload, wire
 from dataferry.status import JobState, JobStatus, state_from
@@ -37,6 +37,14 @@ class Target(Payload):
     def to_wire(self) -> dict[str, Any]:
         """The ``deliver`` object without ``filename``."""
         return {"type": self.type, **super().to_wire()}
+
+    def where(self) -> str:
+        """Where the files go, for messages, with no secret: ``s3 'my-bucket'``."""
+        for attr, w in self.wire_fields():
+            value = getattr(self, attr)
+            if isinstance(value, str) and value and not w.secret:
+                return f"{self.type} {value!r}"
+        return self.type
 
 
 @dataclass(frozen=True)
@@ -277,17 +285,36 @@ class Delivery(Job):
 
     Attributes:
         snapshot_id: the snapshot delivered (when known).
+        target: where the files go (``s3 'my-bucket'``), when this handle sent the delivery.
         files: ``[{filename, delivery_ts}]`` once done.
     """
 
     kind = "delivery"
 
     def __init__(
-        self, client: Any, delivery_id: str, *, snapshot_id: str | None = None, triggered: bool = False
+        self,
+        client: Any,
+        delivery_id: str,
+        *,
+        snapshot_id: str | None = None,
+        target: str | None = None,
+        triggered: bool = False,
     ) -> None:
         super().__init__(client, delivery_id, triggered=triggered)
         self.snapshot_id = snapshot_id
+        self.target = target
         self.files: list[dict[str, Any]] = []
+
+    def failure(self, message: str, **kw: Any) -> JobFailed:
+        """The typed error for a failed delivery (the wait engine calls this): Bright Data's
+        delivery status has no reason field, so the message says where the files were going."""
+        where = f" to {self.target}" if self.target else ""
+        return JobFailed(
+            message,
+            **kw,
+            hint=f"Bright Data could not write the files{where}: check the target's name, credentials and "
+            "permissions, then deliver again with snap.deliver(...) (the snapshot is kept for 16 days)",
+        )
 
     @property
     def reattach(self) -> str:
@@ -315,4 +342,8 @@ class Delivery(Job):
         self.files = list(body.get("delivery_files") or [])
         state = state_from(raw, DELIVERY_STATES)
         message = f"{len(self.files)} files delivered" if state is JobState.DONE else None
+        if state is JobState.FAILED:
+            # the documented answer carries no reason; pass one on verbatim if Bright Data adds it
+            reason = next((str(body[k]) for k in ("error_message", "error", "message") if body.get(k)), "")
+            message = (reason or "Bright Data gives no reason") + (f" (target: {self.target})" if self.target else "")
         return JobStatus(state, raw, message, detail=body)

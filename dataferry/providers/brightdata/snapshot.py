@@ -184,4 +184,4 @@ class Snapshot(DataJob):
             raise self.client.http.missing(
                 answer, "delivery_id", what="the delivery", response=response, job_id=self.id
             )
-        return Delivery(self.client, str(delivery_id), snapshot_id=self.id, triggered=True)
+        return Delivery(self.client, str(delivery_id), snapshot_id=self.id, target=target.where(), triggered=True)

@@ -140,7 +140,7 @@ class Export(DataJob):
             return self._recreate(status)
         return status
 
-    def failure(self, message: str, *, vendor: str, job_id: str, status: JobStatus) -> JobFailed:
+    def failure(self, message: str, *, vendor: str, job_id: str, status: JobStatus, kind: str = "export") -> JobFailed:
         """The typed error for an export that ended badly (the wait engine calls this).
 
         A method here, where the base class has an exception class, because the class to raise
@@ -150,7 +150,7 @@ class Export(DataJob):
             :class:`ExportRefused` for "User error occurred", else :class:`ExportInterrupted`.
         """
         if status.raw == USER_ERROR:
-            return ExportRefused(message, vendor=vendor, job_id=self.id, status=status)
+            return ExportRefused(message, vendor=vendor, kind=kind, job_id=self.id, status=status)
         hint = None
         if status.message and self.params is None:
             hint = f"{status.message}; create it again with mt.create_export(...) and the same parameters"
@@ -162,6 +162,7 @@ class Export(DataJob):
         return ExportInterrupted(
             ERROR_OCCURRED,
             vendor=vendor,
+            kind=kind,
             job_id=self.id,
             status=status,
             attempts=tuple(self.attempts),
@@ -259,7 +260,8 @@ class Export(DataJob):
             f"export {old} failed on the server; re-created as {new} (attempt {done + 1} of {self.recreate_attempts})"
         )
         notice(f"mytracker: {message}")
-        return JobStatus(JobState.RUNNING, status.raw, message, 0.0, detail={"idRawExport": new, "status": status.raw})
+        # shown as "re-created" with no figure yet, not the old export's "Error occurred 0%" beside "running"
+        return JobStatus(JobState.RUNNING, "re-created", message, detail={"idRawExport": new, "status": status.raw})
 
     def _parts_from(self, data: dict[str, Any]) -> list[Part]:
         parts = []

@@ -369,8 +369,22 @@ def test_deliver_in_batches_and_reattach_to_the_delivery(big_emu: Emulator) -> N
 def test_a_failed_delivery_raises_job_failed(bd_emu: Emulator) -> None:
     bd = client(bd_emu)
     snap = bd.trigger(DATASET, INPUTS).wait()
-    with pytest.raises(JobFailed):
-        snap.deliver(S3("will-fail-bucket", S3AccessKey("AKIA1", "aws-secret-0001"))).wait(timeout=10)
+    delivery = snap.deliver(S3("will-fail-bucket", S3AccessKey("AKIA1", "aws-secret-0001")))
+    with pytest.raises(JobFailed) as info:
+        delivery.wait(timeout=10)
+    # not "brightdata job d_… failed: failed": what failed, where the files were going, what to do
+    text = str(info.value)
+    assert text.startswith(
+        f"brightdata delivery {delivery.id} failed: Bright Data gives no reason (target: s3 'will-fail-bucket')"
+    )
+    assert "snap.deliver(" in text and "aws-secret-0001" not in text
+    bd_emu.faults.add(
+        "body",
+        path=f"/datasets/v3/delivery/{delivery.id}",
+        json={"id": delivery.id, "status": "failed", "error": "AccessDenied"},
+    )
+    with pytest.raises(JobFailed, match=f"delivery {delivery.id} failed: AccessDenied"):  # re-attached: no target
+        bd.delivery(delivery.id).wait(timeout=10)
 
 
 # -- faults: what is retried and what is never re-sent ----------------------------------------------

@@ -313,3 +313,22 @@ def test_secrets_never_shown(
     assert "Access denied" in shown
     for value in (secret, secret[::-1]):
         assert value not in shown
+
+
+def test_a_recreated_export_is_shown_under_its_new_id_and_not_as_error_occurred(
+    make_mt: Callable[..., Any], mt_emu: Any
+) -> None:
+    mt = make_mt(clock=_Rushed())
+    export = mt.create_export("payments", ["idApp", "tsEvent", "revenue"], id_app=[1, 9001], **PERIOD)
+    first = export.id
+    shown = _Recorder()
+    export.wait(progress=shown)
+    assert export.id != first
+    final = shown.states[-1]
+    assert final.stage.value == "done" and final.job_id == export.id
+    assert final.reattach in ("", None) or repr(export.id) in final.reattach
+    statuses = [s.status for s in shown.states]
+    assert "Error occurred" not in statuses  # not grey "Error occurred 0%" beside blue "running"
+    since = statuses.index("re-created")  # the display moves to the new export from there on
+    assert {s.job_id for s in shown.states[since:]} == {export.id}, [(s.job_id, s.status) for s in shown.states]
+    assert shown.states[since].fraction is None

@@ -383,7 +383,9 @@ class Client(VendorClient):
                 raise InvalidArgument(f"unexpected snapshot list answer: {str(page)[:200]}")
             return page
 
-        return Listing(skip_limit_pages(fetch, limit=page_size), title=f"snapshots of {dataset_id}")
+        return Listing(
+            skip_limit_pages(fetch, limit=page_size), title=f"snapshots of {dataset_id}", timestamps=("created",)
+        )
 
 
 _TRIGGER_KEYWORDS = request_keywords(trigger_params)

@@ -163,7 +163,11 @@ class Client(VendorClient):
         def fetch_page(number: int) -> dict[str, Any]:
             return self.http.get_json("/datasets/", params={"page": number, "per_page": page_size}, family="list")
 
-        return Listing(next_page_pages(fetch_page, "datasets", vendor=self.vendor), title="woosmap datasets")
+        return Listing(
+            next_page_pages(fetch_page, "datasets", vendor=self.vendor),
+            title="woosmap datasets",
+            timestamps=("created_at", "updated_at", "scheduled_for_deletion_after"),
+        )
 
     def create_dataset(
         self, name: str, url: str, *, schema_mapping: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None

@@ -281,6 +281,7 @@ def test_snapshot_list_pages_to_the_end_as_a_dataframe(bd_emu: Emulator) -> None
     assert set(frame["id"]) == known and frame["id"].is_unique
     assert frame["id"].tolist()[:5] == triggered[::-1]  # newest first
     assert {"created", "status", "dataset_id", "dataset_size", "trigger.type"} <= set(frame.columns)
+    assert str(frame["created"].dtype).startswith("datetime64") and frame["created"].dt.tz is not None  # not ISO text
     pages = [dict(parse_qsl(r.query)) for r in bd_emu.app.requests if r.path == "/datasets/v3/snapshots"]
     assert [(p["skip"], p["limit"]) for p in pages] == [("0", "3"), ("3", "3"), ("6", "3")]
 

@@ -141,6 +141,8 @@ def test_the_dataset_list_reads_every_page(start_emulator: Callable[..., Any]) -
     assert sorted(frame["id"]) == sorted(emu.app.datasets)
     assert {"id", "name", "created_at", "updated_at", "scheduled_for_deletion_after"} <= set(frame.columns)
     assert frame["id"].is_unique
+    for column in ("created_at", "updated_at", "scheduled_for_deletion_after"):  # datetimes, not ISO text
+        assert str(frame[column].dtype).startswith("datetime64"), (column, frame[column].dtype)
 
 
 def test_get_update_and_scheduled_deletion(wm: Client) -> None:

@@ -21,20 +21,25 @@
     ├── JobError                            about a job as a whole; carries .job_id
     │   ├── JobFailed                       the vendor reports failure; .vendor_message verbatim
     │   ├── JobCancelled
-    │   └── WaitTimeout                     the deadline passed while the job still ran
-    └── DataError                           what came back cannot be used as is
-        ├── PartIncomplete                  a part could not be downloaded completely
-        ├── PartCorrupt                     length or gzip check failed
-        ├── LinkExpired                     a download link expired and could not be refreshed
-        └── DecodeError                     a part is not valid CSV / JSON / NDJSON
-            └── NotData                         an HTML page, an error object or binary bytes instead
+    │   ├── WaitTimeout                     the deadline passed while the job still ran
+    │   │   └── GroupTimeout                a group's deadline passed; .outcomes, .pending (dataferry.groups)
+    │   └── GroupFailed                     some jobs of a group failed; .outcomes, .failed (dataferry.groups)
+    ├── DataError                           what came back cannot be used as is
+    │   ├── PartIncomplete                  a part could not be downloaded completely
+    │   ├── PartCorrupt                     length or gzip check failed
+    │   ├── LinkExpired                     a download link expired and could not be refreshed
+    │   └── DecodeError                     a part is not valid CSV / JSON / NDJSON
+    │       └── NotData                     an HTML page, an error object or binary bytes instead
     └── StorageError                        a destination (disk, object store) refused or failed; .url
         ├── StorageNotFound (also FileNotFoundError)  the bucket / container does not exist
         ├── StorageDenied (also PermissionError)      credentials wrong, or not allowed
         ├── OutputExists (also FileExistsError)       existing_data="error" and data is there
         └── SchemaConflict                  a column's type cannot join the dataset's; .column
 
-    WaitInterrupted (a KeyboardInterrupt)   Ctrl-C / "interrupt kernel" while waiting
+    Interrupted (a KeyboardInterrupt)       Ctrl-C / "interrupt kernel"; .cancelled, .reattach
+    ├── WaitInterrupted                     while waiting
+    │   └── GroupInterrupted                while a group waited: every wait stopped (dataferry.groups)
+    └── DownloadInterrupted                 while the parts were downloaded; the cache keeps them
     Stopped                                 worker threads told to stop (never reaches the user)
     DecodeWarning (a UserWarning)           values were changed on request (``encoding_errors="replace"``)
     ForeignError                            a masked copy of a foreign exception, in cause chains only
@@ -43,7 +48,7 @@ Vendors add subclasses where their failures differ, each in its own
 ``dataferry/providers/<vendor>/errors.py`` (``brightdata.SnapshotExpired`` a ``BadRequest``,
 ``woosmap.ImportFailed``, ``algolia.RunFailed``, ``mytracker.ExportInterrupted`` … all ``JobFailed``).
 
-``WaitInterrupted`` is deliberately a ``KeyboardInterrupt`` and not a ``DataferryError``: an
+``Interrupted`` is deliberately a ``KeyboardInterrupt`` and not a ``DataferryError``: an
 ``except Exception`` in user code must not swallow an interrupt.
 
 Every error's message is safe to show: credentials are masked before the message is built.

@@ -284,9 +284,15 @@ class JobFailed(JobError):
 
     Attributes:
         vendor_message: the vendor's own failure message, verbatim.
+        transient: ``True`` when the vendor's message says the job may succeed if started
+            again, ``False`` when it will fail again, ``None`` when that is not known.
     """
 
-    def __init__(self, vendor_message: str, **kw: Any) -> None:
+    transient: bool | None = None
+
+    def __init__(self, vendor_message: str, *, transient: bool | None = None, **kw: Any) -> None:
+        if transient is not None:
+            self.transient = transient
         self.vendor_message = vendor_message = mask_known(vendor_message)
         job = kw.get("job_id")
         vendor = kw.get("vendor") or "job"

@@ -128,7 +128,7 @@ def wait_until_finished(
     cancel: Callable[[], object] | None = None,
     cancel_on_interrupt: bool = False,
     rng: random.Random | None = None,
-    failure: type[JobFailed] = JobFailed,
+    failure: Callable[..., JobFailed] = JobFailed,
 ) -> JobStatus:
     """Poll until the job is done.
 
@@ -144,7 +144,7 @@ def wait_until_finished(
         cancel: cancels the remote job.
         cancel_on_interrupt: cancel the remote job when the wait is interrupted.
         rng: random source for jitter.
-        failure: the :class:`JobFailed` subclass to raise.
+        failure: makes the :class:`JobFailed` to raise (a subclass, or a job's ``_failure``).
 
     Returns:
         The final status, whose state is ``DONE``.

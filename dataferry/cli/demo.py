@@ -51,7 +51,7 @@ def run_demo(
     started = time.monotonic()
     with emulator.serve("brightdata", ready_after=ready_after, start_after=0.5, records_per_input=per_input) as emu:
         say(f"dataferry demo: Bright Data emulator on {emu.base_url}")
-        bd = Client(base_url=emu.base_url, progress=progress, **emu.credentials)
+        bd = Client(emu.credentials["token"], base_url=emu.base_url, progress=progress)
         inputs = [{"url": f"https://shop.example.com/product/{k}"} for k in range(DEMO_INPUTS)]
         snap = bd.trigger(DEMO_DATASET, inputs, include_errors=True, batch_size=batch_size)
         say(f"triggered {DEMO_DATASET} with {len(inputs)} inputs → snapshot {snap.id}")

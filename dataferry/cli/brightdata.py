@@ -21,6 +21,7 @@ from dataferry.cli.commands import (
     add_common,
     add_job_commands,
     add_timeout,
+    duration,
     finish_job,
     outcome_of,
     prepare,
@@ -29,7 +30,7 @@ from dataferry.cli.commands import (
 from dataferry.cli.outputs import add_output_options
 from dataferry.errors import InvalidArgument
 from dataferry.job import Job
-from dataferry.providers.brightdata.client import DEFAULT_BASE_URL, TOKEN_ENV, Client
+from dataferry.providers.brightdata.client import BUSY_WAIT, DEFAULT_BASE_URL, TOKEN_ENV, Client
 from dataferry.providers.brightdata.params import DOWNLOAD_FORMATS
 
 WEBHOOK_AUTH_ENV = "BRIGHTDATA_WEBHOOK_AUTH"
@@ -45,6 +46,16 @@ def _download_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--download-format", choices=DOWNLOAD_FORMATS, default="csv", help="default csv")
     parser.add_argument("--no-compress", action="store_true", help="download uncompressed parts")
     parser.add_argument("--batch-size", type=int, default=None, help="records per downloaded part (>= 1000)")
+
+
+def _busy_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--busy-wait",
+        type=duration,
+        default=BUSY_WAIT,
+        metavar="TIME",
+        help=f"retry a trigger Bright Data refuses as busy (429) this long (default {BUSY_WAIT:g}s), then exit 8",
+    )
 
 
 def _collection_option(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +107,7 @@ def register(sub: Any) -> None:
         "is paid for; default 0: never)",
     )
     _download_options(trig)
+    _busy_wait(trig)
     add_timeout(trig)
     add_common(trig, DEFAULT_BASE_URL, secret=TOKEN_ENV)
     trig.set_defaults(func=_trigger)
@@ -172,6 +184,7 @@ def _trigger(args: argparse.Namespace) -> int:
         compress=not args.no_compress,
         on_empty="empty" if args.allow_empty else "raise",
         retrigger=args.retrigger,
+        busy_wait=args.busy_wait,
     )
     outcome.say(f"snapshot {snap.id}")
     if not args.out:
@@ -198,6 +211,7 @@ def _register_collect(commands: Any) -> None:
     behaviour.add_argument(
         "--confirm-cancel", action="store_true", help="cancel the running batch and run this one instead"
     )
+    _busy_wait(coll)
     add_timeout(coll)
     add_common(coll, DEFAULT_BASE_URL, secret=TOKEN_ENV)
     coll.set_defaults(func=_collect)
@@ -217,6 +231,7 @@ def _collect(args: argparse.Namespace) -> int:
         no_downloads=args.no_downloads,
         deadline=args.deadline,
         body_format=args.body_format,
+        busy_wait=args.busy_wait,
     )
     eta = f" (start ETA {col.start_eta})" if col.start_eta else ""
     outcome.say(f"collection {col.id}{eta}")

@@ -22,7 +22,8 @@ GetJob = Callable[[Any, str], Job]
 GetJobFor = Callable[[Any, argparse.Namespace], Job]
 
 
-def _duration(text: str) -> float:
+def duration(text: str) -> float:
+    """An argparse ``type=``: seconds from ``90s`` / ``30m`` / ``2h`` / ``90``."""
     try:
         return parse_duration(text)
     except InvalidArgument as exc:
@@ -51,7 +52,7 @@ def add_timeout(parser: argparse.ArgumentParser) -> None:
     """``--timeout`` on a command that waits."""
     parser.add_argument(
         "--timeout",
-        type=_duration,
+        type=duration,
         default=None,
         metavar="TIME",
         help=f"stop waiting after TIME (90s, 30m, 2h or seconds; default ${TIMEOUT_ENV}, else 6h); "
@@ -88,8 +89,11 @@ def outcome_of(args: argparse.Namespace) -> Outcome:
 
 
 def prepare(client: Any, args: argparse.Namespace) -> Any:
-    """Route the client's progress through the outcome's recorder (figures for the summary)."""
+    """Route the client's progress through the outcome's recorder (figures for the summary), and
+    settle the wait budget."""
     outcome = outcome_of(args)
+    if hasattr(args, "timeout"):
+        args.timeout = timeout_of(args)  # a bad $DATAFERRY_TIMEOUT fails now, before anything is sent
     outcome.recorder = Recorder(args.progress)
     client.progress = outcome.recorder
     return client
@@ -119,6 +123,11 @@ def finish_job(job: Job, args: argparse.Namespace, default_base_url: str) -> int
         status = job.last_status
         outcome.say(f"{job.id}: {status.describe() if status else 'done'}")
     outcome.state = "done"
+    if len(job.attempts) > 1:
+        outcome.note(
+            f"{job.vendor} {job.kind} {job.attempts[0]} was created again after failures that may be repeated; "
+            f"the ids in order: {', '.join(job.attempts)}"
+        )
     return 0
 
 

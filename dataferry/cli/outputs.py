@@ -87,7 +87,7 @@ def write_output(job: DataJob, args: argparse.Namespace, outcome: Outcome, *, ti
             raise InvalidArgument("-o - writes CSV; give a file or directory for Parquet")
         written = job.to_parquet(out, partition_cols=partition_cols, timeout=timeout)
         outcome.output = str(written)
-        outcome.columns = _parquet_columns(written)
+        outcome.columns, outcome.rows = _parquet_facts(written)
     else:
         table = job.to_arrow(timeout=timeout)
         outcome.columns = list(table.column_names)
@@ -104,19 +104,21 @@ def write_output(job: DataJob, args: argparse.Namespace, outcome: Outcome, *, ti
         outcome.say(f"{job.vendor} {job.kind} {job.id}: {outcome.rows or 0} rows written to {outcome.output}")
 
 
-def _parquet_columns(path: Any) -> list[str] | None:
-    """The column names of what ``to_parquet`` wrote (local files and datasets; ``None`` off disk)."""
+def _parquet_facts(path: Any) -> tuple[list[str] | None, int | None]:
+    """The column names and row count of what ``to_parquet`` wrote (``None`` off disk: the
+    progress figures stand in)."""
     if not isinstance(path, Path):
-        return None
+        return None, None
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     try:
         if path.is_dir():
-            return list(ds.dataset(path, format="parquet", partitioning="hive").schema.names)
-        return list(pq.read_schema(path).names)
+            dataset = ds.dataset(path, format="parquet", partitioning="hive")
+            return list(dataset.schema.names), int(dataset.count_rows())
+        return list(pq.read_schema(path).names), int(pq.read_metadata(path).num_rows)
     except (OSError, ValueError):
-        return None
+        return None, None
 
 
 def _write_text(table: Any, out: str, fmt: str) -> None:

@@ -125,6 +125,7 @@ class Outcome:
             "command": self.action,
             "kind": self.kind,
             "job_id": getattr(job, "id", None),
+            "attempts": list(getattr(job, "attempts", []) or []),
             "state": self.state or (status.state.value if status is not None else None),
             "status": status.raw if status is not None else None,
             "rows": self.rows if self.rows is not None else (recorder.rows if recorder and recorder.rows else None),

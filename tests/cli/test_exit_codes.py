@@ -162,12 +162,13 @@ def test_130_interrupted_leaves_the_job_running_and_says_how_to_reattach(cli: Co
     assert PLANTED_TOKEN not in stdout + stderr
 
 
-def test_json_alone_is_on_stdout_and_progress_on_stderr(cli: Console, tmp_path: Path) -> None:
-    run = cli("brightdata", "trigger", DATASET, inputs_file(tmp_path), "-o", str(tmp_path / "a.parquet"), "--json",
-              "--progress", "log")  # fmt: skip
-    assert run.code == 0
-    json.loads(run.stdout)  # nothing else on stdout
-    assert run.stdout.count("\n") == 1 and "dataferry" in run.stderr and "snapshot s_" in run.stderr
+def test_json_alone_is_on_stdout_and_progress_on_stderr(cli: Console, emu: Any, tmp_path: Path) -> None:
+    emu.app.ready_after = 2.5  # long enough for the log renderer to draw (it is quiet for the first second)
+    out = str(tmp_path / "a.parquet")
+    run = cli("brightdata", "trigger", DATASET, inputs_file(tmp_path), "-o", out, "--json", "--progress", "log")
+    assert run.code == 0, run.stderr
+    assert run.stdout.count("\n") == 1 and json.loads(run.stdout)["exit_code"] == 0, run.stdout
+    assert "snapshot s_" in run.stderr and "dataferry brightdata snapshot" in run.stderr, run.stderr
 
 
 def test_the_help_epilog_holds_the_exit_table(cli: Console) -> None:

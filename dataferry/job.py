@@ -340,5 +340,5 @@ class Job:
 def _cell() -> int | None:
     """The running notebook cell's execution count, or ``None`` outside IPython."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "execution_count", None) if shell is not None else None

@@ -62,6 +62,10 @@ class DataJob(Job):
         return fresh.get(part.index, part)
 
     # -- public ----------------------------------------------------------------------------
+    def _empty_schema(self) -> pa.Schema | None:
+        """The columns of a result with no parts, where the vendor made them known (else ``None``)."""
+        return None
+
     def parts(self, *, timeout: float | None = WAIT_TIMEOUT, progress: Any = CLIENT_DEFAULT) -> list[Part]:
         """The parts of the result (waits for the job first if needed)."""
         with self._operation(progress) as reporter:
@@ -370,6 +374,14 @@ class DataJob(Job):
         """Wait, then every part through the pipeline into ``sink``; yields what the sink hands
         over (see :func:`dataferry.pipeline.run`)."""
         parts = self._ready_parts(reporter, timeout)
+        if not parts:
+            schema = self._empty_schema()
+            if schema is not None:  # no data, but its columns are known: an empty table of them
+                sink.begin_part(0)
+                sink.write(schema.empty_table())
+                sink.end_part()
+                yield from sink.take()
+            return
         store = self._cache(cache)
         flow = pipeline.run(
             sink,

@@ -290,9 +290,15 @@ class JobFailed(JobError):
     Attributes:
         vendor_message: the vendor's own failure message, verbatim.
         kind: what failed (``"snapshot"``, ``"export"``, ``"delivery"``...; ``"job"`` when unknown).
+        transient: ``True`` when the vendor's message says the job may succeed if started
+            again, ``False`` when it will fail again, ``None`` when that is not known.
     """
 
-    def __init__(self, vendor_message: str, *, kind: str = "job", **kw: Any) -> None:
+    transient: bool | None = None
+
+    def __init__(self, vendor_message: str, *, kind: str = "job", transient: bool | None = None, **kw: Any) -> None:
+        if transient is not None:
+            self.transient = transient
         self.vendor_message = vendor_message = mask_known(vendor_message)
         self.kind = kind
         job = kw.get("job_id")

@@ -24,6 +24,7 @@ from dataferry.errors import (
     WaitTimeout,
     first_line,
 )
+from dataferry.events import notice
 from dataferry.progress import Reporter, Stage, make_renderer
 from dataferry.progress.formatting import one_line
 from dataferry.progress.panel import card_html
@@ -49,6 +50,8 @@ class Job:
         id: the vendor's id for the job.
         client: the vendor client it belongs to.
         last_status: the latest :class:`~dataferry.status.JobStatus` seen, or ``None``.
+        attempts: the ids this handle has named, oldest first (a job created again after a
+            failure that may be repeated, see :meth:`_recreated`); ``id`` is the last.
     """
 
     kind: ClassVar[str] = "job"
@@ -60,6 +63,7 @@ class Job:
         self.client = client
         self.id = str(job_id)
         self.last_status: JobStatus | None = None
+        self.attempts: list[str] = [self.id]
         self._summary_cell: int | None = None  # the notebook cell that shows this job's last summary
         self._triggered_at = client.clock.monotonic() if triggered else None
 
@@ -74,6 +78,27 @@ class Job:
     def reattach(self) -> str:
         """Python code that gets this job back, e.g. ``brightdata.Client().snapshot('s_…')``."""
         return f"{self.vendor}.Client().job({self.id!r})"
+
+    def _failure(self, message: str, *, vendor: str, job_id: str, status: JobStatus, kind: str = "job") -> JobFailed:
+        """The typed error the wait engine raises for a job the vendor reports failed: an instance
+        of :attr:`failure`; a vendor whose error depends on the final status overrides this."""
+        return self.failure(message, vendor=vendor, kind=kind, job_id=job_id, status=status)
+
+    def _recreated(self, new_id: str, raw: str, message: str, detail: dict[str, Any] | None = None) -> JobStatus:
+        """Follow the job created again in place of this one after a failure that may be repeated
+        (myTracker's "Error occurred", a transient Bright Data failure with ``retrigger=``): the
+        handle names ``new_id`` from now on, a 404 on it just after is forgiven, the progress
+        display says so. A vendor's ``_fetch_status`` returns what this returns.
+
+        Returns:
+            A running status carrying ``message``.
+        """
+        self.id = str(new_id)
+        self.attempts.append(self.id)
+        self._triggered_at = self.client.clock.monotonic()
+        notice(f"{self.vendor}: {message}")
+        # no figure yet: the new job's own status says how far it is
+        return JobStatus(JobState.RUNNING, raw, message, detail=detail or {"id": self.id, "status": raw})
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -243,7 +268,7 @@ class Job:
             cancel=self.cancel,
             cancel_on_interrupt=cancel_on_interrupt,
             rng=self.client.http.rng,
-            failure=self.failure,
+            failure=self._failure,
             identity=lambda: (self.id, self.reattach),
         )
 

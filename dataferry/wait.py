@@ -145,7 +145,7 @@ def wait_until_finished(
         cancel: cancels the remote job.
         cancel_on_interrupt: cancel the remote job when the wait is interrupted.
         rng: random source for jitter.
-        failure: the :class:`JobFailed` subclass to raise.
+        failure: makes the :class:`JobFailed` to raise (a subclass, or a job's ``_failure``).
         identity: ``(job id, re-attach code)`` as they are now, asked after each status: a job
             replaced while it is waited for (a re-created myTracker export) is shown, reported
             and offered for re-attach under its new id.

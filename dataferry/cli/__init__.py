@@ -5,6 +5,9 @@ dataferry emulate --vendor brightdata [--port P] serve an emulator for notebooks
                   [--chaos 0.1 --seed 7]         ... with random faults a robust client survives
 dataferry brightdata trigger DATASET inputs.csv  trigger, wait and save as Parquet
 dataferry brightdata status|wait|fetch|cancel ID work with an existing job
+
+Every waiting command takes ``--timeout`` and ``--json``; the exit status means the same for
+every command and vendor (:mod:`dataferry.cli.exits`, shown by ``dataferry --help``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from dataferry.errors import DataferryError, WaitInterrupted
+from dataferry.cli.exits import Exit, epilog, exit_code
+from dataferry.cli.report import Outcome
+from dataferry.errors import DataferryError, first_line
+from dataferry.redact import mask_known
 from dataferry.version import __version__
 
 VENDOR_CLIS = {
@@ -31,7 +37,12 @@ VENDOR_CLIS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dataferry", description="Trigger, wait for and fetch vendor data exports.")
+    parser = argparse.ArgumentParser(
+        prog="dataferry",
+        description="Trigger, wait for and fetch vendor data exports.",
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"dataferry {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -155,14 +166,32 @@ def _emulate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``dataferry`` console script."""
+    """Entry point of the ``dataferry`` console script; returns the exit status
+    (:mod:`dataferry.cli.exits`). A usage error exits 2 through argparse."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    outcome = args.outcome = Outcome.of(args)
+    error: BaseException | None = None
     try:
-        return int(args.func(args) or 0)
-    except WaitInterrupted as exc:
-        print(f"dataferry: {exc}", file=sys.stderr)
-        return 130
-    except DataferryError as exc:
-        print(f"dataferry: error: {exc}", file=sys.stderr)
-        return 1
+        code = int(args.func(args) or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure becomes an exit status and a message
+        error = exc
+        code = int(exit_code(exc))
+        _report(exc, code, outcome)
+    if outcome.json:
+        print(json.dumps(outcome.summary(code, error), ensure_ascii=False, default=str), flush=True)
+    return code
+
+
+def _report(exc: BaseException, code: int, outcome: Outcome) -> None:
+    """The error on standard error: its message (secrets masked), and how to get back to the job."""
+    if isinstance(exc, DataferryError):
+        text = f"dataferry: error: {exc}"
+    elif isinstance(exc, KeyboardInterrupt):
+        text = f"dataferry: {first_line(exc)}" if str(exc) else "dataferry: interrupted"
+    else:
+        text = f"dataferry: unexpected error: {type(exc).__name__}: {first_line(exc, 1000)}"
+    print(mask_known(text), file=sys.stderr)
+    if code in (Exit.TIMEOUT, Exit.INTERRUPTED) and outcome.reattach:
+        print(f"dataferry: the job was left running; re-attach with: {outcome.reattach}", file=sys.stderr)
+    sys.stderr.flush()

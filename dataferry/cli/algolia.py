@@ -6,8 +6,12 @@
     dataferry algolia run TASK_ID [--no-wait]                      run a task and wait for it
     dataferry algolia status|wait RUN_ID                           an existing run
 
-Credentials come from ``$ALGOLIA_APP_ID`` (or ``--app-id``) and ``$ALGOLIA_API_KEY``; the key
-is never taken from the command line, where other users of the machine could read it.
+A run's data is its events (``events RUN_ID``): Algolia has no endpoint to download a run's
+records or to cancel a run, so there is no ``fetch`` or ``cancel``.
+
+Credentials come from ``$ALGOLIA_APP_ID`` (or ``--app-id``) and ``$ALGOLIA_API_KEY`` (or
+``--token-file``); the key is never taken from the command line, where other users of the
+machine could read it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,16 @@ import argparse
 import sys
 from typing import Any
 
-from dataferry.cli.commands import add_common, add_job_commands
-from dataferry.providers.algolia.client import DEFAULT_BASE_URL, Client
+from dataferry.cli.commands import (
+    add_common,
+    add_job_commands,
+    add_timeout,
+    finish_job,
+    outcome_of,
+    prepare,
+    secret_from,
+)
+from dataferry.providers.algolia.client import API_KEY_ENV, DEFAULT_BASE_URL, Client
 from dataferry.providers.algolia.enums import EVENT_STATUSES, REGIONS, RUN_STATUSES
 
 SHOWN_COLUMNS = {
@@ -41,6 +53,7 @@ def _client(args: argparse.Namespace) -> Client:
     base_url = None if args.base_url == DEFAULT_BASE_URL else args.base_url
     return Client(
         app_id=getattr(args, "app_id", None),
+        api_key=secret_from(args),
         region=getattr(args, "region", None),
         base_url=base_url,
         progress=args.progress,
@@ -48,14 +61,23 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    add_common(parser, DEFAULT_BASE_URL)
+    add_common(parser, DEFAULT_BASE_URL, secret=API_KEY_ENV)
+    _add_place(parser)
+
+
+def _add_place(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", choices=REGIONS, default=None, help="us or eu (default: $ALGOLIA_REGION or us)")
     parser.add_argument("--app-id", default=None, help="application id (default: $ALGOLIA_APP_ID)")
 
 
 def register(sub: Any) -> None:
     """Add the ``algolia`` command group."""
-    parser = sub.add_parser("algolia", help="Algolia Ingestion tasks, runs and events")
+    parser = sub.add_parser(
+        "algolia",
+        help="Algolia Ingestion tasks, runs and events",
+        description="Algolia Ingestion. A run's data is its events ('events RUN_ID'); Algolia has no endpoint "
+        "to download a run's records or cancel a run, so there is no fetch or cancel.",
+    )
     commands = parser.add_subparsers(dest="action", required=True)
 
     tasks = commands.add_parser("tasks", help="list tasks")
@@ -73,7 +95,7 @@ def register(sub: Any) -> None:
     _add_options(runs)
     runs.set_defaults(func=_runs)
 
-    events = commands.add_parser("events", help="list the events of a run")
+    events = commands.add_parser("events", help="list the events of a run (a run's data)")
     events.add_argument("run_id")
     events.add_argument("--status", nargs="*", choices=EVENT_STATUSES, default=None)
     events.add_argument("--csv", action="store_true", help="print every column as CSV")
@@ -83,41 +105,57 @@ def register(sub: Any) -> None:
     run = commands.add_parser("run", help="run a task and wait for the run")
     run.add_argument("task_id")
     run.add_argument("--no-wait", action="store_true", help="print the run id and return")
+    add_timeout(run)
     _add_options(run)
     run.set_defaults(func=_run)
 
-    add_job_commands(commands, _client, lambda c, i: c.run(i), default_base_url=DEFAULT_BASE_URL, noun="run")
+    add_job_commands(
+        commands,
+        _client,
+        lambda c, i: c.run(i),
+        default_base_url=DEFAULT_BASE_URL,
+        noun="run",
+        secret=API_KEY_ENV,
+        cancel=False,
+        fetch=False,
+        extra=_add_place,
+    )
 
 
-def _print(frame: Any, kind: str, as_csv: bool) -> None:
-    if as_csv:
+def _print(frame: Any, kind: str, args: argparse.Namespace) -> None:
+    outcome = outcome_of(args)
+    outcome.rows = len(frame)
+    outcome.columns = [str(c) for c in frame.columns]
+    if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:
-        print(f"no {kind}")
+        outcome.say(f"no {kind}")
     else:
         shown = [c for c in SHOWN_COLUMNS[kind] if c in frame.columns]
-        print(frame[shown].to_string(index=False, max_colwidth=60))
+        outcome.say(frame[shown].to_string(index=False, max_colwidth=60))
 
 
 def _tasks(args: argparse.Namespace) -> int:
-    _print(_client(args).tasks(enabled=args.enabled).to_pandas(), "tasks", args.csv)
+    _print(_client(args).tasks(enabled=args.enabled).to_pandas(), "tasks", args)
     return 0
 
 
 def _runs(args: argparse.Namespace) -> int:
-    _print(_client(args).runs(task_id=args.task, status=args.status or None).to_pandas(), "runs", args.csv)
+    _print(_client(args).runs(task_id=args.task, status=args.status or None).to_pandas(), "runs", args)
     return 0
 
 
 def _events(args: argparse.Namespace) -> int:
-    _print(_client(args).run(args.run_id).events(status=args.status or None).to_pandas(), "events", args.csv)
+    _print(_client(args).run(args.run_id).events(status=args.status or None).to_pandas(), "events", args)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    run = _client(args).run_task(args.task_id)
-    print(f"run {run.id}")
-    if not args.no_wait:
-        run.wait(timeout=None)
-        print(f"{run.id}: {run.last_status.describe() if run.last_status else 'finished'}")
-    return 0
+    outcome = outcome_of(args)
+    run = prepare(_client(args), args).run_task(args.task_id)
+    outcome.say(f"run {run.id}")
+    if args.no_wait:
+        outcome.attach(run, ["wait", run.id])
+        outcome.state = "started"
+        return 0
+    return finish_job(run, args, DEFAULT_BASE_URL)

@@ -4,8 +4,9 @@
         --from 2026-11-01 --to 2026-11-07 --app 1 --app 2 -o payments.parquet
     dataferry mytracker status|wait|fetch|cancel EXPORT_ID
 
-Credentials come from ``MYTRACKER_API_USER_ID`` and ``MYTRACKER_SECRET_KEY`` (never from the
-command line, where they would end up in the shell history).
+Credentials come from ``MYTRACKER_API_USER_ID`` (or ``--user-id``) and ``MYTRACKER_SECRET_KEY``
+(or ``--token-file``); the secret key is never taken from the command line, where it would end up
+in the shell history.
 """
 
 from __future__ import annotations
@@ -13,9 +14,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from dataferry.cli.commands import add_common, add_job_commands
+from dataferry.cli.commands import (
+    add_common,
+    add_job_commands,
+    add_timeout,
+    finish_job,
+    outcome_of,
+    prepare,
+    secret_from,
+)
+from dataferry.cli.outputs import add_output_options
 from dataferry.errors import InvalidArgument
-from dataferry.providers.mytracker.client import DEFAULT_BASE_URL, Client
+from dataferry.providers.mytracker.client import DEFAULT_BASE_URL, SECRET_KEY_ENV, Client
 
 FILTERS = (
     "sdk_key",
@@ -37,12 +47,24 @@ FILTERS = (
 )
 """``create_export`` keywords accepted by ``--where NAME=VALUE``."""
 
+OWN_OPTIONS = ("date_from", "date_to", "ts_from", "ts_to", "timezone", "id_app")
+"""``create_export`` keywords with an option of their own (``--from``, ``--app``...)."""
+
 _FLAGS = {"is_verified", "event_name_invert", "rooted"}
 _LISTS = {"sdk_key", "id_account", "id_ad", "id_campaign", "id_country", "id_project", "id_partner", "event_name"}
 
 
 def _client(args: argparse.Namespace) -> Client:
-    return Client(base_url=args.base_url, progress=args.progress)
+    kw: dict[str, Any] = {}
+    if getattr(args, "recreate_attempts", None) is not None:
+        kw["recreate_attempts"] = args.recreate_attempts
+    return Client(
+        getattr(args, "user_id", None), secret_from(args), base_url=args.base_url, progress=args.progress, **kw
+    )
+
+
+def _credentials(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-id", default=None, help="the API user id (default: $MYTRACKER_API_USER_ID)")
 
 
 def register(sub: Any) -> None:
@@ -65,10 +87,27 @@ def register(sub: Any) -> None:
         metavar="NAME=VALUE",
         help=f"another filter: {', '.join(FILTERS)} (repeatable)",
     )
-    create.add_argument("-o", "--out", help="Parquet path; without it, only the export id is printed")
-    add_common(create, DEFAULT_BASE_URL)
+    create.add_argument(
+        "--recreate-attempts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="create the export again up to N times when myTracker says 'Error occurred' (default 2)",
+    )
+    add_output_options(create)
+    add_timeout(create)
+    _credentials(create)
+    add_common(create, DEFAULT_BASE_URL, secret=SECRET_KEY_ENV)
     create.set_defaults(func=_create)
-    add_job_commands(commands, _client, lambda c, i: c.export(i), default_base_url=DEFAULT_BASE_URL, noun="export")
+    add_job_commands(
+        commands,
+        _client,
+        lambda c, i: c.export(i),
+        default_base_url=DEFAULT_BASE_URL,
+        noun="export",
+        secret=SECRET_KEY_ENV,
+        extra=_credentials,
+    )
 
 
 def _where(items: list[str]) -> dict[str, Any]:
@@ -90,7 +129,8 @@ def _where(items: list[str]) -> dict[str, Any]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    mt = _client(args)
+    outcome = outcome_of(args)
+    mt = prepare(_client(args), args)
     apps = [a.strip() for item in args.app for a in item.split(",") if a.strip()]
     export = mt.create_export(
         args.event,
@@ -103,8 +143,9 @@ def _create(args: argparse.Namespace) -> int:
         id_app=apps or None,
         **_where(args.where),
     )
-    print(f"export {export.id}")
-    if args.out:
-        path = export.to_parquet(args.out, timeout=None)
-        print(f"export {export.id}: written to {path}")
-    return 0
+    outcome.say(f"export {export.id}")
+    if not args.out:
+        outcome.attach(export, ["wait", export.id])
+        outcome.state = "created"
+        return 0
+    return finish_job(export, args, DEFAULT_BASE_URL)

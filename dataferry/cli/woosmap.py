@@ -1,4 +1,8 @@
-"""``dataferry woosmap …`` commands (the private key comes from ``WOOSMAP_PRIVATE_KEY``)."""
+"""``dataferry woosmap …`` commands (the private key comes from ``$WOOSMAP_PRIVATE_KEY`` or
+``--token-file``, never from the command line).
+
+An import run has no data to download and Woosmap has no endpoint to cancel one, so there is
+no ``fetch`` or ``cancel``: ``log ID`` prints a run's steps and log entries (its "data")."""
 
 from __future__ import annotations
 
@@ -6,18 +10,35 @@ import argparse
 import json
 from typing import Any
 
-from dataferry.cli.commands import add_common, add_job_commands
-from dataferry.providers.woosmap.client import DEFAULT_BASE_URL, Client
+from dataferry.cli.commands import (
+    add_common as _add_common,
+    add_job_commands,
+    add_timeout,
+    finish_job,
+    outcome_of,
+    prepare,
+    secret_from,
+)
+from dataferry.providers.woosmap.client import DEFAULT_BASE_URL, KEY_ENV, Client
 from dataferry.providers.woosmap.run import ImportRun
 
 
 def _client(args: argparse.Namespace) -> Client:
-    return Client(base_url=args.base_url, progress=args.progress)
+    return Client(secret_from(args), base_url=args.base_url, progress=args.progress)
+
+
+def add_common(parser: argparse.ArgumentParser, default_base_url: str) -> None:
+    _add_common(parser, default_base_url, secret=KEY_ENV)
 
 
 def register(sub: Any) -> None:
     """Add the ``woosmap`` command group."""
-    parser = sub.add_parser("woosmap", help="Woosmap Datasets: create, import, wait, inspect")
+    parser = sub.add_parser(
+        "woosmap",
+        help="Woosmap Datasets: create, import, wait, inspect",
+        description="Woosmap Datasets. An import run carries no data and cannot be cancelled through the API: "
+        "there is no fetch or cancel; 'log ID' prints a run's steps and log entries.",
+    )
     commands = parser.add_subparsers(dest="action", required=True)
 
     p = commands.add_parser("datasets", help="list every dataset")
@@ -29,20 +50,21 @@ def register(sub: Any) -> None:
     p.add_argument("url", help="where Woosmap fetches the data")
     p.add_argument("--title-key", help="the property of your data that is the feature title")
     p.add_argument("--import", dest="start_import", action="store_true", help="start an import and wait for it")
+    add_timeout(p)
     add_common(p, DEFAULT_BASE_URL)
     p.set_defaults(func=_create)
 
     p = commands.add_parser("get", help="print a dataset's details")
     p.add_argument("id")
     add_common(p, DEFAULT_BASE_URL)
-    p.set_defaults(func=lambda a: _print_dataset(_client(a).get_dataset(a.id).info))
+    p.set_defaults(func=lambda a: _print_dataset(_client(a).get_dataset(a.id).info, a))
 
     p = commands.add_parser("update", help="change a dataset's name and/or URL")
     p.add_argument("id")
     p.add_argument("--name")
     p.add_argument("--url")
     add_common(p, DEFAULT_BASE_URL)
-    p.set_defaults(func=lambda a: _print_dataset(_client(a).dataset(a.id).update(name=a.name, url=a.url).info))
+    p.set_defaults(func=lambda a: _print_dataset(_client(a).dataset(a.id).update(name=a.name, url=a.url).info, a))
 
     p = commands.add_parser("delete", help="schedule a dataset for deletion (Woosmap removes it after 7 days)")
     p.add_argument("id")
@@ -52,60 +74,80 @@ def register(sub: Any) -> None:
     p = commands.add_parser("import", help="start an import of a dataset and wait for it")
     p.add_argument("id")
     p.add_argument("--no-wait", action="store_true", help="return once the import is requested")
+    add_timeout(p)
     add_common(p, DEFAULT_BASE_URL)
     p.set_defaults(func=_import)
 
     p = commands.add_parser("log", help="print the steps and log entries of a dataset's latest import")
     p.add_argument("id")
     add_common(p, DEFAULT_BASE_URL)
-    p.set_defaults(func=lambda a: _print_run(_client(a).dataset(a.id).last_import()))
+    p.set_defaults(func=lambda a: _print_run(_client(a).dataset(a.id).last_import(), a))
 
-    add_job_commands(commands, _client, lambda c, i: c.import_run(i), default_base_url=DEFAULT_BASE_URL, noun="import")
+    add_job_commands(
+        commands,
+        _client,
+        lambda c, i: c.import_run(i),
+        default_base_url=DEFAULT_BASE_URL,
+        noun="import",
+        secret=KEY_ENV,
+        cancel=False,
+        fetch=False,
+    )
 
 
 def _datasets(args: argparse.Namespace) -> int:
     frame = _client(args).datasets().to_pandas()
-    print(frame.to_string(index=False) if len(frame) else "no datasets")
+    outcome_of(args).say(frame.to_string(index=False) if len(frame) else "no datasets")
     return 0
 
 
 def _create(args: argparse.Namespace) -> int:
-    wm = _client(args)
+    wm = prepare(_client(args), args)
     ds = wm.create_dataset(args.name, args.url, schema_mapping={"title": args.title_key} if args.title_key else None)
-    _print_dataset(ds.info)
+    _print_dataset(ds.info, args)
     if args.start_import:
-        _print_run(ds.import_().wait(timeout=None))
+        run = ds.import_()
+        finish_job(run, args, DEFAULT_BASE_URL)
+        _print_run(run, args)
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
     ds = _client(args).dataset(args.id)
     ds.delete()
-    print(f"{ds.id}: scheduled for deletion after {ds.refresh().scheduled_for_deletion_after}")
+    outcome_of(args).say(f"{ds.id}: scheduled for deletion after {ds.refresh().scheduled_for_deletion_after}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    run = _client(args).dataset(args.id).import_()
-    print(f"import of {run.id} requested")
-    if not args.no_wait:
-        _print_run(run.wait(timeout=None))
+    outcome = outcome_of(args)
+    run = prepare(_client(args), args).dataset(args.id).import_()
+    outcome.say(f"import of {run.id} requested")
+    if args.no_wait:
+        outcome.attach(run, ["wait", run.id])
+        outcome.state = "requested"
+        return 0
+    finish_job(run, args, DEFAULT_BASE_URL)
+    _print_run(run, args)
     return 0
 
 
-def _print_dataset(info: Any) -> int:
+def _print_dataset(info: Any, args: argparse.Namespace) -> int:
     shown = {k: v for k, v in (info or {}).items() if k != "reimport_key"}
-    print(json.dumps(shown, ensure_ascii=False, indent=2))
+    outcome = outcome_of(args)
+    outcome.extra["dataset"] = shown
+    outcome.say(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0
 
 
-def _print_run(run: ImportRun) -> int:
+def _print_run(run: ImportRun, args: argparse.Namespace) -> int:
+    say = outcome_of(args).say
     state = run.last_status.describe() if run.last_status else "unknown"
-    print(f"import run {run.run_id} of dataset {run.id}: {state}")
+    say(f"import run {run.run_id} of dataset {run.id}: {state}")
     frame = run.to_pandas()
-    print(_steps(frame).to_string(index=False))
+    say(_steps(frame).to_string(index=False))
     entries = frame[frame["created_at"].notna() | frame["level"].notna()]
-    print(entries[["step", "created_at", "level", "detail"]].to_string(index=False))
+    say(entries[["step", "created_at", "level", "detail"]].to_string(index=False))
     return 0
 
 

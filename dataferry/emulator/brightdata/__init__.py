@@ -9,7 +9,8 @@ move ``starting`` → ``running`` → ``ready`` over configurable seconds.
 Emulator-only controls (never sent by dataferry itself):
 
 * an input object may carry ``emulator_fail: "<message>"`` (the snapshot fails with that
-  ``error_message``) or ``emulator_records: N`` (records per input);
+  ``error_message``; with ``emulator_fail_first: N`` as well, only the first N snapshots triggered
+  with that message fail, as after a passing trouble) or ``emulator_records: N`` (records per input);
 * a delivery whose target (bucket, container, endpoint, path, topic or database) contains
   ``fail`` ends ``failed``;
 * tests reach the state directly: ``app.snapshots``, ``app.expire(id)``, ``app.faults`` (an

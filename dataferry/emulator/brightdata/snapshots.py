@@ -75,11 +75,22 @@ class SnapshotHandlers(BrightDataState):
                 self._source(dataset, sid, inputs, q),
                 self.start_after,
                 self.ready_after,
-                fail_message=next((str(i["emulator_fail"]) for i in inputs if i.get("emulator_fail")), None),
+                fail_message=self._fail_message(inputs),
                 output_fields=[f for f in q.get("custom_output_fields", "").split("|") if f] or None,
             )
             self.snapshots[sid] = snap
         return self.json({"snapshot_id": sid})
+
+    def _fail_message(self, inputs: list[dict[str, Any]]) -> str | None:
+        """The ``emulator_fail`` of the inputs; with ``emulator_fail_first: N``, only the first N
+        snapshots triggered with that message fail (a passing trouble that a new trigger clears)."""
+        message = next((str(i["emulator_fail"]) for i in inputs if i.get("emulator_fail")), None)
+        first = next((int(i["emulator_fail_first"]) for i in inputs if i.get("emulator_fail_first")), None)
+        if message is None or first is None:
+            return message
+        seen = self.failed_so_far.get(message, 0)
+        self.failed_so_far[message] = seen + 1
+        return message if seen < first else None
 
     def _validate_trigger_query(self, q: Any) -> list[str]:
         problems = []

@@ -153,6 +153,7 @@ class BrightDataState(EmulatorApp):
         super().__init__(**kw)
         self.datasets: dict[str, DatasetInfo] = {d.id: d for d in DATASETS}
         self.snapshots: dict[str, Snapshot] = {}
+        self.failed_so_far: dict[str, int] = {}  # emulator_fail_first: failures handed out per message
         self.deliveries: dict[str, Delivery] = {}
         self.collectors: dict[str, CollectorInfo] = {c.id: c for c in COLLECTORS}
         self.collections: dict[str, CollectionRun] = {}

@@ -26,7 +26,7 @@ from dataferry.providers.brightdata.params import (
     trigger_body,
     trigger_params,
 )
-from dataferry.providers.brightdata.snapshot import Snapshot
+from dataferry.providers.brightdata.snapshot import Snapshot, TriggerRequest, check_outcome_options
 from dataferry.wait import PollPolicy
 
 DEFAULT_BASE_URL = "https://api.brightdata.com"
@@ -113,7 +113,15 @@ class Client(VendorClient):
 
     # -- trigger ------------------------------------------------------------------------------
     def trigger(
-        self, dataset_id: str, inputs: Any, *, busy_wait: float = BUSY_WAIT, compress: bool = True, **options: Any
+        self,
+        dataset_id: str,
+        inputs: Any,
+        *,
+        busy_wait: float = BUSY_WAIT,
+        compress: bool = True,
+        on_empty: str = "raise",
+        retrigger: int = 0,
+        **options: Any,
     ) -> Snapshot:
         """Trigger a collection (``POST /datasets/v3/trigger``).
 
@@ -132,6 +140,11 @@ class Client(VendorClient):
             busy_wait: seconds to keep retrying on 429 "too many running jobs" (a 429 created
                 nothing, so retrying cannot double a paid collection).
             download_format, compress, batch_size: how the returned :class:`Snapshot` downloads.
+            on_empty: ``"raise"`` (the default: "Snapshot is empty" / "No data found in
+                discovery" raise) or ``"empty"`` (they give an empty result, see :class:`Snapshot`).
+            retrigger: times to trigger the collection again when it fails with a transient
+                message (:mod:`~dataferry.providers.brightdata.failures`); ``0``, the default,
+                never does: every trigger is a paid collection.
 
         The keywords but ``busy_wait`` and ``compress`` are declared once, in
         :func:`~dataferry.providers.brightdata.params.trigger_params` (``help()`` and
@@ -154,31 +167,46 @@ class Client(VendorClient):
         auth_header = options.get("auth_header")
         if auth_header:
             self.http.redactor.add(auth_header)
-        body = inputs_body(inputs)
-        look = f"look for the new snapshot with bd.snapshots(dataset_id={dataset_id!r}) before triggering again"
-        response = self.http.request(
-            "POST",
-            "/datasets/v3/trigger",
-            params=params,
-            idempotent=False,
-            family="trigger",
-            busy_wait=busy_wait,
-            created_hint=look,
-            **body,
-        )
-        answer = self.http.json_of(response)
-        snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
-        if not snapshot_id:
-            raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
+        check_outcome_options(on_empty, retrigger)  # checked now: once sent, the collection is paid for
+        request = TriggerRequest(dataset_id, tuple(params), inputs_body(inputs), busy_wait)
         return Snapshot(
             self,
-            str(snapshot_id),
+            self.send_trigger(request),
             format=options.get("download_format", "csv"),
             compress=compress,
             batch_size=options.get("batch_size"),
             triggered=True,
             dataset_id=dataset_id,
+            on_empty=on_empty,
+            retrigger=retrigger,
+            request=request,
         )
+
+    def send_trigger(self, request: TriggerRequest) -> str:
+        """Send one Datasets v3 trigger (never re-sent after it may have reached Bright Data).
+
+        Returns:
+            The new snapshot's id.
+
+        Raises:
+            See :meth:`trigger`.
+        """
+        look = f"look for the new snapshot with bd.snapshots(dataset_id={request.dataset_id!r}) before triggering again"
+        response = self.http.request(
+            "POST",
+            "/datasets/v3/trigger",
+            params=list(request.params),
+            idempotent=False,
+            family="trigger",
+            busy_wait=request.busy_wait,
+            created_hint=look,
+            **request.body,
+        )
+        answer = self.http.json_of(response)
+        snapshot_id = answer.get("snapshot_id") if isinstance(answer, dict) else None
+        if not snapshot_id:
+            raise self.http.missing(answer, "snapshot_id", what="the trigger", response=response, hint=look)
+        return str(snapshot_id)
 
     # -- handles ------------------------------------------------------------------------------
     def snapshot(
@@ -188,16 +216,18 @@ class Client(VendorClient):
         format: str = "csv",
         compress: bool = True,
         batch_size: int | None = None,
+        on_empty: str = "raise",
     ) -> Snapshot:
         """Re-attach to a snapshot by id (e.g. after a kernel restart); nothing is sent yet.
 
         Args:
             snapshot_id: ``s_…``.
             format, compress, batch_size: how to download it (see :class:`Snapshot`).
+            on_empty: ``"raise"`` or ``"empty"`` (see :class:`Snapshot`).
         """
         if not snapshot_id:
             raise InvalidArgument("snapshot_id is required")
-        return Snapshot(self, snapshot_id, format=format, compress=compress, batch_size=batch_size)
+        return Snapshot(self, snapshot_id, format=format, compress=compress, batch_size=batch_size, on_empty=on_empty)
 
     def get_snapshot(self, snapshot_id: str, **download: Any) -> Snapshot:
         """The snapshot with its status read now (``GET /datasets/v3/progress/{id}``).

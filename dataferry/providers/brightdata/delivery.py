@@ -305,7 +305,7 @@ class Delivery(Job):
         self.target = target
         self.files: list[dict[str, Any]] = []
 
-    def failure(self, message: str, **kw: Any) -> JobFailed:
+    def _failure(self, message: str, **kw: Any) -> JobFailed:
         """The typed error for a failed delivery (the wait engine calls this): Bright Data's
         delivery status has no reason field, so the message says where the files were going."""
         where = f" to {self.target}" if self.target else ""

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+import pyarrow as pa
 
 from dataferry.datajob import DataJob
-from dataferry.errors import InvalidArgument
+from dataferry.errors import InvalidArgument, JobFailed
 from dataferry.parts import Part, normalize_format
 from dataferry.providers.brightdata.delivery import Delivery, Target
+from dataferry.providers.brightdata.errors import SnapshotEmpty
+from dataferry.providers.brightdata.failures import Kind, classify
 from dataferry.providers.brightdata.params import DOWNLOAD_FORMATS, MIN_BATCH_SIZE, deliver_body
 from dataferry.status import JobState, JobStatus, state_from
+
+if TYPE_CHECKING:
+    from dataferry.providers.brightdata.client import Client
 
 SNAPSHOT_STATES = {
     "starting": JobState.QUEUED,
@@ -26,6 +34,38 @@ SNAPSHOT_STATES = {
 }
 """Progress statuses; any other value counts as still running."""
 
+ON_EMPTY = ("raise", "empty")
+"""The values of ``on_empty=``."""
+
+
+@dataclass(frozen=True)
+class TriggerRequest:
+    """A Datasets v3 trigger as it was sent, kept to send it again (``retrigger=``).
+
+    Attributes:
+        dataset_id: ``gd_…``.
+        params: the query (from :func:`~dataferry.providers.brightdata.params.trigger_params`).
+        body: the body as ``requests`` keywords (from ``inputs_body``).
+        busy_wait: seconds a 429 "too many running jobs" is waited out.
+    """
+
+    dataset_id: str
+    params: tuple[tuple[str, str], ...]
+    body: dict[str, Any] = field(repr=False)
+    busy_wait: float
+
+
+def check_outcome_options(on_empty: str, retrigger: int) -> None:
+    """Refuse a bad ``on_empty=`` or ``retrigger=`` before anything is sent.
+
+    Raises:
+        InvalidArgument: ``on_empty`` is not ``"raise"`` / ``"empty"``, or ``retrigger`` is not an int ≥ 0.
+    """
+    if on_empty not in ON_EMPTY:
+        raise InvalidArgument(f"on_empty={on_empty!r} is not one of {', '.join(map(repr, ON_EMPTY))}")
+    if not isinstance(retrigger, int) or isinstance(retrigger, bool) or retrigger < 0:
+        raise InvalidArgument(f"retrigger must be an int >= 0, got {retrigger!r}")
+
 
 class Snapshot(DataJob):
     """A Bright Data snapshot (a triggered collection and its data).
@@ -38,6 +78,18 @@ class Snapshot(DataJob):
         compress: download gzip-compressed parts.
         batch_size: records per part (≥ 1000); ``None`` for one part.
         triggered: created by this process (a 404 right after is forgiven briefly).
+        on_empty: ``"raise"`` (the default): "Snapshot is empty" and "No data found in
+            discovery" raise (:class:`~dataferry.errors.JobFailed`, or ``SnapshotEmpty`` from a
+            download); ``"empty"``: they are a result with no rows (an empty DataFrame, an empty
+            Parquet file with the columns of ``custom_output_fields`` where they were given),
+            and :attr:`empty_message` says which.
+        retrigger: times to trigger the collection again when it fails with a transient message
+            (:func:`~dataferry.providers.brightdata.failures.classify`); needs ``request``.
+        request: the trigger as sent (``Client.trigger`` keeps it).
+
+    Attributes:
+        empty_message: Bright Data's message when the result is empty (``on_empty="empty"``).
+        attempts: the snapshot ids triggered for this request, oldest first.
 
     Example::
 
@@ -57,8 +109,16 @@ class Snapshot(DataJob):
         batch_size: int | None = None,
         triggered: bool = False,
         dataset_id: str | None = None,
+        on_empty: str = "raise",
+        retrigger: int = 0,
+        request: TriggerRequest | None = None,
     ) -> None:
+        check_outcome_options(on_empty, retrigger)
         super().__init__(client, snapshot_id, triggered=triggered)
+        self.on_empty = on_empty
+        self.retrigger = retrigger
+        self.request = request
+        self.empty_message: str | None = None
         if format not in DOWNLOAD_FORMATS:
             raise InvalidArgument(f"format={format!r} is not one of {', '.join(DOWNLOAD_FORMATS)}")
         if batch_size is not None and int(batch_size) < MIN_BATCH_SIZE:
@@ -79,7 +139,40 @@ class Snapshot(DataJob):
         self.dataset_id = body.get("dataset_id") or self.dataset_id
         state = state_from(raw, SNAPSHOT_STATES)
         message = body.get("error_message") if state is JobState.FAILED else None
+        if state is JobState.FAILED:
+            found = classify(message)
+            if found.kind is Kind.EMPTY and self.on_empty == "empty":
+                self.empty_message = str(message)
+                return JobStatus(JobState.DONE, raw, f"empty: {message}", 1.0, detail=body)
+            if found.kind is Kind.TRANSIENT and self.request is not None and len(self.attempts) <= self.retrigger:
+                return self._trigger_again(raw, str(message))
         return JobStatus(state, raw, message, detail=body)
+
+    def _failure(
+        self, message: str, *, vendor: str, job_id: str, status: JobStatus, kind: str = "snapshot"
+    ) -> JobFailed:
+        """:class:`~dataferry.errors.JobFailed` with ``transient`` and a hint from the message's kind."""
+        found = classify(status.message)
+        hint = found.hint
+        if len(self.attempts) > 1:
+            hint = f"triggered {len(self.attempts)} times ({', '.join(self.attempts)}), failed each time; {hint}"
+        return JobFailed(
+            message,
+            vendor=vendor,
+            kind=kind,
+            job_id=self.id,
+            status=status,
+            transient=found.kind is Kind.TRANSIENT,
+            hint=hint,
+        )
+
+    def _trigger_again(self, raw: str, message: str) -> JobStatus:
+        assert self.request is not None
+        old = self.id
+        new = cast("Client", self.client).send_trigger(self.request)
+        done = len(self.attempts)
+        text = f"snapshot {old} failed ({message}); triggered again as {new} (retrigger {done} of {self.retrigger})"
+        return self._recreated(new, raw, text)
 
     def _cancel_remote(self) -> None:
         self.client.http.request(
@@ -100,6 +193,14 @@ class Snapshot(DataJob):
         return int(body.get("parts", 1))
 
     def _list_parts(self) -> list[Part]:
+        if self.empty_message is not None:
+            return []
+        if self.on_empty == "empty":
+            try:
+                self.part_count()  # a ready snapshot with no records answers "Snapshot is empty"
+            except SnapshotEmpty as exc:
+                self.empty_message = exc.vendor_message
+                return []
         fmt = normalize_format(self.format)
         gz = "gzip" if self.compress else None
         suffix = ".gz" if self.compress else ""
@@ -118,6 +219,12 @@ class Snapshot(DataJob):
             )
             for k in range(n)
         ]
+
+    def _empty_schema(self) -> pa.Schema | None:
+        """The columns asked for with ``custom_output_fields`` (text), for an empty result."""
+        fields = dict(self.request.params).get("custom_output_fields") if self.request is not None else None
+        names = list(dict.fromkeys(f.split(".")[0] for f in (fields or "").split("|") if f))
+        return pa.schema([(n, pa.string()) for n in names]) if names else None
 
     # -- more endpoints ------------------------------------------------------------------------
     def input(self) -> Any:

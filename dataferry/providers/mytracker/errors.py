@@ -29,6 +29,8 @@ class ExportInterrupted(JobFailed):
         attempts: the export ids created for this request, oldest first.
     """
 
+    transient = True  # myTracker: "the export is interrupted and you can repeat the request"
+
     def __init__(self, vendor_message: str, *, attempts: tuple[str, ...] = (), **kw: Any) -> None:
         self.attempts = tuple(attempts)
         if "hint" not in kw:
@@ -45,6 +47,8 @@ class ExportRefused(JobFailed):
     Attributes:
         error_message: myTracker's ``errorMessage`` verbatim (e.g. "Too many lines in one export").
     """
+
+    transient = False  # "the request under these conditions will never be complete"
 
     hint = (
         "the export is too big for one request: narrow the period (date_from/date_to), "

@@ -22,7 +22,6 @@ from typing import Any
 from dataferry.client import VendorClient
 from dataferry.datajob import DataJob
 from dataferry.errors import DataferryError, JobFailed, LinkExpired
-from dataferry.events import notice
 from dataferry.parts import Part
 from dataferry.providers.mytracker import api
 from dataferry.providers.mytracker.api import CANCEL_PATH, FAMILY, GET_PATH
@@ -110,7 +109,6 @@ class Export(DataJob):
         super().__init__(client, str(export_id), triggered=triggered)
         self.params = None if params is None else tuple(params)
         self.recreate_attempts = int(recreate_attempts)
-        self.attempts: list[str] = [self.id]
         self._refresh_lock = threading.Lock()
         self._fresh: dict[int, Part] = {}
 
@@ -140,7 +138,7 @@ class Export(DataJob):
             return self._recreate(status)
         return status
 
-    def failure(self, message: str, *, vendor: str, job_id: str, status: JobStatus, kind: str = "export") -> JobFailed:
+    def _failure(self, message: str, *, vendor: str, job_id: str, status: JobStatus, kind: str = "export") -> JobFailed:
         """The typed error for an export that ended badly (the wait engine calls this).
 
         A method here, where the base class has an exception class, because the class to raise
@@ -252,16 +250,12 @@ class Export(DataJob):
             )
         old = self.id
         new = api.create(self.client.http, self.params)
-        self.id = new
-        self.attempts.append(new)
         self._fresh = {}
-        self._triggered_at = self.client.clock.monotonic()
         message = (
             f"export {old} failed on the server; re-created as {new} (attempt {done + 1} of {self.recreate_attempts})"
         )
-        notice(f"mytracker: {message}")
         # shown as "re-created" with no figure yet, not the old export's "Error occurred 0%" beside "running"
-        return JobStatus(JobState.RUNNING, "re-created", message, detail={"idRawExport": new, "status": status.raw})
+        return self._recreated(new, "re-created", message, {"idRawExport": new, "status": status.raw})
 
     def _parts_from(self, data: dict[str, Any]) -> list[Part]:
         parts = []

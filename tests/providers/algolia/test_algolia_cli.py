@@ -42,9 +42,22 @@ def test_a_task_is_run_and_waited_for(env: str, capsys: pytest.CaptureFixture[st
     assert run_id in capsys.readouterr().out
 
 
-def test_errors_exit_with_1_and_a_clear_message(env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["algolia", "wait", "no-such-run", "--base-url", env]) == 1
+def test_an_unknown_run_exits_7_not_found_with_a_clear_message(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["algolia", "wait", "no-such-run", "--base-url", env]) == 7
     assert "run 'no-such-run' not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["fetch", "cancel"])
+def test_fetch_and_cancel_which_algolia_has_no_endpoint_for_are_not_offered(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["algolia", command, "some-run"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["algolia", "--help"])
+    assert "no fetch or cancel" in " ".join(capsys.readouterr().out.split())
 
 
 def test_the_key_is_not_an_option(capsys: pytest.CaptureFixture[str]) -> None:

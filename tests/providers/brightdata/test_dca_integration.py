@@ -312,6 +312,6 @@ def test_the_cli_reports_a_bad_deadline_as_an_error(
     inputs = tmp_path / "urls.json"
     inputs.write_text(json.dumps(URLS))
     code = main(["brightdata", "collect", COLLECTOR, str(inputs), "--deadline", "2 days", "--base-url", emu.base_url])
-    assert code == 1
+    assert code == 2
     assert "deadline='2 days' is not a deadline" in capsys.readouterr().err
     assert emu.app.collections == {}

@@ -432,7 +432,7 @@ def test_progress_200_failed_error_message_is_surfaced_verbatim(emu: Emulator, m
     with pytest.raises(JobFailed) as info:
         snap.to_pandas()
     assert info.value.vendor_message == message
-    assert str(info.value) == f"brightdata snapshot {snap.id} failed: {message}"
+    assert str(info.value).splitlines()[0] == f"brightdata snapshot {snap.id} failed: {message}"
     assert info.value.job_id == snap.id
     assert sent(emu, "GET", f"/datasets/v3/snapshot/{snap.id}") == 0  # nothing to download
 

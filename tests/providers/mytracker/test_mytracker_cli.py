@@ -61,7 +61,7 @@ def test_create_waits_and_writes_parquet_then_status_and_fetch(
     assert code == 0
     printed = capsys.readouterr().out
     export_id = printed.split()[1]
-    assert f"export {export_id}: written to {out}" in printed
+    assert f"mytracker export {export_id}: {emu.app.rows(export_id).num_rows} rows written to {out}" in printed
     table = pq.read_table(out)
     assert table.to_pylist() == emu.app.rows(export_id).to_pylist()
     assert set(table.column("idApp").to_pylist()) == {1, 2}
@@ -106,7 +106,7 @@ def test_status_and_cancel_of_a_running_export(env: Callable[..., Any], capsys: 
     assert emu.app.exports[export_id].cancelled_at is not None
 
 
-def test_bad_input_and_missing_credentials_are_clear(
+def test_bad_input_and_missing_credentials_are_clear_and_exit_2(
     env: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emu = env()
@@ -126,7 +126,7 @@ def test_bad_input_and_missing_credentials_are_clear(
                 *base,
             ]
         )
-        == 1
+        == 2
     )
     assert "unknown event 'installz'; did you mean 'installs'?" in capsys.readouterr().err
     assert (
@@ -146,11 +146,11 @@ def test_bad_input_and_missing_credentials_are_clear(
                 *base,
             ]
         )
-        == 1
+        == 2
     )
     assert "--where expects NAME=VALUE" in capsys.readouterr().err
     monkeypatch.delenv("MYTRACKER_SECRET_KEY")
-    assert main(["mytracker", "status", "1", *base]) == 1
+    assert main(["mytracker", "status", "1", *base]) == 2
     err = capsys.readouterr().err
     assert "no secret key given" in err and "MYTRACKER_SECRET_KEY" in err
     assert not emu.app.requests  # nothing was sent for any of these

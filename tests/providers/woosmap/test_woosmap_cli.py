@@ -39,7 +39,7 @@ def test_list_create_get_update_delete(served: Any, capsys: pytest.CaptureFixtur
     code, out, _ = _run(capsys, served, "delete", created["id"])
     assert code == 0 and re.search(r"scheduled for deletion after \d{4}-\d\d-\d\d", out)
     code, _, err = _run(capsys, served, "delete", created["id"])
-    assert code == 1 and "HTTP 409" in err and "already scheduled" in err
+    assert code == 4 and "HTTP 409" in err and "already scheduled" in err
     assert served.credentials["private_key"] not in out + err
 
 
@@ -61,9 +61,11 @@ def test_errors_are_reported_not_raised(
     served: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, _, err = _run(capsys, served, "get", "8c4c51f1-f6f3-43bc-b65d-7415e8ef22c0")
-    assert code == 1 and "HTTP 404: Dataset was not found" in err
-    code, _, err = _run(capsys, served, "cancel", next(iter(served.app.datasets)))
-    assert code == 1 and "cannot be cancelled" in err
+    assert code == 7 and "HTTP 404: Dataset was not found" in err
+    for never_works in ("cancel", "fetch"):  # Woosmap has no such endpoint: not offered at all
+        with pytest.raises(SystemExit) as exit_:
+            _run(capsys, served, never_works, next(iter(served.app.datasets)))
+        assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
     monkeypatch.delenv("WOOSMAP_PRIVATE_KEY")
     code, _, err = _run(capsys, served, "datasets")
-    assert code == 1 and "WOOSMAP_PRIVATE_KEY" in err
+    assert code == 2 and "WOOSMAP_PRIVATE_KEY" in err

@@ -40,6 +40,7 @@ from dataferry.output import (
 )
 from dataferry.parts import Part
 from dataferry.progress import Reporter, Stage
+from dataferry.scaleout import load
 from dataferry.storage import resolve
 
 Out = TypeVar("Out")
@@ -106,7 +107,7 @@ class DataJob(Job):
         with self._operation(progress) as reporter:
             parts = self._ready_parts(reporter, timeout)
             store = self._cache(cache)
-            downloader = self._downloader(store, reporter)
+            downloader = self._downloader(store, reporter.bytes_added)
             paths: list[Any] = []
             for fetched in downloader.fetch_all(parts, workers=workers):
                 reporter.add(parts=1)
@@ -238,6 +239,46 @@ class DataJob(Job):
         frames.need("polars")  # a missing extra fails before any download
         return frames.to_polars(self.to_arrow(**kw), rechunk=rechunk)
 
+    def to_dask(
+        self,
+        *,
+        dask: Any = None,
+        meta: Any = "scan",
+        dtype_backend: str | None = None,
+        timeout: float | None = WAIT_TIMEOUT,
+        progress: Any = CLIENT_DEFAULT,
+        **decode: Any,
+    ) -> Any:
+        """The parts as a Dask DataFrame, one partition per part (``dataferry[dask]``).
+
+        Waits for the job first. The partitions are read where Dask runs them: on the workers of
+        the current ``distributed.Client`` (or ``dask=``), which get the job's credentials
+        through a worker plugin, never through the task graph (see :doc:`scale-out`).
+
+        Args:
+            dask: the ``distributed.Client`` to read the schemas on (default: the current one;
+                none: Dask's local threads).
+            meta: where the DataFrame's columns and dtypes come from: ``"scan"`` (every part's
+                schema, unified as :meth:`to_arrow` does, read on the cluster first),
+                ``"first"`` (the first part's), or a ``pyarrow.Schema``. A part that does not
+                fit ``"first"`` or a given schema raises :class:`~dataferry.errors.SchemaDrift`.
+            dtype_backend: as in :meth:`to_pandas`.
+            timeout, progress, **decode: see :meth:`iter_tables`.
+
+        Example::
+
+            from dask.distributed import Client
+
+            Client()  # a LocalCluster, or a remote cluster's address
+            ddf = snap.to_dask()
+            ddf.groupby("currency").final_price.mean().compute()
+        """
+        options = DecodeOptions(**decode)
+        module = load("dataframe", "to_dask()")
+        return module.to_dask(
+            self, dask=dask, meta=meta, dtype_backend=dtype_backend, timeout=timeout, progress=progress, options=options
+        )
+
     def to_duckdb(self, con: Any = None, table: str | None = None, *, if_exists: str = "fail", **kw: Any) -> Any:
         """Every part in DuckDB (``dataferry[duckdb]``): a relation over the Arrow table, or a table.
 
@@ -274,6 +315,7 @@ class DataJob(Job):
         workers: int = DOWNLOAD_WORKERS,
         timeout: float | None = WAIT_TIMEOUT,
         progress: Any = CLIENT_DEFAULT,
+        dask: Any = None,
         **decode: Any,
     ) -> Any:
         """Write every part to Parquet, streamed in flat memory, atomically, on disk or in
@@ -296,6 +338,9 @@ class DataJob(Job):
             compression: Parquet codec.
             row_group_size: rows per row group.
             cache, workers, timeout, progress, **decode: see :meth:`iter_tables`.
+            dask: a ``distributed.Client``: every part is downloaded, decoded and written on its
+                workers, one file per part, and committed once here (``dataferry[dask]``; the
+                path must be one the workers reach, see :doc:`scale-out`).
 
         Returns:
             The path written (a :class:`~pathlib.Path` on disk, the URL elsewhere). Nothing
@@ -314,6 +359,23 @@ class DataJob(Job):
         """
         options = DecodeOptions(**decode)
         finish = _with_constants(constant_columns)
+        if dask is not None:
+            return load("writes", "to_parquet(dask=...)").write_dataset(
+                self,
+                path,
+                dask=dask,
+                options=options,
+                finish=finish,
+                partition_cols=partition_cols,
+                dataset=dataset,
+                existing_data=existing_data,
+                storage_options=storage_options,
+                filesystem=filesystem,
+                timeout=timeout,
+                progress=progress,
+                compression=compression,
+                row_group_size=row_group_size,
+            )
         with self._operation(progress) as reporter:
             sink = open_parquet_sink(
                 path,
@@ -349,14 +411,14 @@ class DataJob(Job):
     def _cache(self, persistent: bool) -> PartCache:
         return PartCache(self.vendor, self.id, root=self.client.cache_dir, persistent=persistent)
 
-    def _downloader(self, store: PartCache, reporter: Reporter) -> Downloader:
+    def _downloader(self, store: PartCache, on_bytes: Callable[[int], None]) -> Downloader:
         return Downloader(
             self.client.http,
             store,
             clock=self.client.clock,
             job_id=self.id,
             refresh=self._refresh_part if self.links_expire else None,
-            on_bytes=lambda n: reporter.add(bytes=n),
+            on_bytes=on_bytes,
         )
 
     def _through(
@@ -386,7 +448,7 @@ class DataJob(Job):
         flow = pipeline.run(
             sink,
             parts,
-            downloader=self._downloader(store, reporter),
+            downloader=self._downloader(store, reporter.bytes_added),
             store=store,
             options=options,
             reporter=reporter,

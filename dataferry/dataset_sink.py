@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,17 @@ from dataferry.output import Data, Sink, as_table
 from dataferry.parquet import ParquetFileSink, _copy_rows
 from dataferry.schema import conform, unify
 from dataferry.storage import Destination, resolve
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What one copy of a :class:`ParquetDatasetSink` wrote into the staging directory (a part
+    written on a Dask worker), for the sink that commits: see :meth:`ParquetDatasetSink.include`."""
+
+    rows: int
+    schema: pa.Schema | None
+    file_schemas: dict[str, pa.Schema]
+    flushed_schemas: list[pa.Schema]
 
 
 class ParquetDatasetSink(Sink[pa.Table]):
@@ -226,6 +238,22 @@ class ParquetDatasetSink(Sink[pa.Table]):
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             self.dest.delete_tree(self.tmp)
+
+    def staged(self) -> Staged:
+        """What this sink has written into the staging directory so far."""
+        return Staged(self.rows, self.schema, dict(self._file_schemas), list(self._flushed_schemas))
+
+    def include(self, staged: Staged) -> None:
+        """Count what a copy of this sink staged elsewhere (a Dask worker, into the same
+        staging directory) as written here, so that :meth:`close` brings those files to the
+        one schema and commits them too."""
+        self.rows += staged.rows
+        self._file_schemas.update(staged.file_schemas)
+        self._flushed_schemas.extend(staged.flushed_schemas)
+        if staged.schema is not None:
+            self.schema = unify([s for s in (self.schema, staged.schema) if s is not None])
+            if self._base is not None:
+                self.schema = datasets.joined(self._base, self.schema, self.dest.url)
 
     def _flush_partitions(self) -> None:
         if not self._buffer:

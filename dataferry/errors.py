@@ -28,8 +28,9 @@
     │   ├── PartIncomplete                  a part could not be downloaded completely
     │   ├── PartCorrupt                     length or gzip check failed
     │   ├── LinkExpired                     a download link expired and could not be refreshed
-    │   └── DecodeError                     a part is not valid CSV / JSON / NDJSON
-    │       └── NotData                     an HTML page, an error object or binary bytes instead
+    │   ├── DecodeError                     a part is not valid CSV / JSON / NDJSON
+    │   │   └── NotData                     an HTML page, an error object or binary bytes instead
+    │   └── SchemaDrift                     a part does not fit a Dask DataFrame's meta; .column
     └── StorageError                        a destination (disk, object store) refused or failed; .url
         ├── StorageNotFound (also FileNotFoundError)  the bucket / container does not exist
         ├── StorageDenied (also PermissionError)      credentials wrong, or not allowed
@@ -95,6 +96,18 @@ class DataferryError(Exception):
         if self.hint:
             return f"{self.message}\n  hint: {self.hint}"
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only arguments defeat Exception's pickling: rebuilt from the attributes, so an
+        # error raised on a Dask worker reaches the caller with its type, message and hint
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[DataferryError], args: tuple[Any, ...], state: dict[str, Any]) -> DataferryError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidArgument(DataferryError, ValueError):
@@ -361,6 +374,24 @@ class DownloadInterrupted(Interrupted):
 
 class DataError(DataferryError):
     """What came back cannot be used as it is."""
+
+
+class SchemaDrift(DataError):
+    """A part's column does not fit the types a Dask DataFrame was built with (``meta="first"``
+    or a given ``meta``).
+
+    Attributes:
+        column: the column's name.
+        expected, found: the two types, as text.
+    """
+
+    hint = 'build it with meta="scan" (every part\'s schema read first), or fix the type with column_types='
+
+    def __init__(self, message: str, *, column: str, expected: str, found: str) -> None:
+        self.column = column
+        self.expected = expected
+        self.found = found
+        super().__init__(message)
 
 
 class Stopped(DataferryError):

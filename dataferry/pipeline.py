@@ -23,7 +23,7 @@ import pyarrow as pa
 from dataferry.cache import PartCache
 from dataferry.constants import HANDOFF_BYTES, STOP_SECONDS
 from dataferry.decode import RESTART, DecodeOptions, Restart, stream_part
-from dataferry.download import Downloader
+from dataferry.download import Downloader, Fetched
 from dataferry.errors import NotData, PartCorrupt
 from dataferry.output import Sink, concat
 from dataferry.parts import Part
@@ -123,41 +123,20 @@ def part_streams(
     """
     position = {id(p): k for k, p in enumerate(parts)}
     cores = usable_cpus()
-    finished = finish or (lambda table: table)
 
     def produce(part: Part) -> Iterator[Piece]:
         k = position[id(part)]
-        fetched = downloads.result(k)
         # one thread each when parts fill every core: fewer hand-offs, less fresh memory
         threads = workers < cores or len(parts) - k < workers
-        group: list[pa.RecordBatch] = []
-        size = 0
-        try:
-            for item in stream_part(
-                fetched.path,
-                fetched.part.format,
-                options,
-                hint=hint(),
-                label=f"part {part.index} of {label}",
-                threads=threads,
-            ):
-                if item is RESTART:
-                    group, size = [], 0  # never sent: nothing to withdraw for these
-                    yield RESTART
-                    continue
-                assert isinstance(item, pa.RecordBatch)
-                group.append(item)
-                size += item.get_total_buffer_size()  # cheap, unlike nbytes
-                if size >= HANDOFF_BYTES:
-                    yield finished(_group(group))
-                    group, size = [], 0
-            if group:
-                yield finished(_group(group))
-        except (PartCorrupt, NotData):
-            store.discard(fetched.part)
-            raise
-        if not store.persistent:
-            fetched.path.unlink(missing_ok=True)
+        yield from pieces(
+            downloads.result(k),
+            options,
+            store=store,
+            hint=hint(),
+            label=f"part {part.index} of {label}",
+            threads=threads,
+            finish=finish,
+        )
 
     downloads = Prefetch(downloader.fetch, parts, workers=workers, name="dataferry-dl")
     decoders = Workers(workers, name="dataferry-part")
@@ -171,6 +150,44 @@ def part_streams(
         decoders.close(STOP_SECONDS)
         downloads.close(STOP_SECONDS)
         store.cleanup()
+
+
+def pieces(
+    fetched: Fetched,
+    options: DecodeOptions,
+    *,
+    store: PartCache,
+    hint: pa.Schema | None,
+    label: str,
+    threads: bool = True,
+    finish: Callable[[pa.Table], pa.Table] | None = None,
+) -> Iterator[Piece]:
+    """One downloaded part decoded as tables of about :data:`~dataferry.constants.HANDOFF_BYTES`
+    (``finish`` applied to each) and restarts. A part that turns out corrupt is dropped from
+    the cache, so the next run downloads it anew; one not kept (``store`` not persistent) is
+    deleted once read."""
+    finished = finish or (lambda table: table)
+    group: list[pa.RecordBatch] = []
+    size = 0
+    try:
+        for item in stream_part(fetched.path, fetched.part.format, options, hint=hint, label=label, threads=threads):
+            if item is RESTART:
+                group, size = [], 0  # never sent: nothing to withdraw for these
+                yield RESTART
+                continue
+            assert isinstance(item, pa.RecordBatch)
+            group.append(item)
+            size += item.get_total_buffer_size()  # cheap, unlike nbytes
+            if size >= HANDOFF_BYTES:
+                yield finished(_group(group))
+                group, size = [], 0
+        if group:
+            yield finished(_group(group))
+    except (PartCorrupt, NotData):
+        store.discard(fetched.part)
+        raise
+    if not store.persistent:
+        fetched.path.unlink(missing_ok=True)
 
 
 def _group(batches: list[pa.RecordBatch]) -> pa.Table:

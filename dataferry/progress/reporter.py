@@ -61,6 +61,7 @@ class ProgressState:
         output: where the result went (a file path), once known.
         reattach: the code that gets the job back, shown when the operation stopped with the
             job still there.
+        dashboard: the Dask dashboard's address, when the parts are read on a cluster.
     """
 
     vendor: str = ""
@@ -80,6 +81,7 @@ class ProgressState:
     now: float = 0.0
     output: str = ""
     reattach: str = ""
+    dashboard: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -176,6 +178,10 @@ class Reporter:
             s = self.state
             self._set(parts_done=s.parts_done + parts, bytes_done=s.bytes_done + bytes, rows=s.rows + rows)
             self._draw(force=False)
+
+    def bytes_added(self, n: int) -> None:
+        """``add(bytes=n)``, as a callback (a downloader's ``on_bytes``)."""
+        self.add(bytes=n)
 
     def notice(self, message: str) -> None:
         """Show a passing message (retry, rate limit)."""

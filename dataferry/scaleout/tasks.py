@@ -1,0 +1,268 @@
+"""One part as a Dask task: what the task carries, how the job's credentials reach the workers,
+and the part read on a worker.
+
+A :class:`PartTask` holds what a worker needs to fetch and verify one part (its link, the size
+the vendor announced, the format and compression the checks follow, the decode options) and a
+*reference*: a short name. The job itself (its client, with the token or key) travels once per
+cluster inside a :class:`Sealed` worker plugin, never in the task graph, so no credential shows
+in a task key, a repr, the scheduler's graph or the dashboard. On a worker the reference gives
+back a working copy of the job: an expired myTracker link is refreshed there through the
+vendor's status call, as on one machine (nothing is ever triggered again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pickle
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pyarrow as pa
+
+from dataferry.cache import PartCache, default_cache_dir, safe_name
+from dataferry.decode import RESTART, DecodeOptions
+from dataferry.output import Sink
+from dataferry.parts import Part
+from dataferry.pipeline import pieces
+
+PLUGIN_PREFIX = "dataferry-"
+"""Worker plugins dataferry registers are named so."""
+
+PART_RETRIES = 3
+"""Times Dask runs a part's task again on another worker when its worker dies or it fails."""
+
+_LOCKS: dict[type, Callable[[], Any]] = {
+    type(threading.Lock()): threading.Lock,
+    type(threading.RLock()): threading.RLock,
+}
+_SEALED: dict[str, bytes] = {}  # reference → sealed bytes, in this process
+_OPENED: dict[str, Any] = {}  # reference → the object, unsealed once per process
+_OPEN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """What one part's task carries: picklable, small, without a credential.
+
+    Attributes:
+        ref: the reference of the job on the workers (see :func:`ship`).
+        part: the part (link, expected size, format, compression).
+        options: how to decode it.
+        label: names the job in errors ("brightdata snapshot s_…").
+        hint: the types the part is decoded with where they fit (``None``: inferred).
+        keep: keep the downloaded file in the worker's cache (``False``: deleted once read).
+    """
+
+    ref: str
+    part: Part
+    options: DecodeOptions
+    label: str
+    hint: pa.Schema | None = None
+    keep: bool = True
+
+    def __repr__(self) -> str:  # shown in the dashboard and in errors: short
+        return f"PartTask({self.label}, part {self.part.index})"
+
+
+class _Sealer(cloudpickle.Pickler):
+    """Pickles a live object with its locks replaced by new ones (a client's rate limiter, a
+    session's pool): the copy on a worker has its own."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        fresh = _LOCKS.get(type(obj))
+        if fresh is not None:
+            return fresh, ()
+        return super().reducer_override(obj)
+
+
+def seal(obj: Any) -> bytes:
+    """``obj`` (a job, a sink) as bytes a worker can unpickle into a working copy."""
+    buffer = io.BytesIO()
+    _Sealer(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin as _Plugin
+except ImportError:  # dask without distributed: the local schedulers have no worker to plug into
+    _Plugin = object  # type: ignore[misc,assignment]
+
+
+class Sealed(_Plugin):  # type: ignore[misc]
+    """A Dask worker plugin holding one sealed object under its reference.
+
+    Its repr names only the reference; the bytes (which hold the credential) are never shown.
+    Registered on the cluster, it reaches every worker, including one started after a worker
+    died.
+    """
+
+    idempotent = False  # registered again under the same name: the new bytes replace the old
+
+    def __init__(self, ref: str, payload: bytes) -> None:
+        self.ref = ref
+        self.payload = payload
+
+    def setup(self, worker: Any = None) -> None:
+        with _OPEN_LOCK:
+            _SEALED[self.ref] = self.payload
+            _OPENED.pop(self.ref, None)
+
+    def teardown(self, worker: Any = None) -> None:
+        with _OPEN_LOCK:
+            _SEALED.pop(self.ref, None)
+            _OPENED.pop(self.ref, None)
+
+    def __repr__(self) -> str:
+        return f"Sealed({self.ref!r})"
+
+
+def ship(obj: Any, client: Any, name: str) -> str:
+    """Make ``obj`` known to ``client``'s workers (and to this process) under a new reference.
+
+    Args:
+        obj: the job or sink.
+        client: a ``distributed.Client``, or ``None`` for Dask's local schedulers.
+        name: a readable stem for the reference ("brightdata-s_…").
+
+    Returns:
+        The reference a :class:`PartTask` carries.
+    """
+    ref = f"{PLUGIN_PREFIX}{safe_name(name)}-{uuid.uuid4().hex[:8]}"
+    plugin = Sealed(ref, seal(obj))
+    plugin.setup()
+    if client is not None:
+        client.register_plugin(plugin, name=ref)
+    return ref
+
+
+def forget(ref: str, client: Any) -> None:
+    """Drop a reference from this process and from ``client``'s workers."""
+    Sealed(ref, b"").teardown()
+    if client is not None:
+        with contextlib.suppress(OSError, RuntimeError, ValueError, KeyError):  # a cluster gone has nothing to drop
+            client.unregister_worker_plugin(ref)
+
+
+def opened(ref: str) -> Any:
+    """The object ``ref`` names, unsealed once in this process (a job: its connections reused)."""
+    with _OPEN_LOCK:
+        if ref not in _OPENED:
+            _OPENED[ref] = pickle.loads(_payload(ref))
+        return _OPENED[ref]
+
+
+def fresh(ref: str) -> Any:
+    """A new copy of the object ``ref`` names (a sink: one per task)."""
+    with _OPEN_LOCK:
+        payload = _payload(ref)
+    return pickle.loads(payload)
+
+
+def _payload(ref: str) -> bytes:
+    try:
+        return _SEALED[ref]
+    except KeyError:
+        raise LookupError(
+            f"{ref} is not known in this process: the Dask client that built the task is gone, "
+            "or the task runs on a cluster it was not built for"
+        ) from None
+
+
+def current_client(given: Any = None) -> Any:
+    """The ``distributed.Client`` to run on: ``given``, else the current one, else ``None``
+    (Dask's local schedulers)."""
+    if given is not None:
+        return given
+    try:
+        from distributed import get_client
+    except ImportError:
+        return None
+    try:
+        return get_client()
+    except ValueError:  # no client in this process
+        return None
+
+
+def dashboard(client: Any) -> str:
+    """The cluster's dashboard address, or ``""``."""
+    link = getattr(client, "dashboard_link", "") if client is not None else ""
+    return link if isinstance(link, str) else ""
+
+
+def scratch(job: Any) -> Path:
+    """Where a worker keeps downloaded parts: the worker's own directory on a cluster, else the
+    job's cache directory."""
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory) / "dataferry-parts"
+    except (ImportError, ValueError):
+        return Path(job.client.cache_dir) if job.client.cache_dir is not None else default_cache_dir()
+
+
+@dataclass(frozen=True)
+class PartRead:
+    """What reading one part gave: its rows (once) and the bytes of its download."""
+
+    rows: int
+    nbytes: int
+
+
+def read_part(task: PartTask, sink: Sink[Any], *, finish: Callable[[pa.Table], pa.Table] | None = None) -> PartRead:
+    """Download (or find in the worker's cache), verify and decode one part into ``sink``.
+
+    A part that has to be decoded again from its start is rolled back in the sink first, so
+    its rows arrive once. Runs wherever the task runs.
+    """
+    job = opened(task.ref)
+    store = PartCache(job.vendor, job.id, root=scratch(job), persistent=task.keep)
+    got: list[int] = []
+    try:
+        fetched = job._downloader(store, got.append).fetch(task.part)
+        sink.begin_part(task.part.index)
+        rows = 0
+        for item in pieces(
+            fetched,
+            task.options,
+            store=store,
+            hint=task.hint,
+            label=f"part {task.part.index} of {task.label}",
+            finish=finish,
+        ):
+            if item is RESTART:
+                sink.rollback_part()
+                rows = 0
+                continue
+            assert isinstance(item, pa.Table)
+            sink.write(item)
+            rows += item.num_rows
+        sink.end_part()
+    finally:
+        if not task.keep:
+            store.cleanup()
+    return PartRead(rows, sum(got))
+
+
+def part_tasks(job: Any, parts: list[Part], ref: str, options: DecodeOptions, **kw: Any) -> list[PartTask]:
+    """One :class:`PartTask` per part."""
+    label = f"{job.vendor} {job.kind} {job.id}"
+    return [PartTask(ref, part, options, label, **kw) for part in parts]
+
+
+def each_done(futures: list[Any], client: Any) -> Iterator[tuple[Any, Any]]:
+    """``(future, result)`` for each of ``futures`` as it completes (the first error raised at
+    once, the others cancelled)."""
+    from distributed import as_completed
+
+    try:
+        for future in as_completed(futures):
+            yield future, future.result()
+    except BaseException:
+        client.cancel(futures)
+        raise

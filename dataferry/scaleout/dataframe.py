@@ -190,6 +190,7 @@ def to_dask(
 ) -> Any:
     """See :meth:`dataferry.datajob.DataJob.to_dask`."""
     import dask.dataframe as dd
+    from dask import config as dask_config
 
     if not isinstance(meta, pa.Schema) and meta not in META_CHOICES:
         raise InvalidArgument(f"meta={meta!r} is not one of {META_CHOICES} or a pyarrow.Schema")
@@ -216,4 +217,7 @@ def to_dask(
         return dd.from_pandas(frame, npartitions=1)
     reader = ReadPart(schema, dict(frame.dtypes), dtype_backend)
     hinted = [dataclasses.replace(task, hint=schema) for task in tasks]
-    return dd.from_map(reader, hinted, meta=frame, label="dataferry-part", enforce_metadata=False)
+    # the partitions are as to_pandas makes them: Dask's own conversion would turn nested values
+    # (lists, dicts: object columns) into their text, and pandas' text is Arrow-backed already
+    with dask_config.set({"dataframe.convert-string": False}):
+        return dd.from_map(reader, hinted, meta=frame, label="dataferry-part", enforce_metadata=False)

@@ -37,6 +37,7 @@ from dataferry.output import (
     concat,
     pandas_pieces,
     to_pandas,
+    with_constants,
 )
 from dataferry.parts import Part
 from dataferry.progress import Reporter, Stage
@@ -358,7 +359,7 @@ class DataJob(Job):
             snap.to_parquet("s3://lake/products/", partition_cols=["snapshot_date"], existing_data="replace_partitions")
         """
         options = DecodeOptions(**decode)
-        finish = _with_constants(constant_columns)
+        finish = with_constants(constant_columns)
         if dask is not None:
             return load("writes", "to_parquet(dask=...)").write_dataset(
                 self,
@@ -486,26 +487,3 @@ class DataJob(Job):
                 finish=finish,
             )
             reporter.finish(Stage.DONE)
-
-
-def _with_constants(columns: Mapping[str, Any] | None) -> Callable[[pa.Table], pa.Table] | None:
-    """What adds ``columns`` (one value each) to every decoded group, or ``None``."""
-    if not columns:
-        return None
-    scalars = {}
-    for name, value in columns.items():
-        try:
-            scalars[name] = value if isinstance(value, pa.Scalar) else pa.scalar(value)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise InvalidArgument(f"constant_columns[{name!r}]: {value!r} is not one value Arrow can store") from exc
-
-    def add(table: pa.Table) -> pa.Table:
-        for name, scalar in scalars.items():
-            column = pa.repeat(scalar, table.num_rows)
-            if name in table.column_names:
-                table = table.set_column(table.column_names.index(name), name, column)
-            else:
-                table = table.append_column(name, column)
-        return table
-
-    return add

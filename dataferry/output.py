@@ -6,7 +6,7 @@ The Parquet sinks are in :mod:`dataferry.parquet`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeAlias, TypeVar
 
@@ -33,6 +33,29 @@ def concat(tables: Sequence[pa.Table]) -> pa.Table:
         return pa.table({})
     schema = unify(t.schema for t in tables)
     return pa.concat_tables([conform(t, schema) for t in tables])
+
+
+def with_constants(columns: Mapping[str, Any] | None) -> Callable[[pa.Table], pa.Table] | None:
+    """What adds ``columns`` (one value each) to every decoded group, or ``None``."""
+    if not columns:
+        return None
+    scalars = {}
+    for name, value in columns.items():
+        try:
+            scalars[name] = value if isinstance(value, pa.Scalar) else pa.scalar(value)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InvalidArgument(f"constant_columns[{name!r}]: {value!r} is not one value Arrow can store") from exc
+
+    def add(table: pa.Table) -> pa.Table:
+        for name, scalar in scalars.items():
+            column = pa.repeat(scalar, table.num_rows)
+            if name in table.column_names:
+                table = table.set_column(table.column_names.index(name), name, column)
+            else:
+                table = table.append_column(name, column)
+        return table
+
+    return add
 
 
 def check_dtype_backend(dtype_backend: str | None) -> None:

@@ -163,12 +163,13 @@ def run_each(fn: Callable[[PartTask], Any], tasks: Sequence[PartTask], client: A
     """``fn`` over ``tasks``, on the cluster when there is one; results in task order, each
     counted on ``reporter`` as it completes."""
     if client is None:
-        import dask
+        from dask.base import compute
+        from dask.delayed import delayed
 
-        results = list(dask.compute(*[dask.delayed(fn, pure=False)(task) for task in tasks]))
-        for shape in results:
+        computed = list(compute(*[delayed(fn, pure=False)(task) for task in tasks]))
+        for shape in computed:
             reporter.add(parts=1, rows=shape.rows, bytes=shape.nbytes)
-        return results
+        return computed
     futures = client.map(fn, list(tasks), retries=PART_RETRIES, pure=False)
     order = {future.key: k for k, future in enumerate(futures)}
     results: list[Any] = [None] * len(futures)

@@ -70,7 +70,7 @@ class PartTask:
         return f"PartTask({self.label}, part {self.part.index})"
 
 
-class _Sealer(cloudpickle.Pickler):
+class _Sealer(cloudpickle.Pickler):  # type: ignore[misc]
     """Pickles a live object with its locks replaced by new ones (a client's rate limiter, a
     session's pool): the copy on a worker has its own."""
 
@@ -94,7 +94,7 @@ except ImportError:  # dask without distributed: the local schedulers have no wo
     _Plugin = object  # type: ignore[misc,assignment]
 
 
-class Sealed(_Plugin):  # type: ignore[misc]
+class Sealed(_Plugin):
     """A Dask worker plugin holding one sealed object under its reference.
 
     Its repr names only the reference; the bytes (which hold the credential) are never shown.

@@ -11,12 +11,14 @@ import pytest
 
 pytest.importorskip("distributed", reason="the scale-out tests need dataferry[dask]")
 
-from distributed import Client as DaskClient  # noqa: E402
-from distributed import LocalCluster  # noqa: E402
+from distributed import (
+    Client as DaskClient,
+    LocalCluster,
+)
 
-from dataferry.emulator import Emulator  # noqa: E402
-from dataferry.providers.brightdata import Client  # noqa: E402
-from tests.conftest import FAST, QUICK_POLLS  # noqa: E402
+from dataferry.emulator import Emulator
+from dataferry.providers.brightdata import Client
+from tests.conftest import FAST, QUICK_POLLS
 
 PRODUCTS = "gd_l1viktl72bvl7bjuj0"
 DRIFT = "gd_drift0schema0parts"

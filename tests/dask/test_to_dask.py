@@ -28,8 +28,13 @@ def test_one_partition_per_part_row_for_row(snapshot: Callable[..., Any], dask_c
     expected = snap.to_pandas()
     assert list(ddf.dtypes) == list(ddf._meta.dtypes)
     same_rows(ddf, expected)
-    assert ddf.groupby("currency").price.mean().compute().sort_index().round(9).equals(
-        expected.groupby("currency").price.mean().sort_index().round(9)
+    assert (
+        ddf.groupby("currency")
+        .price.mean()
+        .compute()
+        .sort_index()
+        .round(9)
+        .equals(expected.groupby("currency").price.mean().sort_index().round(9))
     )
 
 

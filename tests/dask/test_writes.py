@@ -87,7 +87,7 @@ def test_a_file_path_or_no_cluster_is_refused(snapshot: Callable[..., Any], tmp_
     snap = snapshot(records=1000, batch_size=1000)
     with pytest.raises(InvalidArgument, match="writes a dataset"):
         snap.to_parquet(tmp_path / "one.parquet", dask=dask_client, dataset=False)
-    with pytest.raises(InvalidArgument, match="distributed.Client"):
+    with pytest.raises(InvalidArgument, match=r"distributed\.Client"):
         snap.to_parquet(tmp_path / "x/", dask="tcp://nowhere:8786")
     assert list(tmp_path.iterdir()) == []
 

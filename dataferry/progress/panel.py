@@ -137,6 +137,7 @@ def panel_html(state: ProgressState, *, final: bool) -> str:
     )
     detail = f"<div class='dataferry-detail' style='opacity:.85'>{_e(detail_line(state))}</div>"
     again = reattach_html(state.reattach) if final and state.reattach and state.stage is Stage.STOPPED else ""
+    again += dashboard_html(state.dashboard)
     return (
         f"<div class='{css}' data-state='{_e(state.stage.value)}' data-vendor='{_e(state.vendor)}' "
         f"data-job='{_e(state.job_id)}' style='{box_style(colour)}'>"
@@ -154,7 +155,24 @@ def panel_text(state: ProgressState) -> str:
     text = f"{header(state)}: {state.stage.value} · {detail_line(state)}"
     if state.reattach and state.stage is Stage.STOPPED:
         text += f"\n  re-attach: {state.reattach}"
+    if state.dashboard:
+        text += f"\n  Dask dashboard: {state.dashboard}"
     return text
+
+
+def dashboard_html(link: str) -> str:
+    """The Dask dashboard line (nothing without an ``http(s)`` link).
+
+    Example:
+        >>> "href='http://127.0.0.1:8787/status'" in dashboard_html("http://127.0.0.1:8787/status")
+        True
+    """
+    if not link.startswith(("http://", "https://")):
+        return ""
+    return (
+        f"<div class='dataferry-dashboard' style='margin-top:2px'>Dask dashboard: "
+        f"<a href='{escape(link)}' target='_blank' rel='noopener'>{escape(link)}</a></div>"
+    )
 
 
 def panel_bundle(state: ProgressState, *, final: bool) -> dict[str, str]:

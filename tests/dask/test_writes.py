@@ -175,3 +175,32 @@ def test_the_token_is_nowhere_in_the_graph(
                 assert planted not in key and planted not in shown and planted.encode() not in spec
         plugins = dask_client.run_on_scheduler(lambda dask_scheduler: repr(dask_scheduler.worker_plugins.keys()))
         assert token not in plugins
+
+
+def test_the_panel_counts_the_cluster_parts_and_links_the_dashboard(
+    snapshot: Callable[..., Any], dask_client: Any, tmp_path: Path
+) -> None:
+    from dataferry.progress import ProgressState, Stage
+    from dataferry.progress.panel import panel_bundle
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.states: list[ProgressState] = []
+            self.closed: ProgressState | None = None
+
+        def draw(self, state: ProgressState) -> None:
+            self.states.append(state)
+
+        def close(self, state: ProgressState) -> None:
+            self.closed = state
+
+    snap = snapshot(records=4000, batch_size=1000)
+    rec = Recorder()
+    snap.to_parquet(tmp_path / "p/", dask=dask_client, progress=rec)
+    end = rec.closed
+    assert end is not None and end.stage is Stage.DONE
+    assert end.parts_done == end.parts_total == 4 and end.rows == len(snap.to_pandas()) and end.bytes_done > 0
+    assert end.dashboard == dask_client.dashboard_link
+    shown = panel_bundle(end, final=True)
+    assert f"href='{dask_client.dashboard_link}'" in shown["text/html"]
+    assert f"Dask dashboard: {dask_client.dashboard_link}" in shown["text/plain"]

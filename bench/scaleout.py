@@ -1,0 +1,210 @@
+"""One process against a Dask LocalCluster writing the same snapshot to a Parquet dataset, in one run.
+
+    python bench/scaleout.py [--size 60MB] [--grow 4] [--rounds 3] [--json]
+
+Starts the Bright Data emulator in this process, builds a snapshot of about --size of CSV in 6
+gzip parts (as bench/throughput.py does) and one --grow times larger, then runs each method in
+its own child process:
+
+- ``one_process``: ``snap.to_parquet(dir/, existing_data="replace")`` (two cores: downloads and
+  decoding side by side);
+- ``cluster_1`` / ``cluster_2``: ``snap.to_parquet(dir/, dask=client)`` on a
+  ``LocalCluster(n_workers=1|2, threads_per_worker=1, processes=True)`` started, and warmed
+  (dataferry and pyarrow imported on every worker), before the clock starts: a user's cluster
+  is up before the job is handed to it;
+- ``cluster_2_grown``: ``cluster_2`` on the grown snapshot, for the memory of a worker as the
+  snapshot grows.
+
+Every round runs every method once, in a new random order (seeded). Printed: per method the
+median seconds, MB/s of uncompressed CSV and peak RSS (of the one process; of the busiest worker
+for a cluster) with the spread over the rounds (min-max), then per-round ratios with their median
+and spread: ``cluster_2`` against ``one_process`` at equal cores (the issue's bar: at least ~0.85x
+its speed), ``cluster_2`` against ``cluster_1``, and a worker's peak RSS grown / not grown (flat:
+~1x). Nothing here is a test: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from throughput import _peak_rss, cpu_times, parse_size, prepare
+
+METHODS = ("one_process", "cluster_1", "cluster_2", "cluster_2_grown")
+
+
+def _warm() -> int:
+    """Run on each worker before the clock: what the first task would otherwise import."""
+    import pyarrow.parquet  # noqa: F401
+
+    import dataferry.scaleout.writes  # noqa: F401
+
+    return os.getpid()
+
+
+def _worker_peak() -> int:
+    return _peak_rss()
+
+
+def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
+    import pyarrow.parquet  # noqa: F401 - imported before the clock starts
+
+    from dataferry.providers.brightdata import Client
+
+    try:
+        snapshot = ctx["grown"] if name.endswith("grown") else ctx["base"]
+        bd = Client(base_url=ctx["base_url"], token=ctx["token"], progress="off")
+        snap = bd.snapshot(snapshot["snapshot"], batch_size=snapshot["batch"])
+        out = str(Path(ctx["out"]) / "ds") + "/"
+        if name == "one_process":
+            started = time.perf_counter()
+            snap.to_parquet(out, cache=False, existing_data="replace")
+            seconds = time.perf_counter() - started
+            queue.put({"seconds": seconds, "rss": _peak_rss(), "mb": snapshot["csv_bytes"] / 1e6})
+            return
+        from distributed import Client as DaskClient
+        from distributed import LocalCluster
+
+        import dataferry.scaleout.writes  # noqa: F401 - the client's side, imported before the clock
+
+        workers = int(name.split("_")[1])
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            DaskClient(cluster) as client,
+        ):
+            client.run(_warm)
+            started = time.perf_counter()
+            snap.to_parquet(out, cache=False, existing_data="replace", dask=client)
+            seconds = time.perf_counter() - started
+            rss = max(client.run(_worker_peak).values())
+        queue.put({"seconds": seconds, "rss": rss, "mb": snapshot["csv_bytes"] / 1e6})
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+
+
+def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    spawn = mp.get_context("spawn")
+    queue = spawn.Queue()
+    proc = spawn.Process(target=_child, args=(name, ctx, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def rows_written(ctx: dict[str, Any]) -> int:
+    import pyarrow.dataset as ds
+
+    return ds.dataset(str(Path(ctx["out"]) / "ds"), format="parquet").count_rows()
+
+
+def spread(values: list[float], digits: int = 3) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="60MB", help="uncompressed CSV size N (default 60MB)")
+    parser.add_argument("--grow", type=float, default=4.0, help="the grown snapshot is this many times N")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
+    )
+    args = parser.parse_args(argv)
+    from dataferry import emulator
+
+    def log(*a: Any) -> None:
+        print(*a, file=sys.stderr, flush=True)
+
+    size = parse_size(args.size)
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    rows: dict[str, int] = {}
+    with emulator.serve(
+        "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
+    ) as emu:
+        log(f"preparing snapshots of ~{size / 1e6:.0f} MB and ~{size * args.grow / 1e6:.0f} MB CSV ...")
+        base = prepare(emu, size)
+        grown = prepare(emu, int(size * args.grow))
+        ctx = {"base_url": base["base_url"], "token": base["token"], "base": base, "grown": grown}
+        ctx["out"] = tempfile.mkdtemp(prefix="dataferry-bench-scaleout-")
+        rng = random.Random(args.seed)
+        before = cpu_times()
+        for k in range(args.rounds):
+            log(f"  round {k + 1}/{args.rounds} ...")
+            for name in rng.sample(METHODS, len(METHODS)):
+                result = run_once(name, ctx)
+                if "error" in result:
+                    raise SystemExit(f"{name}: {result['error']}")
+                rows[name] = rows_written(ctx)
+                runs[name].append(result)
+                shutil.rmtree(Path(ctx["out"]) / "ds", ignore_errors=True)
+        after = cpu_times()
+        shutil.rmtree(ctx["out"], ignore_errors=True)
+    methods = {
+        name: {
+            "seconds": spread([r["seconds"] for r in rs]),
+            "mb_per_s": spread([r["mb"] / r["seconds"] for r in rs], 1),
+            "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
+            "rows": rows[name],
+            "expected_rows": (grown if name.endswith("grown") else base)["rows"],
+        }
+        for name, rs in runs.items()
+    }
+    rounds = list(zip(*(runs[m] for m in METHODS), strict=True))
+    by = [dict(zip(METHODS, r, strict=True)) for r in rounds]
+    ratios = {
+        "cluster_2_vs_one_process_speed": spread([r["one_process"]["seconds"] / r["cluster_2"]["seconds"] for r in by]),
+        "cluster_2_vs_cluster_1_speed": spread([r["cluster_1"]["seconds"] / r["cluster_2"]["seconds"] for r in by]),
+        "worker_vs_one_process_peak_rss": spread([r["cluster_2"]["rss"] / r["one_process"]["rss"] for r in by]),
+        "worker_peak_rss_grown_vs_base": spread([r["cluster_2_grown"]["rss"] / r["cluster_2"]["rss"] for r in by]),
+    }
+    result = {
+        "csv_mb": round(base["csv_bytes"] / 1e6, 1),
+        "grown_csv_mb": round(grown["csv_bytes"] / 1e6, 1),
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        "cpu_seconds": {k: round(after[k] - before[k], 1) for k in after},
+        "methods": methods,
+        "ratios": ratios,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['csv_mb']} MB CSV (grown: {result['grown_csv_mb']} MB), 6 gzip parts; {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs; median [min-max]"
+    )
+    print(f"{'method':16} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}")
+    for name, m in methods.items():
+        cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]
+        print(f"{name:16} {cells[0]:>22} {cells[1]:>22} {cells[2]:>20}")
+    if result["cpu_seconds"]:
+        print("CPU seconds of the whole machine: " + ", ".join(f"{k} {v}" for k, v in result["cpu_seconds"].items()))
+    print()
+    for key, r in ratios.items():
+        print(f"{key:34} {r['median']} [{r['min']}-{r['max']}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""bench/scaleout.py runs end to end on a tiny snapshot: one process and the LocalCluster at 1
+and 2 workers each write every row, and the ratios are reported with their spread (the
+figures themselves are not checked: this machine is shared and noisy)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed", reason="the scale-out bench needs dataferry[dask]")
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "scaleout.py"
+
+
+@pytest.mark.timeout(280)
+def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=270,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert set(result["methods"]) == {"one_process", "cluster_1", "cluster_2", "cluster_2_grown"}
+    for name, method in result["methods"].items():
+        assert method["rows"] == method["expected_rows"] > 0, name
+        assert method["mb_per_s"]["median"] > 0 and method["peak_rss_mb"]["median"] > 0
+    assert result["grown_csv_mb"] > 3 * result["csv_mb"]
+    for key, value in result["ratios"].items():
+        assert 0 < value["min"] <= value["median"] <= value["max"], key

@@ -75,8 +75,7 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
             seconds = time.perf_counter() - started
             queue.put({"seconds": seconds, "rss": _peak_rss(), "mb": snapshot["csv_bytes"] / 1e6})
             return
-        from distributed import Client as DaskClient
-        from distributed import LocalCluster
+        from distributed import Client as DaskClient, LocalCluster
 
         import dataferry.scaleout.writes  # noqa: F401 - the client's side, imported before the clock
 

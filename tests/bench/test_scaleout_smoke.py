@@ -19,7 +19,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "scaleout.py"
 @pytest.mark.timeout(280)
 def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
+        [sys.executable, str(BENCH), "--size", "2MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
         capture_output=True,
         text=True,
         timeout=270,

@@ -184,6 +184,8 @@ def test_the_panel_counts_the_cluster_parts_and_links_the_dashboard(
     from dataferry.progress.panel import panel_bundle
 
     class Recorder:
+        reporter_options = {"quiet_seconds": 0}  # draw even if the run ends within the quiet period
+
         def __init__(self) -> None:
             self.states: list[ProgressState] = []
             self.closed: ProgressState | None = None

@@ -27,7 +27,7 @@ def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
-    assert set(result["methods"]) == {"one_process", "cluster_1", "cluster_2", "cluster_2_grown"}
+    assert set(result["methods"]) == {"one_process", "one_process_grown", "cluster_1", "cluster_2", "cluster_2_grown"}
     for name, method in result["methods"].items():
         assert method["rows"] == method["expected_rows"] > 0, name
         assert method["mb_per_s"]["median"] > 0 and method["peak_rss_mb"]["median"] > 0

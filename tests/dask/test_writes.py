@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -184,7 +184,8 @@ def test_the_panel_counts_the_cluster_parts_and_links_the_dashboard(
     from dataferry.progress.panel import panel_bundle
 
     class Recorder:
-        reporter_options = {"quiet_seconds": 0}  # draw even if the run ends within the quiet period
+        # draw even if the run ends within the quiet period
+        reporter_options: ClassVar[dict[str, Any]] = {"quiet_seconds": 0}
 
         def __init__(self) -> None:
             self.states: list[ProgressState] = []

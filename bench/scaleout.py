@@ -3,31 +3,36 @@
     python bench/scaleout.py [--size 60MB] [--grow 4] [--rounds 3] [--json]
 
 Starts the Bright Data emulator in this process, builds a snapshot of about --size of CSV in 6
-gzip parts (as bench/throughput.py does) and one --grow times larger, then runs each method in
-its own child process:
+gzip parts (as bench/throughput.py does) and a grown one with --grow times as many rows in
+--grow times as many parts of the same size (a vendor's snapshot grows by its number of parts:
+``batch_size`` is the user's), then runs each method in its own child process:
 
 - ``one_process``: ``snap.to_parquet(dir/, existing_data="replace")`` (two cores: downloads and
   decoding side by side);
 - ``cluster_1`` / ``cluster_2``: ``snap.to_parquet(dir/, dask=client)`` on a
-  ``LocalCluster(n_workers=1|2, threads_per_worker=1, processes=True)`` started, and warmed
-  (dataferry and pyarrow imported on every worker), before the clock starts: a user's cluster
-  is up before the job is handed to it;
+  ``LocalCluster(n_workers=1|2, threads_per_worker=1, processes=True)``;
 - ``one_process_grown`` / ``cluster_2_grown``: the same on the grown snapshot, for the memory
-  of one process and of a worker as the snapshot grows, and the speed at a size where the
-  cluster's fixed costs weigh less.
+  of one process and of a worker as the snapshot grows.
+
+Both sides are warm before the clock starts, in the same way: the process (or the cluster, up
+and with every worker) first writes a small snapshot once, as a user's session or cluster has
+done something before the big job; what the first job on a cold cluster costs more is printed
+apart (``cold_start_seconds``: the first run on the cluster minus the second, same snapshot).
 
 Every round runs every method once, in a new random order (seeded). Printed: per method the
 median seconds, MB/s of uncompressed CSV and peak RSS (of the one process; of the busiest worker
 for a cluster) with the spread over the rounds (min-max), then per-round ratios with their median
 and spread: ``cluster_2`` against ``one_process`` at equal cores (the issue's bar: at least ~0.85x
 its speed), the same on the grown snapshot, ``cluster_2`` against ``cluster_1``, and the peak RSS
-grown / not grown of a worker and of one process (flat: ~1x). Nothing here is a test: the machine is shared and noisy.
+grown / not grown of a worker and of one process (flat: ~1x). Nothing here is a test: the
+machine is shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import random
@@ -42,7 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from throughput import _peak_rss, cpu_times, parse_size, prepare
+from throughput import ROW_BYTES, _peak_rss, cpu_times, parse_size, prepare
 
 METHODS = ("one_process", "one_process_grown", "cluster_1", "cluster_2", "cluster_2_grown")
 
@@ -70,7 +75,10 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
         bd = Client(base_url=ctx["base_url"], token=ctx["token"], progress="off")
         snap = bd.snapshot(snapshot["snapshot"], batch_size=snapshot["batch"])
         out = str(Path(ctx["out"]) / "ds") + "/"
+        warm = bd.snapshot(ctx["warm"]["snapshot"], batch_size=ctx["warm"]["batch"])
+        warm_out = str(Path(ctx["out"]) / "warm") + "/"
         if name.startswith("one_process"):
+            warm.to_parquet(warm_out, cache=False, existing_data="replace")
             started = time.perf_counter()
             snap.to_parquet(out, cache=False, existing_data="replace")
             seconds = time.perf_counter() - started
@@ -86,11 +94,17 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
             DaskClient(cluster) as client,
         ):
             client.run(_warm)
+            cold = time.perf_counter()
+            warm.to_parquet(warm_out, cache=False, existing_data="replace", dask=client)
+            cold = time.perf_counter() - cold
+            again = time.perf_counter()
+            warm.to_parquet(warm_out, cache=False, existing_data="replace", dask=client)
+            cold -= time.perf_counter() - again
             started = time.perf_counter()
             snap.to_parquet(out, cache=False, existing_data="replace", dask=client)
             seconds = time.perf_counter() - started
             rss = max(client.run(_worker_peak).values())
-        queue.put({"seconds": seconds, "rss": rss, "mb": snapshot["csv_bytes"] / 1e6})
+        queue.put({"seconds": seconds, "rss": rss, "mb": snapshot["csv_bytes"] / 1e6, "cold": cold})
     except Exception as exc:  # noqa: BLE001 - reported, not fatal
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
 
@@ -103,6 +117,24 @@ def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
     result = queue.get()
     proc.join()
     return result
+
+
+def grow(emu: Any, base: dict[str, Any], factor: float) -> dict[str, Any]:
+    """A snapshot of ``factor`` times the rows of ``base`` in parts of ``base``'s size, its CSV
+    parts fetched once (the emulator's cache warm)."""
+    import requests
+    from isal import igzip
+
+    grown = prepare(emu, int(base["rows"] * factor) * ROW_BYTES)
+    grown["batch"] = base["batch"]
+    grown["parts"] = math.ceil(grown["rows"] / base["batch"])
+    url = f"{grown['base_url']}/datasets/v3/snapshot/{grown['snapshot']}?format=csv&compress=true"
+    headers = {"Authorization": f"Bearer {grown['token']}"}
+    grown["csv_bytes"] = 0
+    for k in range(grown["parts"]):
+        data = requests.get(f"{url}&batch_size={grown['batch']}&part={k + 1}", headers=headers, timeout=600).content
+        grown["csv_bytes"] += len(igzip.decompress(data))
+    return grown
 
 
 def rows_written(ctx: dict[str, Any]) -> int:
@@ -144,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     ) as emu:
         log(f"preparing snapshots of ~{size / 1e6:.0f} MB and ~{size * args.grow / 1e6:.0f} MB CSV ...")
         base = prepare(emu, size)
-        grown = prepare(emu, int(size * args.grow))
-        ctx = {"base_url": base["base_url"], "token": base["token"], "base": base, "grown": grown}
+        grown = grow(emu, base, args.grow)
+        warm = prepare(emu, 0)  # the smallest snapshot prepare makes
+        ctx = {"base_url": base["base_url"], "token": base["token"], "base": base, "grown": grown, "warm": warm}
         ctx["out"] = tempfile.mkdtemp(prefix="dataferry-bench-scaleout-")
         rng = random.Random(args.seed)
         before = cpu_times()
@@ -186,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = {
         "csv_mb": round(base["csv_bytes"] / 1e6, 1),
+        "parts": base["parts"],
         "grown_csv_mb": round(grown["csv_bytes"] / 1e6, 1),
+        "grown_parts": grown["parts"],
+        "cold_start_seconds": spread([r["cold"] for name, rs in runs.items() if "cluster" in name for r in rs]),
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
         "cpu_seconds": {k: round(after[k] - before[k], 1) for k in after},
@@ -197,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(
-        f"{result['csv_mb']} MB CSV (grown: {result['grown_csv_mb']} MB), 6 gzip parts; {args.rounds} rounds; "
-        f"{os.cpu_count()} CPUs; median [min-max]"
+        f"{result['csv_mb']} MB CSV in {result['parts']} gzip parts (grown: {result['grown_csv_mb']} MB in "
+        f"{result['grown_parts']}); {args.rounds} rounds; {os.cpu_count()} CPUs; median [min-max]"
     )
+    cold = result["cold_start_seconds"]
+    print(f"a cold cluster's first job costs {cold['median']} s more [{cold['min']}-{cold['max']}]")
     print(f"{'method':16} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}")
     for name, m in methods.items():
         cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]

@@ -32,5 +32,7 @@ def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -
         assert method["rows"] == method["expected_rows"] > 0, name
         assert method["mb_per_s"]["median"] > 0 and method["peak_rss_mb"]["median"] > 0
     assert result["grown_csv_mb"] > 3 * result["csv_mb"]
+    assert result["grown_parts"] >= 4 * result["parts"] - 1  # grown by parts of the same size
+    assert "median" in result["cold_start_seconds"]
     for key, value in result["ratios"].items():
         assert 0 < value["min"] <= value["median"] <= value["max"], key

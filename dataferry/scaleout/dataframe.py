@@ -33,6 +33,7 @@ from dataferry.scaleout.tasks import (
     current_client,
     dashboard,
     each_done,
+    forget,
     part_tasks,
     read_part,
     ship,
@@ -173,7 +174,7 @@ def run_each(fn: Callable[[PartTask], Any], tasks: Sequence[PartTask], client: A
     futures = client.map(fn, list(tasks), retries=PART_RETRIES, pure=False)
     order = {future.key: k for k, future in enumerate(futures)}
     results: list[Any] = [None] * len(futures)
-    for future, shape in each_done(futures, client):
+    for future, shape in each_done(futures, client, tasks[0].ref):
         results[order[future.key]] = shape
         reporter.add(parts=1, rows=shape.rows, bytes=shape.nbytes)
     return results
@@ -203,15 +204,19 @@ def to_dask(
         ref = ship(job, client, f"{job.vendor}-{job.id}")
         tasks = part_tasks(job, parts, ref, options)
         nulls: frozenset[str] = frozenset()
-        if isinstance(meta, pa.Schema):
-            schema = meta
-        elif not tasks:
-            schema = job._empty_schema() or pa.schema([])
-        else:
-            reporter.update(message=f"reading every part's schema on the cluster{f' · {link}' if link else ''}")
-            shapes = run_each(part_shape, tasks if meta == "scan" else tasks[:1], client, reporter)
-            schema = unify(s.schema for s in shapes)
-            nulls = frozenset().union(*(s.nulls for s in shapes))
+        try:
+            if isinstance(meta, pa.Schema):
+                schema = meta
+            elif not tasks:
+                schema = job._empty_schema() or pa.schema([])
+            else:
+                reporter.update(message=f"reading every part's schema on the cluster{f' · {link}' if link else ''}")
+                shapes = run_each(part_shape, tasks if meta == "scan" else tasks[:1], client, reporter)
+                schema = unify(s.schema for s in shapes)
+                nulls = frozenset().union(*(s.nulls for s in shapes))
+        except BaseException:  # no DataFrame: its credentials leave the cluster now
+            forget(ref, client)
+            raise
         reporter.finish(Stage.DONE, message=f"a Dask DataFrame of {len(tasks)} partitions", dashboard=link)
     frame = meta_frame(schema, nulls, dtype_backend)
     if not tasks:

@@ -16,6 +16,7 @@ import contextlib
 import io
 import pickle
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ import pyarrow as pa
 
 from dataferry.cache import PartCache, default_cache_dir, safe_name
 from dataferry.decode import RESTART, DecodeOptions
+from dataferry.download import Downloader
+from dataferry.errors import Stopped
 from dataferry.output import Sink
 from dataferry.parts import Part
 from dataferry.pipeline import pieces
@@ -37,12 +40,18 @@ PLUGIN_PREFIX = "dataferry-"
 PART_RETRIES = 3
 """Times Dask runs a part's task again on another worker when its worker dies or it fails."""
 
+HALT_SECONDS = 5.0
+"""How long a failed or interrupted run waits for its tasks still running on the workers to
+stop (downloads stop within a second, decoding at its next piece) before it cleans up."""
+
 _LOCKS: dict[type, Callable[[], Any]] = {
     type(threading.Lock()): threading.Lock,
     type(threading.RLock()): threading.RLock,
 }
 _SEALED: dict[str, bytes] = {}  # reference → sealed bytes, in this process
 _OPENED: dict[str, Any] = {}  # reference → the object, unsealed once per process
+_RUNNING: dict[str, list[Downloader]] = {}  # reference → its tasks running in this process
+_STOPPED: set[str] = set()  # references whose run has ended: their tasks stop
 _OPEN_LOCK = threading.Lock()
 
 
@@ -117,6 +126,7 @@ class Sealed(_Plugin):
         with _OPEN_LOCK:
             _SEALED.pop(self.ref, None)
             _OPENED.pop(self.ref, None)
+            _STOPPED.discard(self.ref)
 
     def __repr__(self) -> str:
         return f"Sealed({self.ref!r})"
@@ -218,35 +228,82 @@ def read_part(task: PartTask, sink: Sink[Any], *, finish: Callable[[pa.Table], p
     """Download (or find in the worker's cache), verify and decode one part into ``sink``.
 
     A part that has to be decoded again from its start is rolled back in the sink first, so
-    its rows arrive once. Runs wherever the task runs.
+    its rows arrive once. Runs wherever the task runs; stops (:class:`~dataferry.errors.Stopped`)
+    when its run has ended (:func:`halt`), its download at once, its decoding at the next piece.
     """
     job = opened(task.ref)
     store = PartCache(job.vendor, job.id, root=scratch(job), persistent=task.keep)
     got: list[int] = []
+    downloader = job._downloader(store, got.append)
     try:
-        fetched = job._downloader(store, got.append).fetch(task.part)
-        sink.begin_part(task.part.index)
-        rows = 0
-        for item in pieces(
-            fetched,
-            task.options,
-            store=store,
-            hint=task.hint,
-            label=f"part {task.part.index} of {task.label}",
-            finish=finish,
-        ):
-            if item is RESTART:
-                sink.rollback_part()
-                rows = 0
-                continue
-            assert isinstance(item, pa.Table)
-            sink.write(item)
-            rows += item.num_rows
-        sink.end_part()
+        with _running(task.ref, downloader):
+            fetched = downloader.fetch(task.part)
+            sink.begin_part(task.part.index)
+            rows = 0
+            for item in pieces(
+                fetched,
+                task.options,
+                store=store,
+                hint=task.hint,
+                label=f"part {task.part.index} of {task.label}",
+                finish=finish,
+            ):
+                if downloader.stopped.is_set():
+                    raise Stopped(f"part {task.part.index} of {task.label}: its run has ended")
+                if item is RESTART:
+                    sink.rollback_part()
+                    rows = 0
+                    continue
+                assert isinstance(item, pa.Table)
+                sink.write(item)
+                rows += item.num_rows
+            sink.end_part()
     finally:
         if not task.keep:
             store.cleanup()
     return PartRead(rows, sum(got))
+
+
+@contextlib.contextmanager
+def _running(ref: str, downloader: Downloader) -> Iterator[None]:
+    """Count a task of ``ref`` as running in this process (refused once its run has ended)."""
+    with _OPEN_LOCK:
+        if ref in _STOPPED:
+            raise Stopped(f"{ref}: its run has ended")
+        _RUNNING.setdefault(ref, []).append(downloader)
+    try:
+        yield
+    finally:
+        with _OPEN_LOCK:
+            running = _RUNNING.get(ref, [])
+            running.remove(downloader)
+            if not running:
+                _RUNNING.pop(ref, None)
+
+
+def stop_here(ref: str) -> int:
+    """In this process: stop the tasks of ``ref`` running here and refuse any that starts later;
+    how many are still running."""
+    with _OPEN_LOCK:
+        _STOPPED.add(ref)
+        running = list(_RUNNING.get(ref, ()))
+    for downloader in running:
+        downloader.stop()
+    return len(running)
+
+
+def halt(client: Any, ref: str, wait: float = HALT_SECONDS) -> int:
+    """Stop every task of ``ref`` on ``client``'s workers and wait up to ``wait`` seconds for
+    them to end; how many are still running then (``0``: nothing can write any more)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            running = sum(client.run(stop_here, ref).values())
+        except (OSError, RuntimeError, ValueError):  # the cluster is gone: nothing runs there
+            return 0
+        if running == 0 or time.monotonic() >= deadline:
+            return int(running)
+        time.sleep(0.05)
 
 
 def part_tasks(job: Any, parts: list[Part], ref: str, options: DecodeOptions, **kw: Any) -> list[PartTask]:
@@ -255,14 +312,21 @@ def part_tasks(job: Any, parts: list[Part], ref: str, options: DecodeOptions, **
     return [PartTask(ref, part, options, label, **kw) for part in parts]
 
 
-def each_done(futures: list[Any], client: Any) -> Iterator[tuple[Any, Any]]:
-    """``(future, result)`` for each of ``futures`` as it completes (the first error raised at
-    once, the others cancelled)."""
+def each_done(futures: list[Any], client: Any, ref: str) -> Iterator[tuple[Any, Any]]:
+    """``(future, result)`` for each of ``futures`` (tasks of ``ref``) as it completes. The
+    first error is raised at once, after the other tasks are cancelled and those already
+    running are stopped (:func:`halt`), so nothing of the run goes on behind the caller."""
     from distributed import as_completed
 
     try:
         for future in as_completed(futures):
             yield future, future.result()
-    except BaseException:
+    except BaseException as exc:
         client.cancel(futures)
+        left = halt(client, ref)
+        if left:
+            exc.add_note(
+                f"{left} of this run's tasks were still running on the workers {HALT_SECONDS:g} s after "
+                "they were told to stop; what they write now is not part of any result"
+            )
         raise

@@ -102,7 +102,7 @@ def write_dataset(
                         write_part, tasks, sink_ref=refs[1], finish=finish, retries=PART_RETRIES, pure=False
                     )
                     staged: list[tuple[int, Staged]] = []
-                    for _, (index, part, nbytes) in each_done(futures, client):
+                    for _, (index, part, nbytes) in each_done(futures, client, refs[0]):
                         staged.append((index, part))
                         reporter.add(parts=1, rows=part.rows, bytes=nbytes)
                     reporter.stage(Stage.WRITING)

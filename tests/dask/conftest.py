@@ -4,8 +4,7 @@ Bright Data snapshots and myTracker exports from the emulators over loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +15,9 @@ from distributed import (
     LocalCluster,
 )
 
-from dataferry.emulator import Emulator
-from dataferry.providers.brightdata import Client
-from tests.conftest import FAST, QUICK_POLLS
+from tests.snapshots import DRIFT, PRODUCTS, bd, emu, snapshot
 
-PRODUCTS = "gd_l1viktl72bvl7bjuj0"
-DRIFT = "gd_drift0schema0parts"
+__all__ = ["DRIFT", "PRODUCTS", "bd", "emu", "snapshot"]  # the shared snapshot fixtures
 
 
 @pytest.fixture(scope="module")
@@ -38,28 +34,3 @@ def dask_client(cluster: LocalCluster) -> Iterator[DaskClient]:
     with DaskClient(cluster, set_as_default=True) as client:
         client.wait_for_workers(2, timeout=60)
         yield client
-
-
-@pytest.fixture
-def emu(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator("brightdata", **FAST)
-
-
-@pytest.fixture
-def bd(emu: Emulator) -> Iterator[Client]:
-    client = Client(base_url=emu.base_url, poll=QUICK_POLLS, progress="off", **emu.credentials)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def snapshot(emu: Emulator, bd: Client) -> Callable[..., Any]:
-    """``snapshot(records=3000, batch_size=1000, dataset=PRODUCTS)`` → a ready snapshot."""
-
-    def make(records: int = 3000, batch_size: int = 1000, dataset: str = PRODUCTS, fmt: str = "csv") -> Any:
-        emu.app.total_records = records
-        snap = bd.trigger(dataset, [{"url": "https://example.com/p/1"}], batch_size=batch_size, download_format=fmt)
-        snap.wait(progress="off")
-        return snap
-
-    return make

@@ -83,6 +83,44 @@ def test_a_failed_run_leaves_the_dataset_as_it_was(
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nor any staging file
 
 
+def _plant_a_failing_part() -> None:
+    """On a worker: part 1's task fails at once; the others run as they would."""
+    import dataferry.scaleout.writes as writes
+
+    real = getattr(writes, "_real_read_part", writes.read_part)
+    writes._real_read_part = real  # type: ignore[attr-defined]
+
+    def read_part(task: Any, sink: Any, **kw: Any) -> Any:
+        if task.part.index == 1:
+            raise RuntimeError("planted: part 1 fails")
+        return real(task, sink, **kw)
+
+    writes.read_part = read_part
+
+
+def _unplant() -> None:
+    import dataferry.scaleout.writes as writes
+
+    writes.read_part = getattr(writes, "_real_read_part", writes.read_part)
+
+
+def test_a_failed_run_stops_the_tasks_still_running_before_it_cleans_up(
+    snapshot: Callable[..., Any], emu: Any, dask_client: Any, tmp_path: Path
+) -> None:
+    snap = snapshot(records=3000, batch_size=1000)
+    emu.faults.add("trickle", path=r"/snapshot/s_\w+$", seconds=1.5)  # the other parts take 1.5 s
+    dask_client.run(_plant_a_failing_part)
+    try:
+        with pytest.raises(RuntimeError, match="planted") as err:
+            snap.to_parquet(tmp_path / "products/", dask=dask_client, cache=False)
+        assert any("nothing was written to" in note for note in err.value.__notes__)
+        time.sleep(2.5)  # the slow parts' tasks would have written by now
+    finally:
+        dask_client.run(_unplant)
+        emu.faults.clear()
+    assert list(tmp_path.rglob("*")) == []  # no part file, no staging directory
+
+
 def test_a_file_path_or_no_cluster_is_refused(snapshot: Callable[..., Any], tmp_path: Path, dask_client: Any) -> None:
     snap = snapshot(records=1000, batch_size=1000)
     with pytest.raises(InvalidArgument, match="writes a dataset"):

@@ -528,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the order of the methods in each round")
+    parser.add_argument("--skip-4x", action="store_true", help="skip the memory run at 4N")
     parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
     parser.add_argument(
         "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
@@ -538,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     from dataferry import emulator
 
     names = [n for n in args.only.split(",") if n] or list(METHODS)
+    names = [n for n in names if not (args.skip_4x and n.endswith("_4x"))]
     size = parse_size(args.size)
     results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "seed": args.seed, "cpus": os.cpu_count()}
     results["sparse_every"] = args.sparse_every

@@ -1,33 +1,32 @@
 """Throughput and memory of dataferry against the ways analysts do it by hand, in one run.
 
-    python bench/throughput.py [--size 300MB] [--rounds 3] [--json]
+    python bench/throughput.py [--size 300MB] [--rounds 9] [--check] [--json]
 
 Starts the Bright Data emulator (its generated parts are cached on disk under --data-dir, so
 the server side costs almost nothing), builds a snapshot of about --size of CSV in 6 gzip
-parts, and measures every method in its own child process: wall time (median of --rounds;
-each round runs every method once, in a new random order each time, so a slow spell of the
-shared machine or a heavy predecessor falls on all of them alike) → MB/s
-of uncompressed CSV, and peak RSS. Each child imports what its method uses before the
-clock starts, and nothing else. Peers:
+parts (and one of 4x that size for the memory check), and measures every method in its own
+child process: wall time and peak RSS. Each child imports what its method uses before the
+clock starts, and nothing else.
 
-- naive pandas: ``pd.read_csv(url)`` per part + ``concat`` (+ ``to_parquet``);
-- naive requests: ``requests.get(url).content`` → ``pd.read_csv(BytesIO)`` (+ ``to_parquet``);
-- polars: ``pl.read_csv`` per part + ``concat`` (+ ``write_parquet``), if installed (on each
-  part's bytes: polars' HTTP reader cannot send the Authorization header the API needs);
-- the local ceiling: ISA-L gunzip + ``pyarrow.csv.read_csv`` on the same files already on
-  disk, two at a time;
-- NDJSON: dataferry vs ``pd.read_json(lines=True)`` vs polars ``read_ndjson``.
+Rounds: every round runs every method once, in a new random order (seeded); the slowest peers
+and the 4x memory run (``SPARSE``) run in every --sparse-every-th round only, so the other
+rounds stay short. Per method: the minimum and the median of its rounds. Between methods:
+**paired ratios** (bench/paired.py): the ratio of two methods' times within one round, then
+the median over the rounds, with its interquartile range. The machine's steal time, the CPU
+of other processes and the load average are recorded per round; a round under heavy steal or
+foreign load is dropped and counted. ``--check`` prints every target with its paired median and
+spread and exits 1 when a target is missed beyond its spread (docs/performance.md).
 
-Ratios are printed (higher is better unless marked) and, with --json, one JSON object.
-Nothing here is a test: the machine is shared and noisy, so only ratios measured side by
-side mean anything.
+The methods and peers are in bench/peers.py.
+
+Nothing here is a test: the machine is shared and noisy, so only ratios measured side by side
+mean anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import math
 import multiprocessing as mp
@@ -38,9 +37,26 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from paired import (
+    FOREIGN_DROP,
+    STEAL_DROP,
+    Ratio,
+    heavy,
+    machine,
+    memory,
+    paired,
+    round_state,
+    speed,
+    spread,
+    table,
+    verdict,
+)
+from peers import METHODS, SPARSE, urls
 
 ROW_BYTES = 263
 """Average CSV bytes per record of the emulated products dataset."""
@@ -54,138 +70,45 @@ CEILING_BLOCK = 1 << 20
 """CSV block size of the local ceiling (the fastest setting measured for these files; ISA-L
 inflating in the reading thread beat its threaded reader too)."""
 
-
-# -- child-side methods ------------------------------------------------------------------------
-def _urls(ctx: dict[str, Any], fmt: str) -> list[str]:
-    base = (
-        f"{ctx['base_url']}/datasets/v3/snapshot/{ctx['snapshot']}?format={fmt}&compress=true&batch_size={ctx['batch']}"
-    )
-    return [f"{base}&part={k + 1}" for k in range(ctx["parts"])]
+MIN_KEPT = 5
+"""--check fails when fewer rounds than this were kept (too few to trust a median)."""
 
 
-def _headers(ctx: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ctx['token']}"}
-
-
-def m_dataferry(ctx: dict[str, Any], what: str, fmt: str = "csv") -> int:
-    from dataferry.providers.brightdata import Client
-
-    bd = Client(base_url=ctx["base_url"], token=ctx["token"], progress="off")
-    snap = bd.snapshot(ctx["snapshot"], format=fmt, batch_size=ctx["batch"])
-    if what == "arrow":
-        return snap.to_arrow(cache=False).num_rows
-    if what == "pandas":
-        return len(snap.to_pandas(cache=False))
-    out = Path(ctx["out"]) / "dataferry.parquet"
-    snap.to_parquet(out, cache=False)
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(out).metadata.num_rows
-
-
-def m_naive_pandas(ctx: dict[str, Any], parquet: bool = False) -> int:
-    import pandas as pd
-
-    frames = [pd.read_csv(u, compression="gzip", storage_options=_headers(ctx)) for u in _urls(ctx, "csv")]
-    df = pd.concat(frames, ignore_index=True)
-    if parquet:
-        df.to_parquet(Path(ctx["out"]) / "naive.parquet")
-    return len(df)
-
-
-def m_naive_requests(ctx: dict[str, Any], parquet: bool = False) -> int:
-    import pandas as pd
-    import requests
-
-    frames = []
-    for u in _urls(ctx, "csv"):
-        content = requests.get(u, headers=_headers(ctx), timeout=300).content
-        frames.append(pd.read_csv(io.BytesIO(content), compression="gzip"))
-    df = pd.concat(frames, ignore_index=True)
-    if parquet:
-        df.to_parquet(Path(ctx["out"]) / "naive.parquet")
-    return len(df)
-
-
-def m_polars(ctx: dict[str, Any], parquet: bool = False, fmt: str = "csv") -> int:
-    # polars' own HTTP reader cannot send an Authorization header (object_store has no such
-    # option), so it gets each part's bytes, read from the raw stream, and parses them itself
-    import polars as pl
-    import requests
-
-    read = pl.read_csv if fmt == "csv" else pl.read_ndjson
-    frames = []
-    for u in _urls(ctx, fmt):
-        with requests.get(u, headers=_headers(ctx), stream=True, timeout=300) as r:
-            data = r.raw.read()
-        if fmt != "csv":
-            import gzip
-
-            data = gzip.decompress(data)
-        frames.append(read(io.BytesIO(data)))
-    df = pl.concat(frames, how="diagonal_relaxed")
-    if parquet:
-        df.write_parquet(Path(ctx["out"]) / "polars.parquet")
-    return df.height
-
-
-def m_pandas_ndjson(ctx: dict[str, Any]) -> int:
-    import pandas as pd
-    import requests
-
-    frames = []
-    for u in _urls(ctx, "ndjson"):
-        content = requests.get(u, headers=_headers(ctx), timeout=300).content
-        frames.append(pd.read_json(io.BytesIO(content), lines=True, compression="gzip"))
-    return len(pd.concat(frames, ignore_index=True))
-
-
-def m_ceiling(ctx: dict[str, Any]) -> int:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    from isal import igzip
-
-    def one(path: str) -> pa.Table:
-        with igzip.open(path, "rb") as f:
-            return pacsv.read_csv(f, read_options=pacsv.ReadOptions(block_size=ctx["ceiling_block"]))
-
-    with ThreadPoolExecutor(2) as pool:
-        tables = list(pool.map(one, ctx["local_files"]))
-    return sum(t.num_rows for t in tables)
-
-
-DF_ARROW = (
-    "pyarrow",
-    "pyarrow.csv",
-    "pyarrow.json",
-    "pyarrow.parquet",
-    "requests",
-    "isal.igzip",
-    "dataferry.providers.brightdata",
-    "dataferry.job",
-)
-"""What dataferry's Arrow and Parquet paths load (they never import pandas)."""
-DF = ("pandas", *DF_ARROW)
-PD = ("pandas", "pyarrow", "pyarrow.parquet", "requests")
-PL = ("polars", "requests")
-CEIL = ("pyarrow", "pyarrow.csv", "isal.igzip")
-
-METHODS = {
-    "dataferry_to_arrow": (m_dataferry, ("arrow",), DF_ARROW),
-    "dataferry_to_pandas": (m_dataferry, ("pandas",), DF),
-    "dataferry_to_parquet": (m_dataferry, ("parquet",), DF_ARROW),
-    "naive_pandas_read_csv_url": (m_naive_pandas, (False,), PD),
-    "naive_requests_content": (m_naive_requests, (False,), PD),
-    "naive_pandas_to_parquet": (m_naive_pandas, (True,), PD),
-    "naive_requests_to_parquet": (m_naive_requests, (True,), PD),
-    "polars_read_csv_url": (m_polars, (False,), PL),
-    "polars_write_parquet": (m_polars, (True,), PL),
-    "local_ceiling_isal_pyarrow": (m_ceiling, (), CEIL),
-    "ndjson_dataferry_to_pandas": (m_dataferry, ("pandas", "ndjson"), DF),
-    "ndjson_pandas_read_json": (m_pandas_ndjson, (), PD),
-    "ndjson_polars_read_ndjson": (m_polars, (False, "ndjson"), PL),
-}
-"""name → (function, arguments, modules imported before the clock starts)."""
+DF_ = "dataferry_to_"
+RATIOS = (
+    Ratio("to_arrow_vs_ceiling", (f"{DF_}arrow", "local_ceiling_isal_pyarrow"),
+          speed(f"{DF_}arrow", "local_ceiling_isal_pyarrow"), 0.9, what="to_arrow / local ceiling"),
+    Ratio("to_pandas_vs_polars_raw", (f"{DF_}pandas", "polars_read_csv_raw"),
+          speed(f"{DF_}pandas", "polars_read_csv_raw"), 1.0, what="to_pandas / polars read_csv (no dates, no pandas)"),
+    Ratio("to_pandas_vs_polars_pandas", (f"{DF_}pandas", "polars_dates_to_pandas"),
+          speed(f"{DF_}pandas", "polars_dates_to_pandas"), 2.0, what="to_pandas / polars dates + to_pandas"),
+    Ratio("to_pandas_vs_naive", (f"{DF_}pandas", "naive_pandas_read_csv_url"),
+          speed(f"{DF_}pandas", "naive_pandas_read_csv_url"), 2.5, what="to_pandas / pd.read_csv(url)"),
+    Ratio("to_pandas_vs_pandas_pyarrow", (f"{DF_}pandas", "pandas_read_csv_pyarrow"),
+          speed(f"{DF_}pandas", "pandas_read_csv_pyarrow"), what="to_pandas / pd.read_csv(engine=pyarrow)"),
+    Ratio("to_pandas_vs_naive_requests", (f"{DF_}pandas", "naive_requests_content"),
+          speed(f"{DF_}pandas", "naive_requests_content")),
+    Ratio("to_parquet_vs_polars", (f"{DF_}parquet", "polars_write_parquet", "polars_sink_parquet"),
+          speed(f"{DF_}parquet", "polars_write_parquet", "polars_sink_parquet"), 1.2,
+          what="to_parquet / best of polars eager, lazy"),
+    Ratio("to_parquet_vs_polars_eager", (f"{DF_}parquet", "polars_write_parquet"),
+          speed(f"{DF_}parquet", "polars_write_parquet")),
+    Ratio("to_parquet_vs_polars_lazy", (f"{DF_}parquet", "polars_sink_parquet"),
+          speed(f"{DF_}parquet", "polars_sink_parquet")),
+    Ratio("to_parquet_vs_naive", (f"{DF_}parquet", "naive_pandas_to_parquet"),
+          speed(f"{DF_}parquet", "naive_pandas_to_parquet"), 2.5, what="to_parquet / pandas + to_parquet"),
+    Ratio("to_parquet_vs_naive_requests", (f"{DF_}parquet", "naive_requests_to_parquet"),
+          speed(f"{DF_}parquet", "naive_requests_to_parquet")),
+    Ratio("ndjson_vs_polars", ("ndjson_dataferry_to_pandas", "ndjson_polars_read_ndjson"),
+          speed("ndjson_dataferry_to_pandas", "ndjson_polars_read_ndjson"), 1.0, what="NDJSON / polars read_ndjson"),
+    Ratio("ndjson_vs_pandas", ("ndjson_dataferry_to_pandas", "ndjson_pandas_read_json"),
+          speed("ndjson_dataferry_to_pandas", "ndjson_pandas_read_json"), 8.0, what="NDJSON / pd.read_json(lines)"),
+    Ratio("parquet_rss_vs_naive", (f"{DF_}parquet", "naive_pandas_to_parquet"),
+          memory(f"{DF_}parquet", "naive_pandas_to_parquet"), 0.6, higher=False, what="peak RSS / naive"),
+    Ratio("parquet_rss_growth_4x", (f"{DF_}parquet_4x", f"{DF_}parquet"),
+          memory(f"{DF_}parquet_4x", f"{DF_}parquet"), 1.1, higher=False, what="peak RSS at 4N / at N"),
+)  # fmt: skip
+"""The paired ratios (higher is faster unless ``higher=False``); those with a target are checked."""
 
 
 def _peak_rss() -> int:
@@ -212,11 +135,20 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
     fn, args, modules = METHODS[name]
     _preimport(modules)
     try:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        rows = fn(ctx, *args)
+        rows = fn(ctx["x4"] if name.endswith("_4x") else ctx, *args)
         seconds = time.perf_counter() - started
-        rss = _peak_rss()
-        queue.put({"seconds": seconds, "rss": rss, "rows": rows})
+        end = resource.getrusage(resource.RUSAGE_SELF)
+        queue.put(
+            {
+                "seconds": seconds,
+                "rss": _peak_rss(),
+                "rows": rows,
+                "cpu": end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime,
+                "dataferry": sys.modules["dataferry"].__file__ if "dataferry" in sys.modules else None,
+            }
+        )
     except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, not fatal
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
 
@@ -232,35 +164,63 @@ def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _bytes_of(name: str, ctx: dict[str, Any]) -> int:
+    if name.endswith("_4x"):
+        return ctx["x4"]["csv_bytes"]
+    return ctx["ndjson_bytes" if name.startswith("ndjson") else "csv_bytes"]
+
+
 def summarize(name: str, ctx: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median seconds → MB/s of uncompressed data, median peak RSS; each round's seconds and
-    the method that ran just before it."""
-    seconds = statistics.median(r["seconds"] for r in runs)
+    """A method over its kept rounds: min and median seconds (and MB/s of uncompressed data at
+    each), their quartiles, median peak RSS, CPU seconds; each round's seconds and predecessor."""
+    s = spread([r["seconds"] for r in runs])
+    size = _bytes_of(name, ctx)
     return {
-        "seconds": seconds,
-        "mb_per_s": ctx["csv_bytes" if not name.startswith("ndjson") else "ndjson_bytes"] / seconds / 1e6,
+        "seconds": round(s["median"], 3),
+        "min_seconds": round(s["min"], 3),
+        "iqr_seconds": [round(s["q1"], 3), round(s["q3"], 3)],
+        "mb_per_s": size / s["median"] / 1e6,
+        "best_mb_per_s": size / s["min"] / 1e6,
         "peak_rss_mb": statistics.median(r["rss"] for r in runs) / 2**20,
+        "cpu_seconds": round(statistics.median(r["cpu"] for r in runs), 2),
         "rows": runs[0]["rows"],
+        "dataferry": runs[0]["dataferry"],
         "rounds": [round(r["seconds"], 3) for r in runs],
         "after": [r["after"] for r in runs],
     }
 
 
-def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any, seed: int = 0) -> dict[str, Any]:
-    """Every method once per round, the rounds one after another: a slow spell of the machine
-    then falls on all the methods alike, not on whichever happened to be running.
+def measure_all(
+    names: list[str],
+    ctx: dict[str, Any],
+    rounds: int,
+    log: Any,
+    seed: int = 0,
+    sparse_every: int = 3,
+    steal_drop: float = STEAL_DROP,
+    foreign_drop: float = FOREIGN_DROP,
+) -> dict[str, Any]:
+    """Every method once per round in a new random order (seeded; the ``SPARSE`` ones in every
+    ``sparse_every``-th round, the first included), the machine's state per round, and the
+    rounds that ran under heavy steal or foreign load dropped.
 
-    Each round runs the methods in a new random order (seeded): on the project's VM an
-    Arrow-based child runs 15-40 % slower after a child that was not Arrow-based (freed memory
-    goes back to the hypervisor; docs/performance.md), so no method may always follow the
-    same one. Rotating a fixed list is not enough: it keeps every method's predecessor."""
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    On the project's VM an Arrow-based child runs 15-40 % slower after a child that was not
+    Arrow-based (freed memory goes back to the hypervisor; docs/performance.md), so no method
+    may always follow the same one: rotating a fixed list is not enough, it keeps every
+    method's predecessor.
+
+    Returns ``{"methods": name → summary or error, "rounds": [...], "kept": [round results]}``."""
     errors: dict[str, dict[str, Any]] = {}
     rng = random.Random(seed)
     previous = None
+    log_rounds: list[dict[str, Any]] = []
+    kept: list[dict[str, dict[str, Any]]] = []
     for k in range(rounds):
-        log(f"  round {k + 1}/{rounds} ...")
-        for name in rng.sample(names, len(names)):
+        these = [n for n in names if n not in SPARSE or k % sparse_every == 0]
+        order = rng.sample(these, len(these))
+        before, started = machine(), time.perf_counter()
+        results: dict[str, dict[str, Any]] = {}
+        for name in order:
             if name in errors:
                 continue
             result = {**run_once(name, ctx), "after": previous}
@@ -268,22 +228,30 @@ def measure_all(names: list[str], ctx: dict[str, Any], rounds: int, log: Any, se
             if "error" in result:
                 errors[name] = result  # a peer that cannot run is reported, not retried
             else:
-                runs[name].append(result)
-    return {name: errors.get(name) or summarize(name, ctx, runs[name]) for name in names}
+                results[name] = result
+        state = round_state(before, machine(), time.perf_counter() - started)
+        dropped = heavy(state, steal_drop, foreign_drop)
+        log_rounds.append({"order": order, **state, "dropped": dropped})
+        log(
+            f"  round {k + 1}/{rounds}: {state.get('wall', 0):.0f} s, steal {state.get('steal_share', 0):.1%}, "
+            f"foreign {state.get('foreign_cores', 0):.2f} cores, load {state.get('load', 0):.2f}"
+            + (f" → dropped ({dropped})" if dropped else "")
+        )
+        if not dropped:
+            kept.append(results)
+    methods: dict[str, Any] = {}
+    for name in names:
+        runs = [r[name] for r in kept if name in r]
+        methods[name] = errors.get(name) or (summarize(name, ctx, runs) if runs else {"error": "no kept round"})
+    return {"methods": methods, "rounds": log_rounds, "kept": kept}
 
 
 # -- parent side -------------------------------------------------------------------------------
 def cpu_times() -> dict[str, float]:
     """Seconds the machine's CPUs spent busy, idle and stolen by the hypervisor so far (Linux;
     empty elsewhere): a run with much steal time measured a busy host, not the methods."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:9]]
-    except OSError:
-        return {}
-    tick = os.sysconf("SC_CLK_TCK")
-    user, nice, system, idle, iowait, irq, softirq, steal = (x / tick for x in fields)
-    return {"busy": user + nice + system + irq + softirq, "idle": idle + iowait, "steal": steal}
+    state = machine()
+    return {k: state[k] for k in ("busy", "idle", "steal")} if state else {}
 
 
 def parse_size(text: str) -> int:
@@ -294,9 +262,13 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
-def prepare(emu: Any, size: int, fmt_bytes: bool = True) -> dict[str, Any]:
-    """Trigger a snapshot of ~size bytes of CSV, wait, and fetch its parts once (warm cache)."""
+def prepare(
+    emu: Any, size: int, fmt_bytes: bool = True, formats: tuple[str, ...] = ("csv", "ndjson")
+) -> dict[str, Any]:
+    """Trigger a snapshot of ~size bytes of CSV, wait, and fetch its parts once (warm cache) in
+    ``formats``; the CSV parts are also kept on local disk (the ceiling reads them)."""
     import requests
+    from isal import igzip
 
     rows = max(PARTS * 1000, size // ROW_BYTES)
     emu.app.total_records = rows
@@ -327,11 +299,9 @@ def prepare(emu: Any, size: int, fmt_bytes: bool = True) -> dict[str, Any]:
     local = Path(tempfile.mkdtemp(prefix="dataferry-bench-local-"))
     csv_bytes = ndjson_bytes = 0
     files = []
-    for fmt in ("csv", "ndjson"):
-        for k, url in enumerate(_urls(ctx, fmt)):
+    for fmt in formats:
+        for k, url in enumerate(urls(ctx, fmt)):
             data = requests.get(url, headers=headers, timeout=600).content
-            from isal import igzip
-
             raw = len(igzip.decompress(data))
             if fmt == "csv":
                 csv_bytes += raw
@@ -344,96 +314,113 @@ def prepare(emu: Any, size: int, fmt_bytes: bool = True) -> dict[str, Any]:
     return ctx
 
 
-def ratio(a: dict[str, Any], b: dict[str, Any], key: str = "mb_per_s") -> float | None:
-    if "error" in a or "error" in b:
-        return None
-    return round(a[key] / b[key], 3)
+def _print_text(results: dict[str, Any], args: argparse.Namespace, ratios: list[Ratio]) -> None:
+    kept = results["rounds_kept"]
+    print(
+        f"{results['csv_mb']} MB CSV ({results['rows']:,} rows, {PARTS} gzip parts), {results['ndjson_mb']} MB NDJSON; "
+        f"{kept} of {args.rounds} rounds kept ({results['rounds_dropped']}); {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'method':30} {'MB/s med':>8} {'MB/s best':>9} {'s med':>6} {'s IQR':>11} {'n':>2} {'RSS MB':>7} {'CPU s':>6}"
+    )
+    for name, r in results["methods"].items():
+        if "error" in r:
+            print(f"{name:30} error: {r['error']}")
+            continue
+        iqr = f"{r['iqr_seconds'][0]:.2f}–{r['iqr_seconds'][1]:.2f}"
+        print(
+            f"{name:30} {r['mb_per_s']:8.1f} {r['best_mb_per_s']:9.1f} {r['seconds']:6.2f} {iqr:>11} "
+            f"{len(r['rounds']):2} {r['peak_rss_mb']:7.0f} {r['cpu_seconds']:6.2f}"
+        )
+    print()
+    for line in table(ratios, results["ratios"]):
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="300MB", help="uncompressed CSV size N (default 300MB)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--sparse-every", type=int, default=3, help="run the SPARSE methods every k-th round")
+    parser.add_argument("--only", default="", help="comma-separated methods to run (default: all)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed beyond its spread")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the table goes to stderr)")
     parser.add_argument(
         "--data-dir",
         default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the order of the methods in each round")
     parser.add_argument("--skip-4x", action="store_true", help="skip the memory run at 4N")
+    parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
+    parser.add_argument(
+        "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
+    )
     args = parser.parse_args(argv)
+    # the children are spawned with this sys.path: they import this checkout's dataferry
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from dataferry import emulator
 
+    names = [n for n in args.only.split(",") if n] or list(METHODS)
+    names = [n for n in names if not (args.skip_4x and n.endswith("_4x"))]
     size = parse_size(args.size)
     results: dict[str, Any] = {"size_bytes": size, "rounds": args.rounds, "seed": args.seed, "cpus": os.cpu_count()}
+    results["sparse_every"] = args.sparse_every
+    results["sparse"] = sorted(SPARSE)
+
+    def log(*a: object) -> None:
+        print(*a, file=sys.stderr, flush=True)
+
     with emulator.serve(
         "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
     ) as emu:
-
-        def log(*a: object) -> None:
-            print(*a, file=sys.stderr, flush=True)
-
         log(f"preparing a snapshot of ~{size / 1e6:.0f} MB CSV in {PARTS} parts (cached in {args.data_dir}) ...")
         ctx = prepare(emu, size)
-        out = tempfile.mkdtemp(prefix="dataferry-bench-out-")
-        ctx["out"] = out
+        ctx["out"] = tempfile.mkdtemp(prefix="dataferry-bench-out-")
+        if any(n.endswith("_4x") for n in names):
+            log(f"preparing 4N = ~{4 * size / 1e6:.0f} MB for the memory check ...")
+            ctx["x4"] = {**prepare(emu, 4 * size, formats=("csv",)), "out": ctx["out"]}
+            results["rows_4x"] = ctx["x4"]["rows"]
         results["csv_mb"] = round(ctx["csv_bytes"] / 1e6, 1)
         results["ndjson_mb"] = round(ctx["ndjson_bytes"] / 1e6, 1)
         results["rows"] = ctx["rows"]
         before = cpu_times()
-        methods = measure_all(list(METHODS), ctx, args.rounds, log, args.seed)
+        measured = measure_all(
+            names, ctx, args.rounds, log, args.seed, args.sparse_every, args.steal_drop, args.foreign_drop
+        )
         after = cpu_times()
-        results["cpu_seconds"] = {k: round(after[k] - before[k], 1) for k in after}
-        if not args.skip_4x:
-            log(f"preparing 4N = ~{4 * size / 1e6:.0f} MB for the memory check ...")
-            ctx4 = prepare(emu, 4 * size)
-            ctx4["out"] = out
-            results["rows_4x"] = ctx4["rows"]
-            log("  dataferry_to_parquet at 4N ...")
-            methods["dataferry_to_parquet_4x"] = measure_all(["dataferry_to_parquet"], ctx4, 1, log)[
-                "dataferry_to_parquet"
-            ]
-    results["methods"] = methods
-    m = methods
-    results["ratios"] = {
-        "to_arrow_vs_ceiling": ratio(m["dataferry_to_arrow"], m["local_ceiling_isal_pyarrow"]),
-        "to_pandas_vs_naive": ratio(m["dataferry_to_pandas"], m["naive_pandas_read_csv_url"]),
-        "to_pandas_vs_naive_requests": ratio(m["dataferry_to_pandas"], m["naive_requests_content"]),
-        "to_pandas_vs_polars": ratio(m["dataferry_to_pandas"], m["polars_read_csv_url"]),
-        "to_parquet_vs_naive": ratio(m["dataferry_to_parquet"], m["naive_pandas_to_parquet"]),
-        "to_parquet_vs_naive_requests": ratio(m["dataferry_to_parquet"], m["naive_requests_to_parquet"]),
-        "to_parquet_vs_polars": ratio(m["dataferry_to_parquet"], m["polars_write_parquet"]),
-        "ndjson_vs_pandas": ratio(m["ndjson_dataferry_to_pandas"], m["ndjson_pandas_read_json"]),
-        "ndjson_vs_polars": ratio(m["ndjson_dataferry_to_pandas"], m["ndjson_polars_read_ndjson"]),
-        "parquet_rss_vs_naive": ratio(m["dataferry_to_parquet"], m["naive_pandas_to_parquet"], "peak_rss_mb"),
-        "parquet_rss_growth_4x": (
-            ratio(m["dataferry_to_parquet_4x"], m["dataferry_to_parquet"], "peak_rss_mb")
-            if "dataferry_to_parquet_4x" in m
-            else None
-        ),
+    results["cpu_seconds"] = {k: round(after[k] - before[k], 1) for k in after}
+    results["methods"] = measured["methods"]
+    results["round_log"] = measured["rounds"]
+    dropped = [r["dropped"] for r in measured["rounds"] if r["dropped"]]
+    results["rounds_kept"] = len(measured["kept"])
+    results["rounds_dropped"] = {
+        "total": len(dropped),
+        "steal": dropped.count("steal"),
+        "load": dropped.count("load"),
     }
+    ratios = [r for r in RATIOS if all(n in names for n in r.needs)]
+    results["ratios"] = {r.name: paired(r, measured["kept"]) for r in ratios}
+    results["check"] = {r.name: verdict(r, results["ratios"][r.name]) for r in ratios if r.target is not None}
+    failed = [k for k, v in results["check"].items() if v == "MISS"]
+    errors = [k for k, v in results["methods"].items() if "error" in v]
+    too_few = results["rounds_kept"] < MIN_KEPT
+    results["check_passed"] = not failed and not errors and not too_few
     if args.json:
         print(json.dumps(results, indent=2))
+        if args.check:
+            log("\n".join(table(ratios, results["ratios"])))
     else:
-        print(
-            f"{results['csv_mb']} MB CSV ({results['rows']:,} rows, {PARTS} gzip parts), "
-            f"{results['ndjson_mb']} MB NDJSON; median of {args.rounds} rounds; {os.cpu_count()} CPUs"
+        _print_text(results, args, ratios)
+    if args.check:
+        if too_few:
+            log(f"check: only {results['rounds_kept']} rounds kept (at least {MIN_KEPT} needed)")
+        for k in errors:
+            log(f"check: {k} did not run: {results['methods'][k]['error']}")
+        log(
+            "check: "
+            + ("passed" if results["check_passed"] else "FAILED: " + ", ".join(failed or errors or ["rounds"]))
         )
-        print(f"{'method':34} {'MB/s':>8} {'seconds':>8} {'peak RSS MB':>12}")
-        for name, r in methods.items():
-            if "error" in r:
-                print(f"{name:34} {'error: ' + r['error']}")
-            else:
-                print(f"{name:34} {r['mb_per_s']:8.1f} {r['seconds']:8.2f} {r['peak_rss_mb']:12.0f}")
-        if results.get("cpu_seconds"):
-            print(
-                "CPU seconds of the whole machine while measuring: "
-                + ", ".join(f"{k} {v}" for k, v in results["cpu_seconds"].items())
-            )
-        print()
-        for key, value in results["ratios"].items():
-            print(f"{key:32} {value}")
+        return 0 if results["check_passed"] else 1
     return 0
 
 

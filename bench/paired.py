@@ -1,0 +1,172 @@
+"""Rounds, the machine's state per round, paired ratios and the targets of bench/throughput.py.
+
+A shared 2-core VM makes one method's own times spread 2-3x within a run; what moves them (a
+busy neighbour, the hypervisor stealing the CPUs, memory handed back to the host) mostly falls
+on the methods that run close together. So every method runs once per round, rounds are
+short, and two methods are compared by the ratio of their times **within each round**, then
+the median of those per-round ratios (with its interquartile range): a slow spell shared by
+both cancels out instead of landing on whichever method happened to run in it.
+
+For every round the machine's share of stolen CPU time (``/proc/stat``), the CPU used by
+processes that are not the benchmark's (busy time of the machine less this process's and its
+children's), and the load average (``/proc/loadavg``) are recorded; a round that ran under
+heavy steal or heavy foreign load is dropped, and counted.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+STEAL_DROP = 0.10
+"""A round in which the hypervisor stole more than this share of the CPUs' time is dropped."""
+
+FOREIGN_DROP = 0.35
+"""A round in which processes other than the benchmark kept more than this many cores busy on
+average is dropped (another helper's test run, say)."""
+
+
+def machine() -> dict[str, float]:
+    """CPU seconds of the whole machine so far (busy, idle, steal; Linux; empty elsewhere), this
+    process's and its waited children's CPU seconds, and the 1-minute load average."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+        with open("/proc/loadavg") as f:
+            load = float(f.read().split()[0])
+    except OSError:
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = (x / tick for x in fields)
+    own = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        own += usage.ru_utime + usage.ru_stime
+    return {
+        "busy": user + nice + system + irq + softirq,
+        "idle": idle + iowait,
+        "steal": steal,
+        "own": own,
+        "load": load,
+    }
+
+
+def round_state(before: dict[str, float], after: dict[str, float], wall: float) -> dict[str, float]:
+    """What the machine did during one round: the share of CPU time stolen, the cores kept busy
+    by other processes, and the load average at its end."""
+    if not before or not after or wall <= 0:
+        return {}
+    total = sum(after[k] - before[k] for k in ("busy", "idle", "steal"))
+    steal = after["steal"] - before["steal"]
+    foreign = max(0.0, (after["busy"] - before["busy"]) - (after["own"] - before["own"]))
+    return {
+        "steal_share": round(steal / total, 4) if total > 0 else 0.0,
+        "foreign_cores": round(foreign / wall, 3),
+        "load": after["load"],
+        "wall": round(wall, 2),
+    }
+
+
+def heavy(state: dict[str, float], steal_drop: float = STEAL_DROP, foreign_drop: float = FOREIGN_DROP) -> str | None:
+    """Why a round should be dropped (``"steal"`` or ``"load"``), or ``None``."""
+    if state.get("steal_share", 0.0) > steal_drop:
+        return "steal"
+    if state.get("foreign_cores", 0.0) > foreign_drop:
+        return "load"
+    return None
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median, quartiles, min and max of ``values`` (the quartiles inclusive of the ends, so three
+    values give their min / median / max)."""
+    vals = sorted(values)
+    if len(vals) == 1:
+        q1 = q3 = vals[0]
+    else:
+        q1, _, q3 = statistics.quantiles(vals, n=4, method="inclusive")
+    return {
+        "median": statistics.median(vals),
+        "q1": q1,
+        "q3": q3,
+        "min": vals[0],
+        "max": vals[-1],
+        "n": len(vals),
+    }
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A paired ratio: per round, ``value(round)``; reported as the median over rounds.
+
+    Args:
+        name: its key in the output.
+        needs: the methods that must all have run in a round for it to count.
+        value: the round's ratio from the round's results (method name → result).
+        target: the bar, or ``None`` (reported only).
+        higher: ``True`` if the target is a floor (≥), ``False`` for a ceiling (≤).
+        what: one line for the table.
+    """
+
+    name: str
+    needs: tuple[str, ...]
+    value: Callable[[dict[str, dict[str, Any]]], float]
+    target: float | None = None
+    higher: bool = True
+    what: str = ""
+
+
+def speed(a: str, *over: str) -> Callable[[dict[str, dict[str, Any]]], float]:
+    """How many times faster ``a`` ran than the fastest of ``over`` in the round."""
+    return lambda r: min(r[b]["seconds"] for b in over) / r[a]["seconds"]
+
+
+def memory(a: str, b: str) -> Callable[[dict[str, dict[str, Any]]], float]:
+    """``a``'s peak RSS over ``b``'s in the round."""
+    return lambda r: r[a]["rss"] / r[b]["rss"]
+
+
+def paired(ratio: Ratio, rounds: list[dict[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """The ratio in every round where all its methods ran, and their spread (``None``: no round)."""
+    values = [ratio.value(r) for r in rounds if all(n in r for n in ratio.needs)]
+    if not values:
+        return None
+    out: dict[str, Any] = {k: round(v, 3) for k, v in spread(values).items() if k != "n"}
+    out["n"] = len(values)
+    out["rounds"] = [round(v, 3) for v in values]
+    return out
+
+
+def verdict(ratio: Ratio, measured: dict[str, Any] | None) -> str:
+    """``pass`` (the median meets the target), ``within spread`` (the median misses it, the
+    interquartile range reaches it), ``MISS`` (the whole range misses it), ``n/a`` (no target or
+    not measured; a target that could not be measured is a ``MISS``)."""
+    if ratio.target is None:
+        return "n/a"
+    if measured is None:
+        return "MISS"
+    t = ratio.target
+    if ratio.higher:
+        if measured["median"] >= t:
+            return "pass"
+        return "within spread" if measured["q3"] >= t else "MISS"
+    if measured["median"] <= t:
+        return "pass"
+    return "within spread" if measured["q1"] <= t else "MISS"
+
+
+def table(ratios: Sequence[Ratio], measured: dict[str, dict[str, Any] | None]) -> list[str]:
+    """The --check table: target, paired median, interquartile range, rounds, verdict."""
+    lines = [f"{'target':34} {'bar':>7} {'median':>7} {'IQR':>15} {'n':>3}  verdict", "-" * 80]
+    for r in ratios:
+        m = measured.get(r.name)
+        bar = "-" if r.target is None else f"{'≥' if r.higher else '≤'}{r.target:g}"
+        if m is None:
+            lines.append(f"{r.name:34} {bar:>7} {'-':>7} {'-':>15} {0:>3}  {verdict(r, m)}")
+            continue
+        iqr = f"{m['q1']:.2f}–{m['q3']:.2f}"
+        lines.append(f"{r.name:34} {bar:>7} {m['median']:7.2f} {iqr:>15} {m['n']:>3}  {verdict(r, m)}")
+    return lines

@@ -16,8 +16,10 @@ heavy steal or heavy foreign load is dropped, and counted.
 from __future__ import annotations
 
 import os
+import random
 import resource
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +80,57 @@ def heavy(state: dict[str, float], steal_drop: float = STEAL_DROP, foreign_drop:
     if state.get("foreign_cores", 0.0) > foreign_drop:
         return "load"
     return None
+
+
+def measure(
+    names: Sequence[str],
+    run: Callable[[str], dict[str, Any]],
+    rounds: int,
+    log: Callable[[str], None],
+    *,
+    seed: int = 0,
+    sparse: Callable[[str, int], bool] = lambda name, k: True,
+    steal_drop: float = STEAL_DROP,
+    foreign_drop: float = FOREIGN_DROP,
+) -> dict[str, Any]:
+    """``run(name)`` for every method once per round, in a new random order each round (seeded;
+    ``sparse(name, k)`` says whether ``name`` runs in round ``k``), each result marked with the
+    method that ran before it (``"after"``); the machine's state per round, and the rounds that
+    ran under heavy steal or foreign load dropped. A method whose result has ``"error"`` is
+    reported, not run again.
+
+    Returns ``{"rounds": [order and state of every round], "kept": [name → result, per kept
+    round], "errors": name → result}``."""
+    errors: dict[str, dict[str, Any]] = {}
+    rng = random.Random(seed)
+    previous = None
+    log_rounds: list[dict[str, Any]] = []
+    kept: list[dict[str, dict[str, Any]]] = []
+    for k in range(rounds):
+        these = [n for n in names if sparse(n, k)]
+        order = rng.sample(these, len(these))
+        before, started = machine(), time.perf_counter()
+        results: dict[str, dict[str, Any]] = {}
+        for name in order:
+            if name in errors:
+                continue
+            result = {**run(name), "after": previous}
+            previous = name
+            if "error" in result:
+                errors[name] = result
+            else:
+                results[name] = result
+        state = round_state(before, machine(), time.perf_counter() - started)
+        dropped = heavy(state, steal_drop, foreign_drop)
+        log_rounds.append({"order": order, **state, "dropped": dropped})
+        log(
+            f"  round {k + 1}/{rounds}: {state.get('wall', 0):.0f} s, steal {state.get('steal_share', 0):.1%}, "
+            f"foreign {state.get('foreign_cores', 0):.2f} cores, load {state.get('load', 0):.2f}"
+            + (f" → dropped ({dropped})" if dropped else "")
+        )
+        if not dropped:
+            kept.append(results)
+    return {"rounds": log_rounds, "kept": kept, "errors": errors}
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:

@@ -19,13 +19,14 @@ and with every worker) first writes a small snapshot once, as a user's session o
 done something before the big job; what the first job on a cold cluster costs more is printed
 apart (``cold_start_seconds``: the first run on the cluster minus the second, same snapshot).
 
-Every round runs every method once, in a new random order (seeded). Printed: per method the
+Every round runs every method once, in a new random order (seeded), and records the machine's
+steal time and the cores other processes kept busy; a round under heavy steal or foreign load
+is dropped and counted (``bench/paired.py``, as in bench/throughput.py). Printed: per method the
 median seconds, MB/s of uncompressed CSV and peak RSS (of the one process; of the busiest worker
-for a cluster) with the spread over the rounds (min-max), then per-round ratios with their median
-and spread: ``cluster_2`` against ``one_process`` at equal cores (the issue's bar: at least ~0.85x
-its speed), the same on the grown snapshot, ``cluster_2`` against ``cluster_1``, and the peak RSS
-grown / not grown of a worker and of one process (flat: ~1x). Nothing here is a test: the
-machine is shared and noisy.
+for a cluster) with their spread (min-max) over the kept rounds, then the paired ratios (per
+round, then their median and interquartile range) with the issue's bars: ``cluster_2`` at least
+0.85x ``one_process``'s speed at equal cores, and a worker's peak RSS grown / base at most 1.1x
+(flat). ``--check`` exits 1 when a bar is missed beyond the spread. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ import json
 import math
 import multiprocessing as mp
 import os
-import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -47,7 +46,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from throughput import ROW_BYTES, _peak_rss, cpu_times, parse_size, prepare
+from paired import FOREIGN_DROP, STEAL_DROP, Ratio, measure, memory, paired, speed, spread, table, verdict
+from throughput import ROW_BYTES, _peak_rss, parse_size, prepare
 
 METHODS = ("one_process", "one_process_grown", "cluster_1", "cluster_2", "cluster_2_grown")
 
@@ -143,21 +143,73 @@ def rows_written(ctx: dict[str, Any]) -> int:
     return ds.dataset(str(Path(ctx["out"]) / "ds"), format="parquet").count_rows()
 
 
-def spread(values: list[float], digits: int = 3) -> dict[str, float]:
+RATIOS = (
+    Ratio(
+        "cluster_2_vs_one_process",
+        ("cluster_2", "one_process"),
+        speed("cluster_2", "one_process"),
+        0.85,
+        what="2 workers against one process, speed at equal cores",
+    ),
+    Ratio(
+        "cluster_2_vs_one_process_grown",
+        ("cluster_2_grown", "one_process_grown"),
+        speed("cluster_2_grown", "one_process_grown"),
+        what="the same on the grown snapshot",
+    ),
+    Ratio("cluster_2_vs_cluster_1", ("cluster_2", "cluster_1"), speed("cluster_2", "cluster_1"), what="2 workers vs 1"),
+    Ratio(
+        "worker_rss_grown_vs_base",
+        ("cluster_2_grown", "cluster_2"),
+        memory("cluster_2_grown", "cluster_2"),
+        1.1,
+        higher=False,
+        what="a worker's peak RSS as the snapshot grows",
+    ),
+    Ratio(
+        "worker_rss_vs_one_process",
+        ("cluster_2", "one_process"),
+        memory("cluster_2", "one_process"),
+        what="a worker's peak RSS against one process's",
+    ),
+    Ratio(
+        "one_process_rss_grown_vs_base",
+        ("one_process_grown", "one_process"),
+        memory("one_process_grown", "one_process"),
+        what="one process's peak RSS as the snapshot grows",
+    ),
+)
+
+
+def summarize(runs: list[dict[str, Any]], expected_rows: int) -> dict[str, Any]:
+    """A method over its kept rounds: seconds, MB/s and peak RSS as median [min-max]."""
+
+    def of(values: list[float], digits: int) -> dict[str, float]:
+        s = spread(values)
+        return {k: round(s[k], digits) for k in ("median", "min", "max")}
+
     return {
-        "median": round(statistics.median(values), digits),
-        "min": round(min(values), digits),
-        "max": round(max(values), digits),
+        "seconds": of([r["seconds"] for r in runs], 3),
+        "mb_per_s": of([r["mb"] / r["seconds"] for r in runs], 1),
+        "peak_rss_mb": of([r["rss"] / 2**20 for r in runs], 0),
+        "rows": min(r["rows"] for r in runs),
+        "expected_rows": expected_rows,
+        "n": len(runs),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="60MB", help="uncompressed CSV size N (default 60MB)")
-    parser.add_argument("--grow", type=float, default=4.0, help="the grown snapshot is this many times N")
+    parser.add_argument("--grow", type=float, default=4.0, help="the grown snapshot has this many times the parts")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed beyond its spread")
+    parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
+    parser.add_argument(
+        "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
+    )
     parser.add_argument(
         "--data-dir",
         default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
@@ -169,8 +221,6 @@ def main(argv: list[str] | None = None) -> int:
         print(*a, file=sys.stderr, flush=True)
 
     size = parse_size(args.size)
-    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
-    rows: dict[str, int] = {}
     with emulator.serve(
         "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
     ) as emu:
@@ -180,74 +230,69 @@ def main(argv: list[str] | None = None) -> int:
         warm = prepare(emu, 0)  # the smallest snapshot prepare makes
         ctx = {"base_url": base["base_url"], "token": base["token"], "base": base, "grown": grown, "warm": warm}
         ctx["out"] = tempfile.mkdtemp(prefix="dataferry-bench-scaleout-")
-        rng = random.Random(args.seed)
-        before = cpu_times()
-        for k in range(args.rounds):
-            log(f"  round {k + 1}/{args.rounds} ...")
-            for name in rng.sample(METHODS, len(METHODS)):
-                result = run_once(name, ctx)
-                if "error" in result:
-                    raise SystemExit(f"{name}: {result['error']}")
-                rows[name] = rows_written(ctx)
-                runs[name].append(result)
-                shutil.rmtree(Path(ctx["out"]) / "ds", ignore_errors=True)
-        after = cpu_times()
-        shutil.rmtree(ctx["out"], ignore_errors=True)
+
+        def run(name: str) -> dict[str, Any]:
+            result = run_once(name, ctx)
+            if "error" not in result:
+                result["rows"] = rows_written(ctx)
+            shutil.rmtree(Path(ctx["out"]) / "ds", ignore_errors=True)
+            return result
+
+        try:
+            measured = measure(
+                METHODS,
+                run,
+                args.rounds,
+                log,
+                seed=args.seed,
+                steal_drop=args.steal_drop,
+                foreign_drop=args.foreign_drop,
+            )
+        finally:
+            shutil.rmtree(ctx["out"], ignore_errors=True)
+    if measured["errors"]:
+        raise SystemExit("; ".join(f"{name}: {r['error']}" for name, r in measured["errors"].items()))
+    kept = measured["kept"]
+    if not kept:
+        raise SystemExit(f"every round was dropped for the machine's load: {measured['rounds']}")
     methods = {
-        name: {
-            "seconds": spread([r["seconds"] for r in rs]),
-            "mb_per_s": spread([r["mb"] / r["seconds"] for r in rs], 1),
-            "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
-            "rows": rows[name],
-            "expected_rows": (grown if name.endswith("grown") else base)["rows"],
-        }
-        for name, rs in runs.items()
+        name: summarize([r[name] for r in kept], (grown if name.endswith("grown") else base)["rows"])
+        for name in METHODS
     }
-    rounds = list(zip(*(runs[m] for m in METHODS), strict=True))
-    by = [dict(zip(METHODS, r, strict=True)) for r in rounds]
-    ratios = {
-        "cluster_2_vs_one_process_speed": spread([r["one_process"]["seconds"] / r["cluster_2"]["seconds"] for r in by]),
-        "cluster_2_vs_one_process_speed_grown": spread(
-            [r["one_process_grown"]["seconds"] / r["cluster_2_grown"]["seconds"] for r in by]
-        ),
-        "cluster_2_vs_cluster_1_speed": spread([r["cluster_1"]["seconds"] / r["cluster_2"]["seconds"] for r in by]),
-        "worker_vs_one_process_peak_rss": spread([r["cluster_2"]["rss"] / r["one_process"]["rss"] for r in by]),
-        "worker_peak_rss_grown_vs_base": spread([r["cluster_2_grown"]["rss"] / r["cluster_2"]["rss"] for r in by]),
-        "one_process_peak_rss_grown_vs_base": spread(
-            [r["one_process_grown"]["rss"] / r["one_process"]["rss"] for r in by]
-        ),
-    }
+    ratios = {r.name: paired(r, kept) for r in RATIOS}
+    colds = [r[name]["cold"] for r in kept for name in METHODS if "cold" in r[name]]
     result = {
         "csv_mb": round(base["csv_bytes"] / 1e6, 1),
         "parts": base["parts"],
         "grown_csv_mb": round(grown["csv_bytes"] / 1e6, 1),
         "grown_parts": grown["parts"],
-        "cold_start_seconds": spread([r["cold"] for name, rs in runs.items() if "cluster" in name for r in rs]),
         "rounds": args.rounds,
+        "rounds_kept": len(kept),
+        "round_states": measured["rounds"],
         "cpus": os.cpu_count(),
-        "cpu_seconds": {k: round(after[k] - before[k], 1) for k in after},
+        "cold_start_seconds": {k: round(v, 3) for k, v in spread(colds).items()},
         "methods": methods,
         "ratios": ratios,
+        "verdicts": {r.name: verdict(r, ratios[r.name]) for r in RATIOS},
     }
     if args.json:
         print(json.dumps(result, indent=2))
-        return 0
-    print(
-        f"{result['csv_mb']} MB CSV in {result['parts']} gzip parts (grown: {result['grown_csv_mb']} MB in "
-        f"{result['grown_parts']}); {args.rounds} rounds; {os.cpu_count()} CPUs; median [min-max]"
-    )
-    cold = result["cold_start_seconds"]
-    print(f"a cold cluster's first job costs {cold['median']} s more [{cold['min']}-{cold['max']}]")
-    print(f"{'method':16} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}")
-    for name, m in methods.items():
-        cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]
-        print(f"{name:16} {cells[0]:>22} {cells[1]:>22} {cells[2]:>20}")
-    if result["cpu_seconds"]:
-        print("CPU seconds of the whole machine: " + ", ".join(f"{k} {v}" for k, v in result["cpu_seconds"].items()))
-    print()
-    for key, r in ratios.items():
-        print(f"{key:38} {r['median']} [{r['min']}-{r['max']}]")
-    return 0
+    else:
+        print(
+            f"{result['csv_mb']} MB CSV in {result['parts']} gzip parts (grown: {result['grown_csv_mb']} MB in "
+            f"{result['grown_parts']}); {len(kept)} of {args.rounds} rounds kept; {os.cpu_count()} CPUs"
+        )
+        cold = result["cold_start_seconds"]
+        print(f"a cold cluster's first job costs {cold['median']} s more [{cold['min']}-{cold['max']}]")
+        print(f"{'method':18} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}   median [min-max]")
+        for name, m in methods.items():
+            cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]
+            print(f"{name:18} {cells[0]:>22} {cells[1]:>22} {cells[2]:>20}")
+        print()
+        for line in table(RATIOS, ratios):
+            print(line)
+    missed = [name for name, v in result["verdicts"].items() if v == "MISS"]
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":

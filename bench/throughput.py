@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import random
 import resource
 import statistics
 import sys
@@ -46,11 +45,10 @@ from paired import (
     FOREIGN_DROP,
     STEAL_DROP,
     Ratio,
-    heavy,
     machine,
+    measure,
     memory,
     paired,
-    round_state,
     speed,
     spread,
     table,
@@ -200,9 +198,8 @@ def measure_all(
     steal_drop: float = STEAL_DROP,
     foreign_drop: float = FOREIGN_DROP,
 ) -> dict[str, Any]:
-    """Every method once per round in a new random order (seeded; the ``SPARSE`` ones in every
-    ``sparse_every``-th round, the first included), the machine's state per round, and the
-    rounds that ran under heavy steal or foreign load dropped.
+    """Every method once per round (:func:`paired.measure`; the ``SPARSE`` ones in every
+    ``sparse_every``-th round, the first included), then each method over its kept rounds.
 
     On the project's VM an Arrow-based child runs 15-40 % slower after a child that was not
     Arrow-based (freed memory goes back to the hypervisor; docs/performance.md), so no method
@@ -210,40 +207,22 @@ def measure_all(
     method's predecessor.
 
     Returns ``{"methods": name → summary or error, "rounds": [...], "kept": [round results]}``."""
-    errors: dict[str, dict[str, Any]] = {}
-    rng = random.Random(seed)
-    previous = None
-    log_rounds: list[dict[str, Any]] = []
-    kept: list[dict[str, dict[str, Any]]] = []
-    for k in range(rounds):
-        these = [n for n in names if n not in SPARSE or k % sparse_every == 0]
-        order = rng.sample(these, len(these))
-        before, started = machine(), time.perf_counter()
-        results: dict[str, dict[str, Any]] = {}
-        for name in order:
-            if name in errors:
-                continue
-            result = {**run_once(name, ctx), "after": previous}
-            previous = name
-            if "error" in result:
-                errors[name] = result  # a peer that cannot run is reported, not retried
-            else:
-                results[name] = result
-        state = round_state(before, machine(), time.perf_counter() - started)
-        dropped = heavy(state, steal_drop, foreign_drop)
-        log_rounds.append({"order": order, **state, "dropped": dropped})
-        log(
-            f"  round {k + 1}/{rounds}: {state.get('wall', 0):.0f} s, steal {state.get('steal_share', 0):.1%}, "
-            f"foreign {state.get('foreign_cores', 0):.2f} cores, load {state.get('load', 0):.2f}"
-            + (f" → dropped ({dropped})" if dropped else "")
-        )
-        if not dropped:
-            kept.append(results)
+    measured = measure(
+        names,
+        lambda name: run_once(name, ctx),
+        rounds,
+        log,
+        seed=seed,
+        sparse=lambda name, k: name not in SPARSE or k % sparse_every == 0,
+        steal_drop=steal_drop,
+        foreign_drop=foreign_drop,
+    )
+    kept, errors = measured["kept"], measured["errors"]
     methods: dict[str, Any] = {}
     for name in names:
         runs = [r[name] for r in kept if name in r]
         methods[name] = errors.get(name) or (summarize(name, ctx, runs) if runs else {"error": "no kept round"})
-    return {"methods": methods, "rounds": log_rounds, "kept": kept}
+    return {"methods": methods, "rounds": measured["rounds"], "kept": kept}
 
 
 # -- parent side -------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "scaleout.py"
 @pytest.mark.timeout(280)
 def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--size", "2MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
+        [
+            *(sys.executable, str(BENCH), "--size", "2MB", "--rounds", "1", "--json"),
+            *("--steal-drop", "1", "--foreign-drop", "1000", "--data-dir", str(tmp_path / "data")),
+        ],
         capture_output=True,
         text=True,
         timeout=270,
@@ -34,5 +37,7 @@ def test_scaleout_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -
     assert result["grown_csv_mb"] > 3 * result["csv_mb"]
     assert result["grown_parts"] >= 4 * result["parts"] - 1  # grown by parts of the same size
     assert "median" in result["cold_start_seconds"]
+    assert result["rounds_kept"] == 1 and set(result["round_states"][0]) >= {"foreign_cores", "dropped"}
+    assert result["verdicts"]["cluster_2_vs_one_process"] in {"pass", "within spread", "MISS"}
     for key, value in result["ratios"].items():
         assert 0 < value["min"] <= value["median"] <= value["max"], key

@@ -50,7 +50,7 @@ def _target(ctx: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     where, shape = name.split("_")
     suffix = "x.parquet" if shape == "file" else "ds/"
     if where == "disk":
-        return str(Path(ctx["out"]) / suffix), {}
+        return os.path.join(ctx["out"], suffix), {}  # keeps the trailing "/" that asks for a dataset
     return f"s3://{BUCKET}/{suffix}", {"storage_options": ctx["storage_options"]}
 
 
@@ -83,13 +83,15 @@ def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def rows_written(ctx: dict[str, Any], name: str, s3: Any) -> int:
+def written(ctx: dict[str, Any], name: str, s3: Any) -> tuple[int, int]:
+    """(rows, data files) of what a method wrote."""
     import pyarrow.dataset as ds
 
     path, _ = _target(ctx, name)
     fs = s3.filesystem() if path.startswith("s3://") else None
     inner = path.removeprefix("s3://").rstrip("/")
-    return ds.dataset(inner, filesystem=fs, format="parquet").count_rows()
+    data = ds.dataset(inner, filesystem=fs, format="parquet")
+    return data.count_rows(), len(data.files)
 
 
 def clean(ctx: dict[str, Any], s3: Any) -> None:
@@ -128,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parse_size(args.size)
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     rows: dict[str, int] = {}
+    files: dict[str, int] = {}
     with (
         emulator.serve(
             "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_once(name, ctx)
                 if "error" in result:
                     raise SystemExit(f"{name}: {result['error']}")
-                rows[name] = rows_written(ctx, name, s3)
+                rows[name], files[name] = written(ctx, name, s3)
                 runs[name].append(result)
                 clean(ctx, s3)
         after = cpu_times()
@@ -158,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "mb_per_s": spread([mb / r["seconds"] for r in rs], 1),
             "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
             "rows": rows[name],
+            "files": files[name],
         }
         for name, rs in runs.items()
     }

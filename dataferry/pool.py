@@ -127,6 +127,34 @@ def ordered_map(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def run_all(
+    fn: Callable[[T], object], items: Iterable[T], *, workers: int, done: list[T], name: str = "dataferry"
+) -> None:
+    """``fn(item)`` for every item on up to ``workers`` threads; ``done`` gets each item whose
+    call returned.
+
+    On the first exception (or an interrupt while waiting) the calls not started are
+    cancelled, the running ones are waited for, so that none is still running and ``done`` is
+    complete, and the exception is raised.
+
+    Example:
+        >>> done: list[int] = []
+        >>> run_all(print, [], workers=2, done=done)
+        ... done
+        []
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
+    futures = {pool.submit(contextvars.copy_context().run, fn, item): item for item in items}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()  # those not started
+        pool.shutdown(wait=True)  # the running ones end
+        done.extend(item for f, item in futures.items() if not f.cancelled() and f.exception() is None)
+
+
 class _Stop(Exception):
     """The consumer went away; the producer stops quietly."""
 

@@ -155,6 +155,44 @@ def run_all(
         done.extend(item for f, item in futures.items() if not f.cancelled() and f.exception() is None)
 
 
+class Behind:
+    """One call at a time on a thread behind the caller: :meth:`start` first waits for the
+    previous call; an exception of a call is raised by the next :meth:`start` or :meth:`wait`.
+
+    Example:
+        >>> behind = Behind("dataferry-demo")
+        >>> behind.start(lambda: None)
+        >>> behind.wait()
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[[], object]) -> None:
+        """Wait for the previous call, then run ``fn()`` on a new thread (in the caller's context)."""
+        self.wait()
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=self._run, args=(context, fn), name=self.name, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait for the call running now, and raise its exception if it had one."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _run(self, context: contextvars.Context, fn: Callable[[], object]) -> None:
+        try:
+            context.run(fn)
+        except BaseException as exc:  # noqa: BLE001 - raised on the caller's thread by the next start() or wait()
+            self._error = exc
+
+
 class _Stop(Exception):
     """The consumer went away; the producer stops quietly."""
 

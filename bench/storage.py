@@ -19,6 +19,12 @@ with the spread over the rounds (min-max), then the ratios S3 / disk per round (
 same round, so a slow spell of the shared machine falls on both) with their median and spread.
 The issue's bar: S3 peak memory within ~1.2x of disk, speed at least ~0.8x. Nothing here is a
 test: the machine is shared and noisy.
+
+The CPU seconds are the client's (the child) and the server's (this process: the emulator for
+every method, moto too for the S3 ones). moto is Python on the same cores as the client, so on
+a small machine its CPU slows the S3 runs; ``*_client_cpu`` (the client's CPU for S3 over its
+CPU for disk) and ``*_speed_server_off`` (the speed ratio with the server's extra CPU seconds
+taken off the S3 run, see :func:`_server_off`) show how much of the gap is the server's.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ def _target(ctx: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     where, shape = name.split("_")
     suffix = "x.parquet" if shape == "file" else "ds/"
     if where == "disk":
-        return str(Path(ctx["out"]) / suffix), {}
+        return os.path.join(ctx["out"], suffix), {}  # keeps the trailing "/" that asks for a dataset
     return f"s3://{BUCKET}/{suffix}", {"storage_options": ctx["storage_options"]}
 
 
@@ -65,31 +71,55 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
         path, kw = _target(ctx, name)
         if name.endswith("dataset"):
             kw["existing_data"] = "replace"
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         snap.to_parquet(path, cache=False, **kw)
         seconds = time.perf_counter() - started
-        queue.put({"seconds": seconds, "rss": _peak_rss()})
+        queue.put({"seconds": seconds, "rss": _peak_rss(), "client_cpu": _cpu_seconds() - cpu})
     except Exception as exc:  # noqa: BLE001 - reported, not fatal
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used so far."""
+    t = os.times()
+    return t.user + t.system
+
+
+def _server_off(s3: dict[str, Any], disk: dict[str, Any]) -> float:
+    """An S3 run's seconds without the S3 server's CPU on the shared cores (an estimate).
+
+    The runs are CPU-bound on a small machine and moto's server is Python on the same cores:
+    its CPU seconds (this process's, less what the emulator used in the disk run of the round)
+    stretch the client's run. The estimate keeps the client's share of the CPU the run spent.
+    """
+    server = max(0.0, s3["server_cpu"] - disk["server_cpu"])
+    client = max(s3["client_cpu"], 1e-9)
+    return s3["seconds"] * client / (client + server)
 
 
 def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
     spawn = mp.get_context("spawn")
     queue = spawn.Queue()
     proc = spawn.Process(target=_child, args=(name, ctx, queue))
+    cpu = _cpu_seconds()
     proc.start()
     result = queue.get()
+    # this process serves the emulator (every method) and the S3 server (the s3 methods)
+    result["server_cpu"] = _cpu_seconds() - cpu
     proc.join()
     return result
 
 
-def rows_written(ctx: dict[str, Any], name: str, s3: Any) -> int:
+def written(ctx: dict[str, Any], name: str, s3: Any) -> tuple[int, int]:
+    """(rows, data files) of what a method wrote."""
     import pyarrow.dataset as ds
 
     path, _ = _target(ctx, name)
     fs = s3.filesystem() if path.startswith("s3://") else None
     inner = path.removeprefix("s3://").rstrip("/")
-    return ds.dataset(inner, filesystem=fs, format="parquet").count_rows()
+    data = ds.dataset(inner, filesystem=fs, format="parquet")
+    return data.count_rows(), len(data.files)
 
 
 def clean(ctx: dict[str, Any], s3: Any) -> None:
@@ -128,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     size = parse_size(args.size)
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     rows: dict[str, int] = {}
+    files: dict[str, int] = {}
     with (
         emulator.serve(
             "brightdata", start_after=0, ready_after=0, fixed_seed=11, data_dir=args.data_dir, rate_limits=False
@@ -146,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_once(name, ctx)
                 if "error" in result:
                     raise SystemExit(f"{name}: {result['error']}")
-                rows[name] = rows_written(ctx, name, s3)
+                rows[name], files[name] = written(ctx, name, s3)
                 runs[name].append(result)
                 clean(ctx, s3)
         after = cpu_times()
@@ -157,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": spread([r["seconds"] for r in rs]),
             "mb_per_s": spread([mb / r["seconds"] for r in rs], 1),
             "peak_rss_mb": spread([r["rss"] / 2**20 for r in rs], 0),
+            "client_cpu_s": spread([r["client_cpu"] for r in rs], 2),
+            "server_cpu_s": spread([r["server_cpu"] for r in rs], 2),
             "rows": rows[name],
+            "files": files[name],
         }
         for name, rs in runs.items()
     }
@@ -166,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         pairs = list(zip(runs[s3_name], runs[disk_name], strict=False))
         ratios[f"{s3_name}_vs_{disk_name}_speed"] = spread([d["seconds"] / s["seconds"] for s, d in pairs])
         ratios[f"{s3_name}_vs_{disk_name}_peak_rss"] = spread([s["rss"] / d["rss"] for s, d in pairs])
+        ratios[f"{s3_name}_vs_{disk_name}_client_cpu"] = spread([s["client_cpu"] / d["client_cpu"] for s, d in pairs])
+        off = [d["seconds"] / _server_off(s, d) for s, d in pairs]
+        ratios[f"{s3_name}_vs_{disk_name}_speed_server_off"] = spread(off)
     result = {
         "csv_mb": round(mb, 1),
         "rows": ctx["rows"],
@@ -182,15 +219,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['csv_mb']} MB CSV ({ctx['rows']:,} rows, 6 gzip parts); {args.rounds} rounds; "
         f"{os.cpu_count()} CPUs; median [min-max]"
     )
-    print(f"{'method':14} {'seconds':>22} {'MB/s':>22} {'peak RSS MB':>20}")
+    columns = ("seconds", "mb_per_s", "peak_rss_mb", "client_cpu_s", "server_cpu_s")
+    heads = ("seconds", "MB/s", "peak RSS MB", "client CPU s", "server CPU s")
+    print(f"{'method':14}" + "".join(f" {h:>22}" for h in heads))
     for name, m in methods.items():
-        cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in ("seconds", "mb_per_s", "peak_rss_mb")]
-        print(f"{name:14} {cells[0]:>22} {cells[1]:>22} {cells[2]:>20}")
+        cells = [f"{m[k]['median']} [{m[k]['min']}-{m[k]['max']}]" for k in columns]
+        print(f"{name:14}" + "".join(f" {c:>22}" for c in cells))
     if result["cpu_seconds"]:
         print("CPU seconds of the whole machine: " + ", ".join(f"{k} {v}" for k, v in result["cpu_seconds"].items()))
     print()
     for key, r in ratios.items():
-        print(f"{key:40} {r['median']} [{r['min']}-{r['max']}]")
+        print(f"{key:50} {r['median']} [{r['min']}-{r['max']}]")
+    print("(*_speed_server_off: the S3 run's seconds without the local S3 server's CPU on the shared cores)")
     return 0
 
 

@@ -106,3 +106,7 @@ worker)."""
 
 USER_AGENT = "dataferry"
 """Product token sent in ``User-Agent`` (the version is appended)."""
+
+COMMIT_WORKERS = 4
+"""Files put in place (server-side copies) or deleted at once when a dataset run commits to an
+object store: each is one short request, so a few in flight hide the round trips."""

@@ -3,6 +3,7 @@ storage, growing run after run by the rules of :mod:`dataferry.datasets`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from dataferry.constants import (
 from dataferry.errors import InvalidArgument
 from dataferry.output import Data, Sink, as_table
 from dataferry.parquet import ParquetFileSink, _copy_rows
+from dataferry.pool import Behind
 from dataferry.schema import conform, unify
 from dataferry.storage import Destination, resolve
 
@@ -116,6 +118,10 @@ class ParquetDatasetSink(Sink[pa.Table]):
         self._part_rows = 0
         self._file_schemas: dict[str, pa.Schema] = {}  # part file → the schema it was written with
         self._flushed_schemas: list[pa.Schema] = []  # of the partitioned writes (file columns only)
+        # off disk a part's file is finished (its last bytes uploaded, the upload completed under
+        # its staging name) behind the next part's decoding, one at a time: the upload's round
+        # trips are hidden, and memory holds no more than the encoded bytes still in flight
+        self._finishing = None if self.dest.local else Behind("dataferry-upload")
 
     def _stem(self) -> str:
         return datasets.part_name(self._index, self.token)
@@ -190,20 +196,34 @@ class ParquetDatasetSink(Sink[pa.Table]):
     def end_part(self) -> None:
         """Close the current part's file(s)."""
         if self._part is not None:
-            if self._part.rows:
-                self._part.close()
-                assert self._part.schema is not None
-                self._file_schemas[self._part.dest.path] = self._part.schema
-            else:
-                self._part.abort()
-            self._part = None
+            part, self._part = self._part, None
+            if not part.rows:
+                part.abort()
+                return
+            assert part.schema is not None
+            self._file_schemas[part.dest.path] = part.schema
+            try:
+                if self._finishing is None:
+                    part.close()
+                else:
+                    part.flush()  # the last row group is encoded here, as on disk: its Arrow data is freed now
+                    self._finishing.start(lambda: _finish(part))  # raises what finishing the previous one raised
+            except BaseException:
+                part.abort()  # not the current part any more: abort() would not see it
+                raise
         else:
             self._flush_partitions()
+
+    def _finished(self) -> None:
+        """Wait for the part file being finished behind (its error is raised here)."""
+        if self._finishing is not None:
+            self._finishing.wait()
 
     def close(self) -> Path | str:
         """Bring every file to the one schema, move them into the dataset, and delete what
         ``existing_data`` says they replace."""
         self.end_part()
+        self._finished()
         file_schema = None
         if self.schema is not None:
             file_schema = pa.schema([f for f in self.schema if f.name not in self.partition_cols])
@@ -234,6 +254,8 @@ class ParquetDatasetSink(Sink[pa.Table]):
         """Drop everything written so far (the dataset is left as it was)."""
         if self._part is not None:
             self._part.abort()
+        with contextlib.suppress(Exception):  # already failing: nothing may land after the delete
+            self._finished()
         if self.dest.local:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
@@ -241,6 +263,7 @@ class ParquetDatasetSink(Sink[pa.Table]):
 
     def staged(self) -> Staged:
         """What this sink has written into the staging directory so far."""
+        self._finished()
         return Staged(self.rows, self.schema, dict(self._file_schemas), list(self._flushed_schemas))
 
     def include(self, staged: Staged) -> None:
@@ -288,6 +311,16 @@ class ParquetDatasetSink(Sink[pa.Table]):
         ):
             _copy_rows(self.dest, file, writer, schema, None, self.row_group_size)
         self.dest.move(tmp, file)
+
+
+def _finish(part: ParquetFileSink) -> None:
+    """Close a part's file; one that fails is aborted (a file left open would complete its
+    upload whenever it is collected, after the run has deleted its staging prefix)."""
+    try:
+        part.close()
+    except BaseException:
+        part.abort()
+        raise
 
 
 def open_parquet_sink(

@@ -17,13 +17,15 @@ they overlap):
 ======================  =====================================================================
 
 A run writes its files under a hidden staging directory beside the dataset; only when every
-part is complete are they moved into place (renames on disk; server-side copies on an object
-store, so every key only ever holds a whole file), and only then is what they replace deleted.
-A failed run deletes its staging directory and leaves the dataset as it was.
+part is complete are they put in place (renames on disk; server-side copies on an object store,
+a few at once, so every key only ever holds a whole file), and only then is what they replace
+deleted. A failed or interrupted run deletes its staging directory and the new files it had put
+in place, and leaves the dataset as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import posixpath
 import re
@@ -33,6 +35,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dataferry.constants import COMMIT_WORKERS
 from dataferry.errors import (
     DataferryError,
     InvalidArgument,
@@ -40,6 +43,7 @@ from dataferry.errors import (
     SchemaConflict,
     StorageError,
 )
+from dataferry.pool import run_all
 from dataferry.schema import common_type
 from dataferry.storage import Destination
 
@@ -188,14 +192,16 @@ def doomed(mode: str, existing: Iterable[str], written: Sequence[str], token: st
 def commit(
     dest: Destination, staging: str, mode: str, *, existing: Sequence[str], token: str | None, schema: pa.Schema | None
 ) -> list[str]:
-    """Move a run's staged files into the dataset, then delete what they replace.
+    """Put a run's staged files in place (a few at once on an object store), then delete what
+    they replace.
 
     Returns:
         The relative paths of the files now in place for this run.
 
     Raises:
-        StorageError: a move failed; the files this run had moved in that were new are removed
-            again and the message says so.
+        StorageError: putting a file in place failed; the files this run had put in place that
+            were new are removed again and the message says so (an interrupt carries the same
+            note).
     """
     staged = [relative(staging, f) for f in dest.files(staging)]
     written = sorted(r for r in staged if visible(r))
@@ -209,32 +215,44 @@ def commit(
 
         replace_path(Path(staging), Path(dest.path))
         return written
-    before = set(existing)
-    moved: list[str] = []
+    workers = 1 if dest.local else COMMIT_WORKERS
+    placed: list[str] = []
     try:
-        for rel in written:
-            target = dest.join(*rel.split("/"))
-            dest.make_parent(target)
-            dest.move(_join(dest, staging, rel), target)
-            moved.append(rel)
+        run_all(lambda rel: _place(dest, staging, rel), written, workers=workers, done=placed, name="dataferry-commit")
         if schema is not None:
-            dest.move(_join(dest, staging, COMMON_METADATA), dest.join(COMMON_METADATA))
-    except (DataferryError, OSError) as exc:
-        for rel in moved:
-            if rel not in before:
-                dest.delete(dest.join(*rel.split("/")))
+            _place(dest, staging, COMMON_METADATA)
+    except BaseException as exc:
+        kept = _withdraw(dest, [r for r in placed if r not in set(existing)], workers)
         dest.delete_tree(staging)
-        raise StorageError(
-            f"moving the files of this run into {dest.url} failed after {len(moved)} of "
-            f"{len(written)}; the new ones were removed again",
-            url=dest.url,
-            action="committing",
-        ) from exc
-    for rel in delete:
-        dest.delete(dest.join(*rel.split("/")))
+        said = "the new ones were removed again" if not kept else f"{len(kept)} new one(s) could not be removed: {kept}"
+        message = f"putting the files of this run into {dest.url} failed after {len(placed)} of {len(written)}; {said}"
+        if not isinstance(exc, (DataferryError, OSError)):
+            exc.add_note(message)  # an interrupt stays one
+            raise
+        raise StorageError(message, url=dest.url, action="committing") from exc
+    run_all(
+        lambda rel: dest.delete(dest.join(*rel.split("/"))), delete, workers=workers, done=[], name="dataferry-commit"
+    )
     dest.delete_tree(staging)
     log.debug("committed %d files to %s (%s), deleted %d", len(written), dest.url, mode, len(delete))
     return written
+
+
+def _place(dest: Destination, staging: str, rel: str) -> None:
+    dest.place(_join(dest, staging, rel), dest.join(*rel.split("/")))
+
+
+def _withdraw(dest: Destination, rels: Sequence[str], workers: int) -> list[str]:
+    """Delete these files of a run cut off; the ones that could not be deleted."""
+    gone: list[str] = []
+
+    def remove(rel: str) -> None:
+        with contextlib.suppress(DataferryError, OSError):
+            dest.delete(dest.join(*rel.split("/")))
+            gone.append(rel)
+
+    run_all(remove, rels, workers=workers, done=[], name="dataferry-commit")
+    return sorted(set(rels) - set(gone))
 
 
 def _join(dest: Destination, staging: str, rel: str) -> str:

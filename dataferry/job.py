@@ -307,7 +307,7 @@ class Job:
             stage = Stage.CANCELLED if exc.cancelled else Stage.STOPPED
             reporter.finish(stage, message=exc.message, reattach=exc.reattach)
             raise exc.short() from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             # Ctrl-C while the parts were read: the job itself is there, say how to get it back
             stopped = DownloadInterrupted(
                 f"stopped reading the parts of {self.vendor} {self.kind} {self.id}; the {self.kind} itself is "
@@ -315,6 +315,8 @@ class Job:
                 job_id=self.id,
                 reattach=self.reattach,
             )
+            for note in getattr(exc, "__notes__", []):  # what was cleaned up on the way out
+                stopped.add_note(note)
             reporter.finish(Stage.STOPPED, message=stopped.message, reattach=stopped.reattach)
             raise stopped from None
         except WaitTimeout as exc:

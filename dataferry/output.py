@@ -177,7 +177,11 @@ class Sink(Generic[Out]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:
+                self.abort()  # a close cut off (a failed commit, Ctrl-C) leaves nothing behind
+                raise
         else:
             self.abort()
 

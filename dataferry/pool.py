@@ -127,6 +127,72 @@ def ordered_map(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def run_all(
+    fn: Callable[[T], object], items: Iterable[T], *, workers: int, done: list[T], name: str = "dataferry"
+) -> None:
+    """``fn(item)`` for every item on up to ``workers`` threads; ``done`` gets each item whose
+    call returned.
+
+    On the first exception (or an interrupt while waiting) the calls not started are
+    cancelled, the running ones are waited for, so that none is still running and ``done`` is
+    complete, and the exception is raised.
+
+    Example:
+        >>> done: list[int] = []
+        >>> run_all(print, [], workers=2, done=done)
+        ... done
+        []
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
+    futures = {pool.submit(contextvars.copy_context().run, fn, item): item for item in items}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()  # those not started
+        pool.shutdown(wait=True)  # the running ones end
+        done.extend(item for f, item in futures.items() if not f.cancelled() and f.exception() is None)
+
+
+class Behind:
+    """One call at a time on a thread behind the caller: :meth:`start` first waits for the
+    previous call; an exception of a call is raised by the next :meth:`start` or :meth:`wait`.
+
+    Example:
+        >>> behind = Behind("dataferry-demo")
+        >>> behind.start(lambda: None)
+        >>> behind.wait()
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, fn: Callable[[], object]) -> None:
+        """Wait for the previous call, then run ``fn()`` on a new thread (in the caller's context)."""
+        self.wait()
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=self._run, args=(context, fn), name=self.name, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait for the call running now, and raise its exception if it had one."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _run(self, context: contextvars.Context, fn: Callable[[], object]) -> None:
+        try:
+            context.run(fn)
+        except BaseException as exc:  # noqa: BLE001 - raised on the caller's thread by the next start() or wait()
+            self._error = exc
+
+
 class _Stop(Exception):
     """The consumer went away; the producer stops quietly."""
 

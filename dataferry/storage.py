@@ -213,6 +213,22 @@ class Destination:
         with self.guard("moving into place"):
             self.fs.move(src, dst)
 
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a complete file (server-side on an object store: ``dst`` only ever holds a whole
+        object)."""
+        with self.guard("copying into place"):
+            self.fs.copy_file(src, dst)
+
+    def place(self, src: str, dst: str) -> None:
+        """Put a staged file at its final name: a rename on disk; a server-side copy on a store,
+        the staged one left for the one delete of its staging directory (a move there is a copy,
+        a delete and a directory marker made again: three requests where one will do)."""
+        if self.local:
+            self.make_parent(dst)
+            self.move(src, dst)
+        else:
+            self.copy(src, dst)
+
     def delete(self, path: str) -> None:
         """Delete a file, quietly when it is already gone."""
         with contextlib.suppress(FileNotFoundError, StorageNotFound), self.guard("deleting"):

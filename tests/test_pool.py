@@ -105,3 +105,28 @@ def test_leaving_early_stops_every_producer() -> None:
     while any(t.name.startswith("early-exit") and t.is_alive() for t in threading.enumerate()):
         assert time.monotonic() < deadline, "a producer kept running after the consumer left"
         time.sleep(0.02)
+
+
+def test_behind_runs_one_call_at_a_time_and_raises_its_error_on_the_callers_thread() -> None:
+    from dataferry.pool import Behind
+
+    behind = Behind("dataferry-test")
+    gate = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        gate.wait(5)
+        order.append("first")
+
+    def second() -> None:
+        order.append("second")
+        raise ValueError("the second call failed")
+
+    behind.start(first)
+    order.append("caller")  # the caller goes on while the first call waits
+    gate.set()
+    behind.start(second)  # waits for the first call before starting the second
+    with pytest.raises(ValueError, match="second call failed"):
+        behind.wait()
+    assert order == ["caller", "first", "second"]
+    behind.wait()  # an error is raised once

@@ -1,6 +1,7 @@
 """bench/storage.py runs end to end on a tiny snapshot: every method (disk and the local S3
 server, a file and a dataset) writes every row, and the ratios are reported with their spread
-(the figures themselves are not checked: this machine is shared and noisy)."""
+(the figures themselves are not checked: this machine is shared and noisy). A dataset method
+writes a dataset (a file per part), not one file."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def test_storage_bench_runs_and_every_method_writes_every_row(tmp_path: Path) ->
     assert set(result["methods"]) == {"disk_file", "s3_file", "disk_dataset", "s3_dataset"}
     for name, method in result["methods"].items():
         assert method["rows"] == result["rows"], name
+        assert (method["files"] > 1) == name.endswith("dataset"), (name, method["files"])
         assert method["mb_per_s"]["median"] > 0 and method["peak_rss_mb"]["median"] > 0
     for key, value in result["ratios"].items():
         assert 0 < value["min"] <= value["median"] <= value["max"], key

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
-from dataferry import parquet
+from dataferry import parquet, storage
 from dataferry.errors import (
     MissingExtra,
     PartIncomplete,
     StorageDenied,
+    StorageError,
     StorageNotFound,
 )
 from dataferry.s3server import LocalS3
@@ -175,3 +176,34 @@ def test_a_missing_frame_library_names_the_extra_before_downloading(
     with pytest.raises(MissingExtra, match=f"pip install 'dataferry\\[{module}\\]'"):
         getattr(snap, method)()
     assert snapshot_downloads(emu, since) == []
+
+
+@pytest.mark.parametrize("fault", [OSError("connection reset by peer"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_a_commit_cut_off_midway_leaves_no_new_file_at_the_final_keys_and_says_so(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, monkeypatch: pytest.MonkeyPatch, fault: BaseException
+) -> None:
+    url = f"s3://{bucket}/products/"
+    first = snapshot()
+    first.to_parquet(url, storage_options=s3.storage_options)
+    before = s3.keys(bucket)
+    second = snapshot(records=6000, url="p/2")
+    calls = {"n": 0}
+
+    def cut(real: Callable[..., Any]) -> Callable[..., Any]:
+        def place(self: storage.Destination, src: str, dst: str) -> None:
+            calls["n"] += 1
+            if calls["n"] == 3:  # two files of this run are at their final keys already
+                raise fault
+            real(self, src, dst)
+
+        return place
+
+    for name in ("move", "copy"):  # a file is put at its final key by one of them
+        if hasattr(storage.Destination, name):
+            monkeypatch.setattr(storage.Destination, name, cut(getattr(storage.Destination, name)))
+    with pytest.raises((StorageError, KeyboardInterrupt)) as err:
+        second.to_parquet(url, existing_data="append", storage_options=s3.storage_options, cache=False)
+    assert calls["n"] >= 3
+    said = [str(err.value), *getattr(err.value, "__notes__", [])]
+    assert any("removed again" in s for s in said), said
+    assert s3.keys(bucket) == before  # the first run's files, and nothing of the second

@@ -18,7 +18,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "storage.py"
 @pytest.mark.timeout(240)
 def test_storage_bench_runs_and_every_method_writes_every_row(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json", "--data-dir", str(tmp_path / "data")],
+        [
+            *(sys.executable, str(BENCH), "--size", "1MB", "--rounds", "1", "--json"),
+            *("--steal-drop", "1", "--foreign-drop", "1000", "--data-dir", str(tmp_path / "data")),
+        ],
         capture_output=True,
         text=True,
         timeout=230,
@@ -33,3 +36,5 @@ def test_storage_bench_runs_and_every_method_writes_every_row(tmp_path: Path) ->
         assert method["mb_per_s"]["median"] > 0 and method["peak_rss_mb"]["median"] > 0
     for key, value in result["ratios"].items():
         assert 0 < value["min"] <= value["median"] <= value["max"], key
+    assert result["rounds_kept"] == 1
+    assert result["verdicts"]["s3_dataset_vs_disk_dataset_speed"] in {"pass", "within spread", "MISS"}

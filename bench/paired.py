@@ -15,13 +15,17 @@ heavy steal or heavy foreign load is dropped, and counted.
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing as mp
 import os
 import random
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 STEAL_DROP = 0.10
@@ -30,6 +34,50 @@ STEAL_DROP = 0.10
 FOREIGN_DROP = 0.35
 """A round in which processes other than the benchmark kept more than this many cores busy on
 average is dropped (another helper's test run, say)."""
+
+
+def add_options(parser: argparse.ArgumentParser, *, rounds: int) -> None:
+    """The options every bench takes: --rounds, --seed, --json, --check, --steal-drop,
+    --foreign-drop and --data-dir (where the emulator keeps the generated snapshots)."""
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the order of the methods in each round")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed beyond its spread")
+    parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
+    parser.add_argument(
+        "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
+    )
+
+
+def in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    """``target(*args, queue)`` in a fresh (spawned) child process; what it put on the queue."""
+    spawn = mp.get_context("spawn")
+    queue = spawn.Queue()
+    proc = spawn.Process(target=target, args=(*args, queue))
+    proc.start()
+    result: dict[str, Any] = queue.get()
+    proc.join()
+    return result
+
+
+def kept_rounds(measured: dict[str, Any]) -> list[dict[str, dict[str, Any]]]:
+    """The kept rounds of :func:`measure`; exits when a method failed or every round was dropped
+    (for benches whose every method must run)."""
+    if measured["errors"]:
+        raise SystemExit("; ".join(f"{name}: {r['error']}" for name, r in measured["errors"].items()))
+    if not measured["kept"]:
+        raise SystemExit(f"every round was dropped for the machine's load: {measured['rounds']}")
+    return list(measured["kept"])
+
+
+def summary(values: Sequence[float], digits: int) -> dict[str, float]:
+    """Median, min and max of ``values``, rounded."""
+    s = spread(values)
+    return {k: round(s[k], digits) for k in ("median", "min", "max")}
 
 
 def machine() -> dict[str, float]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import os
 import shutil
 import sys
@@ -46,7 +45,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paired import FOREIGN_DROP, STEAL_DROP, Ratio, measure, memory, paired, speed, spread, table, verdict
+from paired import (
+    Ratio,
+    add_options,
+    in_child,
+    kept_rounds,
+    measure,
+    memory,
+    paired,
+    speed,
+    spread,
+    summary,
+    table,
+    verdict,
+)
 from throughput import ROW_BYTES, _peak_rss, parse_size, prepare
 
 METHODS = ("one_process", "one_process_grown", "cluster_1", "cluster_2", "cluster_2_grown")
@@ -110,13 +122,8 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
 
 
 def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
-    spawn = mp.get_context("spawn")
-    queue = spawn.Queue()
-    proc = spawn.Process(target=_child, args=(name, ctx, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    """One round of one method, in a fresh child process."""
+    return in_child(_child, name, ctx)
 
 
 def grow(emu: Any, base: dict[str, Any], factor: float) -> dict[str, Any]:
@@ -183,15 +190,10 @@ RATIOS = (
 
 def summarize(runs: list[dict[str, Any]], expected_rows: int) -> dict[str, Any]:
     """A method over its kept rounds: seconds, MB/s and peak RSS as median [min-max]."""
-
-    def of(values: list[float], digits: int) -> dict[str, float]:
-        s = spread(values)
-        return {k: round(s[k], digits) for k in ("median", "min", "max")}
-
     return {
-        "seconds": of([r["seconds"] for r in runs], 3),
-        "mb_per_s": of([r["mb"] / r["seconds"] for r in runs], 1),
-        "peak_rss_mb": of([r["rss"] / 2**20 for r in runs], 0),
+        "seconds": summary([r["seconds"] for r in runs], 3),
+        "mb_per_s": summary([r["mb"] / r["seconds"] for r in runs], 1),
+        "peak_rss_mb": summary([r["rss"] / 2**20 for r in runs], 0),
         "rows": min(r["rows"] for r in runs),
         "expected_rows": expected_rows,
         "n": len(runs),
@@ -202,18 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="60MB", help="uncompressed CSV size N (default 60MB)")
     parser.add_argument("--grow", type=float, default=4.0, help="the grown snapshot has this many times the parts")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed beyond its spread")
-    parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
-    parser.add_argument(
-        "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
-    )
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
-    )
+    add_options(parser, rounds=3)
     args = parser.parse_args(argv)
     from dataferry import emulator
 
@@ -250,11 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             shutil.rmtree(ctx["out"], ignore_errors=True)
-    if measured["errors"]:
-        raise SystemExit("; ".join(f"{name}: {r['error']}" for name, r in measured["errors"].items()))
-    kept = measured["kept"]
-    if not kept:
-        raise SystemExit(f"every round was dropped for the machine's load: {measured['rounds']}")
+    kept = kept_rounds(measured)
     methods = {
         name: summarize([r[name] for r in kept], (grown if name.endswith("grown") else base)["rows"])
         for name in METHODS

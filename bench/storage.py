@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import shutil
 import sys
@@ -44,7 +43,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paired import FOREIGN_DROP, STEAL_DROP, Ratio, measure, memory, paired, speed, spread, table, verdict
+from paired import (
+    Ratio,
+    add_options,
+    in_child,
+    kept_rounds,
+    measure,
+    memory,
+    paired,
+    speed,
+    summary,
+    table,
+    verdict,
+)
 from throughput import _peak_rss, parse_size, prepare
 
 BUCKET = "bench"
@@ -99,15 +110,11 @@ def _server_off(s3: dict[str, Any], disk: dict[str, Any]) -> float:
 
 
 def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
-    spawn = mp.get_context("spawn")
-    queue = spawn.Queue()
-    proc = spawn.Process(target=_child, args=(name, ctx, queue))
+    """One round of one method, in a fresh child process, with the CPU this process spent
+    meanwhile (it serves the emulator for every method and the S3 server for the s3 ones)."""
     cpu = _cpu_seconds()
-    proc.start()
-    result = queue.get()
-    # this process serves the emulator (every method) and the S3 server (the s3 methods)
+    result = in_child(_child, name, ctx)
     result["server_cpu"] = _cpu_seconds() - cpu
-    proc.join()
     return result
 
 
@@ -161,18 +168,7 @@ RATIOS = _ratios()
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="200MB", help="uncompressed CSV size (default 200MB)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed beyond its spread")
-    parser.add_argument("--steal-drop", type=float, default=STEAL_DROP, help="drop rounds with more steal than this")
-    parser.add_argument(
-        "--foreign-drop", type=float, default=FOREIGN_DROP, help="drop rounds with more foreign busy cores than this"
-    )
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("DATAFERRY_BENCH_DATA", str(Path(tempfile.gettempdir()) / "dataferry-bench-data")),
-    )
+    add_options(parser, rounds=5)
     args = parser.parse_args(argv)
     from dataferry import emulator
     from dataferry.s3server import LocalS3
@@ -211,26 +207,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             shutil.rmtree(ctx["out"], ignore_errors=True)
-    if measured["errors"]:
-        raise SystemExit("; ".join(f"{name}: {r['error']}" for name, r in measured["errors"].items()))
-    kept = measured["kept"]
-    if not kept:
-        raise SystemExit(f"every round was dropped for the machine's load: {measured['rounds']}")
+    kept = kept_rounds(measured)
     mb = ctx["csv_bytes"] / 1e6
-
-    def of(values: list[float], digits: int) -> dict[str, float]:
-        s = spread(values)
-        return {k: round(s[k], digits) for k in ("median", "min", "max")}
 
     methods = {}
     for name in METHODS:
         rs = [r[name] for r in kept]
         methods[name] = {
-            "seconds": of([r["seconds"] for r in rs], 3),
-            "mb_per_s": of([mb / r["seconds"] for r in rs], 1),
-            "peak_rss_mb": of([r["rss"] / 2**20 for r in rs], 0),
-            "client_cpu_s": of([r["client_cpu"] for r in rs], 2),
-            "server_cpu_s": of([r["server_cpu"] for r in rs], 2),
+            "seconds": summary([r["seconds"] for r in rs], 3),
+            "mb_per_s": summary([mb / r["seconds"] for r in rs], 1),
+            "peak_rss_mb": summary([r["rss"] / 2**20 for r in rs], 0),
+            "client_cpu_s": summary([r["client_cpu"] for r in rs], 2),
+            "server_cpu_s": summary([r["server_cpu"] for r in rs], 2),
             "rows": min(r["rows"] for r in rs),
             "files": min(r["files"] for r in rs),
         }

@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import json
 import math
-import multiprocessing as mp
 import os
 import resource
 import statistics
@@ -45,6 +44,7 @@ from paired import (
     FOREIGN_DROP,
     STEAL_DROP,
     Ratio,
+    in_child,
     machine,
     measure,
     memory,
@@ -153,13 +153,7 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
 
 def run_once(name: str, ctx: dict[str, Any]) -> dict[str, Any]:
     """One round of one method, in a fresh child process."""
-    spawn = mp.get_context("spawn")
-    queue = spawn.Queue()
-    proc = spawn.Process(target=_child, args=(name, ctx, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
+    return in_child(_child, name, ctx)
 
 
 def _bytes_of(name: str, ctx: dict[str, Any]) -> int:

@@ -21,6 +21,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 from dataferry.errors import InvalidArgument, SchemaConflict
 from dataferry.s3server import LocalS3
 from tests.dask.conftest import DRIFT
+from tests.recorder import Recorder
 
 
 def rows(path: Any, **kw: Any) -> pd.DataFrame:
@@ -218,25 +219,15 @@ def test_the_token_is_nowhere_in_the_graph(
 def test_the_panel_counts_the_cluster_parts_and_links_the_dashboard(
     snapshot: Callable[..., Any], dask_client: Any, tmp_path: Path
 ) -> None:
-    from dataferry.progress import ProgressState, Stage
+    from dataferry.progress import Stage
     from dataferry.progress.panel import panel_bundle
 
-    class Recorder:
+    class Quick(Recorder):
         # draw even if the run ends within the quiet period
         reporter_options: ClassVar[dict[str, Any]] = {"quiet_seconds": 0}
 
-        def __init__(self) -> None:
-            self.states: list[ProgressState] = []
-            self.closed: ProgressState | None = None
-
-        def draw(self, state: ProgressState) -> None:
-            self.states.append(state)
-
-        def close(self, state: ProgressState) -> None:
-            self.closed = state
-
     snap = snapshot(records=4000, batch_size=1000)
-    rec = Recorder()
+    rec = Quick()
     snap.to_parquet(tmp_path / "p/", dask=dask_client, progress=rec)
     end = rec.closed
     assert end is not None and end.stage is Stage.DONE

@@ -14,26 +14,15 @@ import pytest
 
 from dataferry import emulator as emulator_mod
 from dataferry.errors import ApiError, ConfigurationError, InvalidArgument, JobFailed
-from dataferry.progress import ProgressState, Stage
+from dataferry.progress import Stage
 from dataferry.progress.html import HtmlRenderer
 from dataferry.progress.widget import WIDGET_MIME, WidgetRenderer
 from dataferry.providers.brightdata import Client
+from tests.recorder import Recorder
 
 DATASET = "gd_l1viktl72bvl7bjuj0"
 SLOW = {"start_after": 0.3, "ready_after": 1.3}
 """Snapshot timings long enough for a display to appear."""
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.states: list[ProgressState] = []
-        self.closed: ProgressState | None = None
-
-    def draw(self, state: ProgressState) -> None:
-        self.states.append(state)
-
-    def close(self, state: ProgressState) -> None:
-        self.closed = state
 
 
 class Screen:

@@ -21,7 +21,8 @@ ipywidgets panel, which cannot carry attributes, in a ``dataferry-stage-<state>`
 summary ``.dataferry-summary[data-state]``, a status card ``.dataferry-job[data-state]``, and in
 each the state word ``.dataferry-state``, the bar ``.dataferry-bar`` and the detail line
 ``.dataferry-detail``; the re-attach line ``.dataferry-reattach``; the error output
-``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``.
+``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``; a DataFrame's
+``table.dataframe`` (row heights, and the lines each cell's text is laid out on).
 
 Needs ``jupyterlab`` and ``playwright`` (the ``test`` extra) and Debian's ``chromium``;
 ``DATAFERRY_REQUIRE_BROWSER=1`` (set by ``.ci/run``) turns a missing one into a failure.

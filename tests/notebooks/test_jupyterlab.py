@@ -21,7 +21,8 @@ ipywidgets panel, which cannot carry attributes, in a ``dataferry-stage-<state>`
 summary ``.dataferry-summary[data-state]``, a status card ``.dataferry-job[data-state]``, and in
 each the state word ``.dataferry-state``, the bar ``.dataferry-bar`` and the detail line
 ``.dataferry-detail``; the re-attach line ``.dataferry-reattach``; the error output
-``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``.
+``.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]``; a DataFrame's
+``table.dataframe`` (row heights, and the lines each cell's text is laid out on).
 
 Needs ``jupyterlab`` and ``playwright`` (the ``test`` extra) and Debian's ``chromium``;
 ``DATAFERRY_REQUIRE_BROWSER=1`` (set by ``.ci/run``) turns a missing one into a failure.
@@ -630,6 +631,87 @@ DARK_CELLS = [
 ]
 
 
+ONE_LINE = (
+    'from IPython.display import HTML\nHTML("<style>.dataframe td, .dataframe th { white-space: nowrap }</style>")'
+)
+"""The tip of docs/concepts/parts.md ("Tall rows in ``df.head()``"), run in the notebook as the docs give it."""
+
+FRAME_CELLS = [
+    SETUP,
+    "snap_h = bd.trigger(DATASET, inputs(1, records=200)).wait(progress=False)",
+    # the snapshot as CSV (the default format): categories, seller and input are JSON text in its cells
+    "df_csv = snap_h.to_pandas(cache=False, progress=False)\ndf_csv.head()",
+    # the same snapshot as NDJSON: those columns are JSON arrays and objects
+    "df_nd = bd.snapshot(snap_h.id, format='ndjson').to_pandas(cache=False, progress=False)\ndf_nd.head()",
+    ONE_LINE,
+    "df_csv.head()",
+    "df_nd.head()",
+]
+"""A snapshot's ``df.head()`` as CSV and as NDJSON, then the same after the tip :data:`ONE_LINE`."""
+
+FRAMES = {2: "csv", 3: "ndjson", 5: "csv, tip", 6: "ndjson, tip"}
+"""The cells of :data:`FRAME_CELLS` that draw a DataFrame, by what they draw."""
+
+FRAME_PROBE = r"""
+(index) => {
+  const cell = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[index];
+  const table = cell && cell.querySelector('.jp-OutputArea table.dataframe');
+  if (!table) return null;
+  const lines = (el) => {                 // the text lines el's content is laid out on
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = new Set([...range.getClientRects()].filter(r => r.height > 0).map(r => Math.round(r.top)));
+    return Math.max(1, tops.size);
+  };
+  const line = (() => {                   // the height of one line of the table's text
+    const range = document.createRange();
+    range.selectNodeContents(table.querySelector('tbody tr th'));
+    return range.getBoundingClientRect().height;
+  })();
+  const td = getComputedStyle(table.querySelector('tbody td'));
+  return {
+    line, padding: parseFloat(td.paddingTop) + parseFloat(td.paddingBottom),
+    width: table.getBoundingClientRect().width, area: table.closest('.jp-OutputArea-output').clientWidth,
+    header: [...table.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+    rows: [...table.querySelectorAll('tbody tr')].map(tr => ({
+      height: tr.getBoundingClientRect().height,
+      cells: [...tr.children].map(c => ({text: c.innerText.trim(), lines: lines(c)})),
+    })),
+  };
+}
+"""
+"""The rendered ``df.head()`` of one cell: the table's and the output's width, each row's height, each cell's
+text and line count."""
+
+
+@pytest.fixture(scope="module")
+def frames(lab: Lab, browser: Any) -> Iterator[dict[str, dict[str, Any]]]:
+    """``df.head()`` of one Bright Data snapshot fetched as CSV and as NDJSON, as JupyterLab draws them, by default
+    and after the tip of the docs (each read before the next cell runs: the tip's style holds for the whole page)."""
+    lab.set_theme(LIGHT)
+    nb = Notebook.open(browser, lab, lab.write_notebook("frames.ipynb", FRAME_CELLS), len(FRAME_CELLS))
+    try:
+        setup = nb.ok(0)
+        assert str(ROOT / "dataferry") in " ".join(setup.end["outputs"]), setup.end["outputs"]
+        shown = {}
+        for index in range(1, len(FRAME_CELLS)):
+            run = nb.ok(index)
+            if index in FRAMES:
+                shown[FRAMES[index]] = nb.page.evaluate(FRAME_PROBE, index)
+                assert shown[FRAMES[index]] is not None, f"no DataFrame table in the output: {run.end['outputs']}"
+        trace = os.environ.get(TRACE_ENV)
+        if trace:
+            Path(trace).mkdir(parents=True, exist_ok=True)
+            Path(trace, "frames.json").write_text(json.dumps(shown, indent=1), encoding="utf-8")
+            with contextlib.suppress(Exception):
+                nb.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(2).screenshot(
+                    path=str(Path(trace, "frame-csv.png"))
+                )
+        yield shown
+    finally:
+        nb.close()
+
+
 @pytest.fixture(scope="module")
 def scenarios(lab: Lab, browser: Any) -> Iterator[Notebook]:
     """The scenario notebook open in the light theme, its setup cell run."""
@@ -892,3 +974,38 @@ def test_the_live_panel_is_readable_in_the_dark_theme(dark: tuple[Notebook, Run]
     shown = run.live()
     assert shown, "no live panel while waiting"
     assert_readable(shown[-1], "dark theme, live panel")
+
+
+# -- g. a DataFrame of a snapshot ---------------------------------------------------------------------------
+def heights(frame: dict[str, Any]) -> list[int]:
+    return [round(row["height"]) for row in frame["rows"]]
+
+
+def test_df_head_rows_of_a_csv_snapshot_are_no_taller_than_of_ndjson(frames: dict[str, dict[str, Any]]) -> None:
+    # a guard: JSON text in CSV cells draws no taller than the same values decoded from NDJSON (by default both
+    # wrap, 88-118 px, see the next test); one line of slack, as a CSV cell shows the JSON text's double quotes,
+    # wider than the single quotes of the Python value an NDJSON cell shows, so a seller may break one line later
+    csv, nd = frames["csv"], frames["ndjson"]
+    assert len(csv["rows"]) == len(nd["rows"]) == 5, (csv["rows"], nd["rows"])
+    one = csv["line"]
+    for k, (a, b) in enumerate(zip(heights(csv), heights(nd), strict=True)):
+        assert a <= b + one + 1, (
+            f"row {k} of df.head() is {a} px tall from CSV, {b} px from NDJSON (a line is {one:.0f} px)"
+        )
+
+
+def test_df_head_rows_are_one_line_tall_with_the_tip_of_the_docs(frames: dict[str, dict[str, Any]]) -> None:
+    # without the tip the 13 columns are wider than the output, so the browser squeezes each to its narrowest
+    # and breaks every value at each space and hyphen; with it, each row is one line and the table scrolls
+    assert ONE_LINE in (ROOT / "docs" / "concepts" / "parts.md").read_text(encoding="utf-8"), (
+        "the tip is not in the docs"
+    )
+    for fmt in ("csv", "ndjson"):
+        frame = frames[f"{fmt}, tip"]
+        one = round(frame["line"] + frame["padding"])
+        most = {name: max(row["cells"][i]["lines"] for row in frame["rows"]) for i, name in enumerate(frame["header"])}
+        wrapped = {name or "index": n for name, n in most.items() if n > 1}
+        assert max(heights(frame)) <= one + 1 and not wrapped, (
+            f"{fmt}: rows {heights(frame)} px tall (one line is {one} px), lines of the columns that wrap {wrapped}; "
+            f"the table is {frame['width']:.0f} px wide in a {frame['area']} px output"
+        )

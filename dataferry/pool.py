@@ -139,9 +139,9 @@ def run_all(
 
     Example:
         >>> done: list[int] = []
-        >>> run_all(print, [], workers=2, done=done)
-        ... done
-        []
+        >>> run_all(lambda n: n * 2, [1, 2, 3], workers=2, done=done)
+        >>> sorted(done)
+        [1, 2, 3]
     """
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=name)
     futures = {pool.submit(contextvars.copy_context().run, fn, item): item for item in items}

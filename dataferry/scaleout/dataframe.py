@@ -29,11 +29,13 @@ from dataferry.output import Data, Sink, TableSink, as_table, check_dtype_backen
 from dataferry.progress import Reporter, Stage
 from dataferry.scaleout.tasks import (
     PART_RETRIES,
+    Failed,
     PartTask,
     current_client,
     dashboard,
     each_done,
     forget,
+    once,
     part_tasks,
     read_part,
     ship,
@@ -77,6 +79,7 @@ class _Shapes(Sink[None]):
         self._nulls.clear()
 
 
+@once
 def part_shape(task: PartTask) -> Shape:
     """Read one part (on a worker) for its :class:`Shape`."""
     sink = _Shapes()
@@ -169,6 +172,8 @@ def run_each(fn: Callable[[PartTask], Any], tasks: Sequence[PartTask], client: A
 
         computed = list(compute(*[delayed(fn, pure=False)(task) for task in tasks]))
         for shape in computed:
+            if isinstance(shape, Failed):
+                raise shape.error
             reporter.add(parts=1, rows=shape.rows, bytes=shape.nbytes)
         return computed
     futures = client.map(fn, list(tasks), retries=PART_RETRIES, pure=False)

@@ -13,6 +13,7 @@ vendor's status call, as on one machine (nothing is ever triggered again).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import pickle
 import threading
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cloudpickle
 import pyarrow as pa
@@ -29,10 +30,12 @@ import pyarrow as pa
 from dataferry.cache import PartCache, default_cache_dir, safe_name
 from dataferry.decode import RESTART, DecodeOptions
 from dataferry.download import Downloader
-from dataferry.errors import Stopped
+from dataferry.errors import DecodeError, InvalidArgument, NotData, SchemaConflict, SchemaDrift, Stopped
 from dataferry.output import Sink
 from dataferry.parts import Part
 from dataferry.pipeline import pieces
+
+R = TypeVar("R")
 
 PLUGIN_PREFIX = "dataferry-"
 """Worker plugins dataferry registers are named so."""
@@ -306,6 +309,35 @@ def halt(client: Any, ref: str, wait: float = HALT_SECONDS) -> int:
         time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A part's error that running its task again cannot mend (the part's own bytes or types
+    are wrong), returned instead of raised so Dask does not retry it: :func:`each_done` raises
+    it on the client."""
+
+    error: BaseException
+
+
+FINAL: tuple[type[BaseException], ...] = (SchemaConflict, SchemaDrift, InvalidArgument, DecodeError)
+"""Errors a part's task gives every time (:class:`~dataferry.errors.NotData` excepted: an error
+page instead of the data may be the server's passing fault)."""
+
+
+def once(fn: Callable[..., R]) -> Callable[..., R | Failed]:
+    """A task function whose :data:`FINAL` errors come back as :class:`Failed` (not retried)."""
+
+    @functools.wraps(fn)
+    def task(*args: Any, **kwargs: Any) -> R | Failed:
+        try:
+            return fn(*args, **kwargs)
+        except NotData:
+            raise
+        except FINAL as exc:
+            return Failed(exc)
+
+    return task
+
+
 def part_tasks(job: Any, parts: list[Part], ref: str, options: DecodeOptions, **kw: Any) -> list[PartTask]:
     """One :class:`PartTask` per part."""
     label = f"{job.vendor} {job.kind} {job.id}"
@@ -320,7 +352,10 @@ def each_done(futures: list[Any], client: Any, ref: str) -> Iterator[tuple[Any, 
 
     try:
         for future in as_completed(futures):
-            yield future, future.result()
+            result = future.result()
+            if isinstance(result, Failed):
+                raise result.error
+            yield future, result
     except BaseException as exc:
         client.cancel(futures)
         left = halt(client, ref)

@@ -35,12 +35,14 @@ from dataferry.scaleout.tasks import (
     each_done,
     forget,
     fresh,
+    once,
     part_tasks,
     read_part,
     ship,
 )
 
 
+@once
 def write_part(task: PartTask, sink_ref: str, finish: Callable[[pa.Table], pa.Table] | None) -> tuple[int, Staged, int]:
     """On a worker: one part into a fresh copy of the dataset sink; ``(part index, what it
     staged, bytes downloaded)``."""

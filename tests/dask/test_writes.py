@@ -84,6 +84,20 @@ def test_a_failed_run_leaves_the_dataset_as_it_was(
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nor any staging file
 
 
+def test_an_error_a_retry_cannot_mend_is_not_retried(
+    snapshot: Callable[..., Any], emu: Any, dask_client: Any, tmp_path: Path
+) -> None:
+    url = tmp_path / "drift"
+    snapshot(records=1000, batch_size=1000, dataset=DRIFT).to_parquet(url, dask=dask_client, columns=["id", "sku"])
+    later = snapshot(records=3000, batch_size=1000, dataset=DRIFT)  # parts 2 and 3 conflict on sku
+    before = len(emu.app.requests)
+    with pytest.raises(SchemaConflict, match="sku"):
+        later.to_parquet(url, dask=dask_client, existing_data="append", columns=["id", "sku"], cache=False)
+    downloads = [r for r in emu.app.requests[before:] if r.path.startswith("/datasets/v3/snapshot/")]
+    downloads = [r for r in downloads if not r.path.endswith("/parts")]
+    assert len(downloads) <= 3  # each part at most once: a conflict is the same on every worker
+
+
 def _plant_a_failing_part() -> None:
     """On a worker: part 1's task fails at once; the others run as they would."""
     import dataferry.scaleout.writes as writes

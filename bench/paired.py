@@ -64,6 +64,15 @@ def in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
     return result
 
 
+def measure_as_asked(
+    args: argparse.Namespace, names: Sequence[str], run: Callable[[str], dict[str, Any]], log: Callable[[str], None]
+) -> dict[str, Any]:
+    """:func:`measure` with the rounds, seed and drop thresholds of :func:`add_options`."""
+    return measure(
+        names, run, args.rounds, log, seed=args.seed, steal_drop=args.steal_drop, foreign_drop=args.foreign_drop
+    )
+
+
 def kept_rounds(measured: dict[str, Any]) -> list[dict[str, dict[str, Any]]]:
     """The kept rounds of :func:`measure`; exits when a method failed or every round was dropped
     (for benches whose every method must run)."""

@@ -50,7 +50,7 @@ from paired import (
     add_options,
     in_child,
     kept_rounds,
-    measure,
+    measure_as_asked,
     memory,
     paired,
     speed,
@@ -230,15 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             return result
 
         try:
-            measured = measure(
-                METHODS,
-                run,
-                args.rounds,
-                log,
-                seed=args.seed,
-                steal_drop=args.steal_drop,
-                foreign_drop=args.foreign_drop,
-            )
+            measured = measure_as_asked(args, METHODS, run, log)
         finally:
             shutil.rmtree(ctx["out"], ignore_errors=True)
     kept = kept_rounds(measured)

@@ -29,7 +29,6 @@ from dataferry.output import Data, Sink, TableSink, as_table, check_dtype_backen
 from dataferry.progress import Reporter, Stage
 from dataferry.scaleout.tasks import (
     PART_RETRIES,
-    Failed,
     PartTask,
     current_client,
     dashboard,
@@ -39,6 +38,7 @@ from dataferry.scaleout.tasks import (
     part_tasks,
     read_part,
     ship,
+    unwrapped,
 )
 from dataferry.schema import conform, unify
 
@@ -170,10 +170,8 @@ def run_each(fn: Callable[[PartTask], Any], tasks: Sequence[PartTask], client: A
         from dask.base import compute
         from dask.delayed import delayed
 
-        computed = list(compute(*[delayed(fn, pure=False)(task) for task in tasks]))
+        computed = [unwrapped(r) for r in compute(*[delayed(fn, pure=False)(task) for task in tasks])]
         for shape in computed:
-            if isinstance(shape, Failed):
-                raise shape.error
             reporter.add(parts=1, rows=shape.rows, bytes=shape.nbytes)
         return computed
     futures = client.map(fn, list(tasks), retries=PART_RETRIES, pure=False)

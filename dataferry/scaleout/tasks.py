@@ -323,6 +323,13 @@ FINAL: tuple[type[BaseException], ...] = (SchemaConflict, SchemaDrift, InvalidAr
 page instead of the data may be the server's passing fault)."""
 
 
+def unwrapped(result: Any) -> Any:
+    """A task's result, or the :class:`Failed` error it carries raised here."""
+    if isinstance(result, Failed):
+        raise result.error
+    return result
+
+
 def once(fn: Callable[..., R]) -> Callable[..., R | Failed]:
     """A task function whose :data:`FINAL` errors come back as :class:`Failed` (not retried)."""
 
@@ -352,10 +359,7 @@ def each_done(futures: list[Any], client: Any, ref: str) -> Iterator[tuple[Any, 
 
     try:
         for future in as_completed(futures):
-            result = future.result()
-            if isinstance(result, Failed):
-                raise result.error
-            yield future, result
+            yield future, unwrapped(future.result())
     except BaseException as exc:
         client.cancel(futures)
         left = halt(client, ref)

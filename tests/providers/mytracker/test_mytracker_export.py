@@ -16,7 +16,7 @@ from dataferry.clock import FakeClock, SystemClock
 from dataferry.errors import JobCancelled, LinkExpired, NotFound, WaitInterrupted
 from dataferry.providers.mytracker import ExportInterrupted, ExportNotCancellable, ExportRefused
 
-from .conftest import PERIOD
+from .conftest import FAST_MT, PERIOD
 
 
 def assert_same_rows(df: pd.DataFrame, emu: Any, export_id: str) -> None:
@@ -55,19 +55,22 @@ def test_to_parquet_holds_the_same_rows(mt: Any, mt_emu: Any, tmp_path: Any) -> 
     assert_same_rows(pq.read_table(path).to_pandas(), mt_emu, export.id)
 
 
-def test_status_rises_through_in_progress_to_success(mt: Any) -> None:
-    export = mt.create_export("installs", ["idApp", "tsEvent"], **PERIOD)
+def test_status_rises_through_in_progress_to_success(
+    make_mt: Callable[..., Any], start_emulator: Callable[..., Any]
+) -> None:
+    # The emulator's clock is moved by hand, a step at a time, so a busy machine cannot skip a step.
+    emu = start_emulator("mytracker", **{**FAST_MT, "step_seconds": 1000, "steps": 4})
+    export = make_mt(base_url=emu.base_url).create_export("installs", ["idApp", "tsEvent"], **PERIOD)
     seen = []
-    for _ in range(200):
+    for _ in range(10):
         status = export.status()
         seen.append((status.raw, status.progress, export.is_cancellable))
         if status.finished:
             break
-        time.sleep(0.01)
+        emu.app.advance(1000)
     running = [s for s in seen if s[0] == "In progress"]
-    fractions = [p for _, p, _ in running]
-    assert fractions == sorted(fractions) and fractions[0] == 0.0 and len(set(fractions)) >= 2
-    assert {c for _, p, c in running if p < 0.5} == {True} and {c for _, p, c in running if p >= 0.5} == {False}
+    assert [p for _, p, _ in running] == [0.0, 0.25, 0.5, 0.75]
+    assert [c for _, _, c in running] == [True, True, False, False]
     assert seen[-1][:2] == ("Success!", 1.0)
 
 

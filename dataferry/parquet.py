@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,6 +42,12 @@ from dataferry.storage import Destination, resolve
 def temp_sibling(path: Path) -> Path:
     """A hidden temporary name in ``path``'s directory (same filesystem, so rename is atomic)."""
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def spool_path() -> str:
+    """A local path for a file that is uploaded as it is written (in the system's temporary
+    directory, ``TMPDIR``; removed once uploaded or given up)."""
+    return os.path.join(tempfile.gettempdir(), f"dataferry-upload-{uuid.uuid4().hex[:12]}.parquet")
 
 
 def replace_path(src: Path, dst: Path) -> None:
@@ -138,7 +145,13 @@ class ParquetFileSink(Sink[pa.Table]):
         self.row_group_size = row_group_size
         self.row_group_bytes = row_group_bytes
         self.dest.make_parent(self.dest.path)
-        self.tmp = self.dest.path if direct else self.dest.temp_name()
+        # where the file is written: beside the target, or on local disk when it is mirrored
+        # straight into a multipart upload at the target's key (S3: no temporary key, no copy)
+        self._mirror = None if direct or self.dest.mirror is None else self.dest.mirror(self.dest.path)
+        self._stage = self.dest if self._mirror is None else resolve(spool_path())
+        self.tmp = self.dest.path if direct else self._stage.temp_name()
+        if self._mirror is not None:
+            self._mirror.follow(self.tmp)
         self.schema: pa.Schema | None = None
         self.rows = 0
         self.rewrites = 0
@@ -183,8 +196,11 @@ class ParquetFileSink(Sink[pa.Table]):
         if self._writer is None:
             self._dictionary = dictionary_columns(table)
             self._writer = self._open(self.tmp, self.schema)
-        with self.dest.guard("writing"):
+        with self._stage.guard("writing"):
             self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        if self._mirror is not None:
+            with self.dest.guard("uploading"):
+                self._mirror.ship()
         self._flushed_rows += table.num_rows
         self._buffer.clear()
         self._buffered_rows = self._buffered_bytes = 0
@@ -215,10 +231,14 @@ class ParquetFileSink(Sink[pa.Table]):
         self.flush()
         if self._writer is None:
             self._writer = self._open(self.tmp, self.schema or pa.schema([]))
-        with self.dest.guard("writing"):
+        with self._stage.guard("writing"):
             self._writer.close()
         self._writer = None
-        if self.tmp != self.dest.path:
+        if self._mirror is not None:
+            with self.dest.guard("uploading"):
+                self._mirror.finish()
+            self._stage.delete(self.tmp)
+        elif self.tmp != self.dest.path:
             if self.dest.local:
                 replace_path(Path(self.tmp), Path(self.dest.path))
             else:
@@ -232,17 +252,19 @@ class ParquetFileSink(Sink[pa.Table]):
                 self._writer.close()
             self._writer = None
         self._buffer.clear()
-        self.dest.delete(self.tmp)
+        if self._mirror is not None:
+            self._mirror.abort()
+        self._stage.delete(self.tmp)
 
     # -- internals ----------------------------------------------------------------------------
     def _open(self, path: str, schema: pa.Schema) -> pq.ParquetWriter:
         names = set(schema.names)
-        with self.dest.guard("writing"):
+        with self._stage.guard("writing"):
             return pq.ParquetWriter(
                 path,
                 schema,
                 compression=self.compression,
-                filesystem=self.dest.fs,
+                filesystem=self._stage.fs,
                 use_dictionary=[c for c in self._dictionary if c in names],
             )
 
@@ -261,14 +283,17 @@ class ParquetFileSink(Sink[pa.Table]):
     def _rewrite(self, schema: pa.Schema, limit: int | None) -> None:
         """Copy the rows flushed so far (the first ``limit``) into a new file with ``schema``."""
         assert self._writer is not None
-        with self.dest.guard("writing"):
+        with self._stage.guard("writing"):
             self._writer.close()
         old = self.tmp
-        self.tmp = self.dest.temp_name(self.dest.path)
+        self.tmp = self._stage.temp_name()
         writer = self._open(self.tmp, schema)
-        with self.dest.guard("rewriting"):
-            _copy_rows(self.dest, old, writer, schema, limit, self.row_group_size)
-        self.dest.delete(old)
+        with self._stage.guard("rewriting"):
+            _copy_rows(self._stage, old, writer, schema, limit, self.row_group_size)
+        self._stage.delete(old)
+        if self._mirror is not None:
+            with self.dest.guard("uploading"):
+                self._mirror.follow(self.tmp)  # the upload so far is dropped: it starts again
         self._writer = writer
         if limit is not None:
             self._flushed_rows = min(self._flushed_rows, limit)

@@ -31,7 +31,7 @@ import os
 import posixpath
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +40,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from dataferry import s3upload
 from dataferry.errors import (
     DataferryError,
     InvalidArgument,
@@ -49,6 +50,7 @@ from dataferry.errors import (
     StorageNotFound,
 )
 from dataferry.redact import SECRET_NAMES, Redactor
+from dataferry.s3upload import MultipartMirror
 
 FSSPEC_EXTRAS = {
     "s3": ("s3fs", "s3"),
@@ -142,6 +144,9 @@ class Destination:
         local: whether ``fs`` is the local disk (rename is atomic, directories are real).
         redactor: masks every credential the destination was given.
         scheme: the URL's scheme (``""`` on disk).
+        mirror: for S3 through pyarrow's client, ``mirror(path)`` → a
+            :class:`~dataferry.s3upload.MultipartMirror` that uploads a file written locally
+            straight to ``path``, completed only once whole (no temporary key, no copy).
     """
 
     fs: pafs.FileSystem
@@ -150,6 +155,7 @@ class Destination:
     local: bool = False
     redactor: Redactor = field(default_factory=Redactor)
     scheme: str = ""
+    mirror: Callable[[str], MultipartMirror] | None = None
 
     # -- paths ------------------------------------------------------------------------
     def join(self, *names: str) -> str:
@@ -320,7 +326,8 @@ def resolve(
         return Destination(pafs.LocalFileSystem(), os.path.abspath(rest), url, local=True, redactor=redactor)
     rest = rest.rstrip("/")
     if scheme in ("s3", "s3a") and set(options) <= NATIVE_S3_OPTIONS and _native_s3_ok(options):
-        return Destination(_native_s3(options, redactor), rest, url, redactor=redactor, scheme=scheme)
+        fs = _native_s3(options, redactor)
+        return Destination(fs, rest, url, redactor=redactor, scheme=scheme, mirror=_mirrors(options))
     if scheme in ("gs", "gcs") and not options:
         return Destination(pafs.GcsFileSystem(), rest, url, redactor=redactor, scheme=scheme)
     return _fsspec(scheme, rest, url, options, redactor)
@@ -377,28 +384,50 @@ def _native_s3_ok(options: Mapping[str, Any]) -> bool:
     return isinstance(client_kwargs, Mapping) and set(client_kwargs) <= {"endpoint_url", "region_name"}
 
 
-def _native_s3(options: Mapping[str, Any], redactor: Redactor) -> pafs.S3FileSystem:
+def s3_settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """What S3 clients are given for ``storage_options`` (pandas' and s3fs' names): the endpoint
+    URL, the region (:data:`DEFAULT_REGION` with a custom endpoint and none given), the
+    credentials (``None``: found the AWS way) and whether to sign at all."""
     client_kwargs = dict(options.get("client_kwargs") or {})
     endpoint = options.get("endpoint_url") or client_kwargs.get("endpoint_url")
     region = options.get("region") or options.get("region_name") or client_kwargs.get("region_name")
-    kw: dict[str, Any] = {
+    return {
+        "endpoint": endpoint or None,
+        "region": region or (DEFAULT_REGION if endpoint else None),
         "access_key": options.get("key") or options.get("aws_access_key_id"),
         "secret_key": options.get("secret") or options.get("aws_secret_access_key"),
         "session_token": options.get("token") or options.get("aws_session_token"),
         "anonymous": bool(options.get("anon", False)),
     }
+
+
+def _native_s3(options: Mapping[str, Any], redactor: Redactor) -> pafs.S3FileSystem:
+    settings = s3_settings(options)
+    kw: dict[str, Any] = {k: settings[k] for k in ("access_key", "secret_key", "session_token", "anonymous", "region")}
+    endpoint = settings["endpoint"]
     if endpoint:
         scheme, rest = split_url(endpoint)
         kw["endpoint_override"] = rest.rstrip("/") if scheme else endpoint
         if scheme:
             kw["scheme"] = scheme
-        region = region or DEFAULT_REGION
-    if region:
-        kw["region"] = region
     try:
         return pafs.S3FileSystem(**{k: v for k, v in kw.items() if v is not None})
     except (TypeError, ValueError, pa.ArrowException) as exc:
         raise redactor.scrub(InvalidArgument(f"storage_options for s3:// were refused: {exc}")) from exc
+
+
+def _mirrors(options: Mapping[str, Any]) -> Callable[[str], MultipartMirror] | None:
+    """How a file reaches ``bucket/key`` without a copy (:mod:`dataferry.s3upload`), when
+    botocore is installed."""
+    if not s3upload.available():
+        return None
+    settings = s3_settings(options)
+
+    def at(path: str) -> MultipartMirror:
+        bucket, _, key = path.partition("/")
+        return MultipartMirror(s3upload.botocore_client(**settings), bucket, key)
+
+    return at
 
 
 def _secrets_in(options: Mapping[str, Any]) -> list[str]:

@@ -2,8 +2,10 @@
 disk or anywhere :mod:`dataferry.storage` reaches (``s3://``, ``gs://``, ``az://``, fsspec).
 
 Output is written under a temporary name next to the target and moved into place only when
-complete (a rename on disk, a server-side copy on an object store), so a crash or an error
-never leaves a half-written file under the name asked for. Memory
+complete (a rename on disk, a server-side copy on an object store; a single file to S3 is
+written locally and uploaded straight to its key, completed only once whole:
+:mod:`dataferry.s3upload`), so a crash or an error never leaves a half-written file under the
+name asked for. Memory
 stays flat: batches are buffered up to one row group, then written. When a later part needs a
 wider schema (a column that was all-null becomes numeric, say), what was already written is
 re-read batch by batch and rewritten with the wider schema; when a part has to be decoded

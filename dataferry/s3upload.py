@@ -25,6 +25,7 @@ import functools
 import importlib.util
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -51,12 +52,13 @@ class MultipartMirror:
     """Mirrors one local file into a multipart upload at ``bucket/key`` (see the module docstring).
 
     Args:
-        client: a botocore S3 client.
+        client: makes the botocore S3 client; it is called at once on an upload thread (botocore's
+            import and S3's service description take ~0.2 s in a new process, hidden behind the
+            first part's download and decoding).
         bucket, key: where the object goes.
     """
 
-    def __init__(self, client: Any, bucket: str, key: str) -> None:
-        self._client = client
+    def __init__(self, client: Callable[[], Any], bucket: str, key: str) -> None:
         self.bucket = bucket
         self.key = key
         self._path: str | None = None
@@ -65,6 +67,7 @@ class MultipartMirror:
         self._parts: dict[int, Future[str]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._client: Future[Any] = self._pool_().submit(client)
 
     def follow(self, path: str) -> None:
         """Mirror ``path`` from its first byte (any upload of another file is aborted)."""
@@ -129,7 +132,7 @@ class MultipartMirror:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self._client, operation)(Bucket=self.bucket, Key=self.key, **kw)
+            return getattr(self._client.result(), operation)(Bucket=self.bucket, Key=self.key, **kw)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             kind: type[OSError] = OSError

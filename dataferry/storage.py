@@ -16,7 +16,9 @@
 The commit rule lives here too: a file is written under a hidden temporary name beside its
 final one (:meth:`Destination.temp_name`) and moved into place only once complete — a rename
 on disk; on an object store the move is a server-side copy, so the final key only ever holds a
-whole object, and a failed run deletes its temporary objects. Foreign errors (``OSError`` from
+whole object, and a failed run deletes its temporary objects. A single file to S3 through
+pyarrow's client skips the copy: :attr:`Destination.mirror` uploads it straight to its key
+(:mod:`dataferry.s3upload`). Foreign errors (``OSError`` from
 pyarrow, botocore's, fsspec's) become :class:`~dataferry.errors.StorageNotFound`,
 :class:`~dataferry.errors.StorageDenied` or :class:`~dataferry.errors.StorageError`, with
 every credential from ``storage_options`` / the filesystem masked in the message and the
@@ -425,7 +427,7 @@ def _mirrors(options: Mapping[str, Any]) -> Callable[[str], MultipartMirror] | N
 
     def at(path: str) -> MultipartMirror:
         bucket, _, key = path.partition("/")
-        return MultipartMirror(s3upload.botocore_client(**settings), bucket, key)
+        return MultipartMirror(lambda: s3upload.botocore_client(**settings), bucket, key)
 
     return at
 

@@ -8,8 +8,10 @@ bench/throughput.py does), and runs each method in its own child process, so a c
 RSS is the client's alone (the S3 server's memory is this process's):
 
 - ``disk_file``: ``snap.to_parquet(tmp/x.parquet)``;
-- ``s3_file``: ``snap.to_parquet("s3://bench/x.parquet", storage_options=...)`` (pyarrow's S3
-  client, streamed to a temporary key, then a server-side copy);
+- ``s3_file``: ``snap.to_parquet("s3://bench/x.parquet", storage_options=...)`` (written
+  locally and uploaded straight to its key as it grows: dataferry/s3upload.py);
+- ``s3_file_staged``: the same the way GCS, Azure and s3fs options go (pyarrow's S3 client,
+  streamed to a temporary key, then a server-side copy);
 - ``disk_dataset`` / ``s3_dataset``: the same as a dataset of one file per part
   (``existing_data="replace"``).
 
@@ -59,12 +61,12 @@ from paired import (
 from throughput import _peak_rss, parse_size, prepare
 
 BUCKET = "bench"
-METHODS = ("disk_file", "s3_file", "disk_dataset", "s3_dataset")
+METHODS = ("disk_file", "s3_file", "s3_file_staged", "disk_dataset", "s3_dataset")
 PAIRS = (("s3_file", "disk_file"), ("s3_dataset", "disk_dataset"))
 
 
 def _target(ctx: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
-    where, shape = name.split("_")
+    where, shape = name.split("_")[:2]
     suffix = "x.parquet" if shape == "file" else "ds/"
     if where == "disk":
         return os.path.join(ctx["out"], suffix), {}  # keeps the trailing "/" that asks for a dataset
@@ -76,6 +78,14 @@ def _child(name: str, ctx: dict[str, Any], queue: Any) -> None:
 
     from dataferry.providers.brightdata import Client
 
+    if name == "s3_file":  # its uploads use botocore (making the client is timed, importing is not)
+        import botocore.client
+        import botocore.config
+        import botocore.session  # noqa: F401
+    if name.endswith("_staged"):  # the path of GCS, Azure, s3fs options: a temporary key, then a copy
+        from dataferry import storage
+
+        storage._mirrors = lambda options: None
     try:
         bd = Client(base_url=ctx["base_url"], token=ctx["token"], progress="off")
         snap = bd.snapshot(ctx["snapshot"], batch_size=ctx["batch"])
@@ -159,6 +169,8 @@ def _ratios() -> tuple[Ratio, ...]:
                 what="speed, the S3 server's CPU taken off",
             ),
         ]
+    direct = ("s3_file", "s3_file_staged")
+    out.append(Ratio("s3_file_vs_staged_speed", direct, speed(*direct), what="straight to the key / staged + copy"))
     return tuple(out)
 
 

@@ -30,6 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 _SESSION_GUARD = threading.Lock()
+_THREAD = threading.local()
 
 PART_BYTES = 8 << 20
 """Bytes per uploaded part (S3 wants at least 5 MiB but for the last); doubled every 1,000 parts,
@@ -120,11 +121,21 @@ class MultipartMirror:
                 future.result()  # an upload that failed fails the writer at its next row group
 
     def _upload(self, path: str, number: int, offset: int, length: int) -> str:
+        body = self._buffer(length)  # one buffer per upload thread: no fresh memory per part
         with open(path, "rb") as f:
-            f.seek(offset)
-            body = f.read(length)
+            got = os.preadv(f.fileno(), [body], offset)
+        if got != length:
+            raise OSError(f"{path} holds {offset + got:,} bytes, not the {offset + length:,} it was said to")
         answer = self._call("upload_part", UploadId=self._upload_id, PartNumber=number, Body=body)
         return str(answer["ETag"])
+
+    def _buffer(self, length: int) -> bytearray:
+        buffer: bytearray | None = getattr(_THREAD, "buffer", None)
+        if buffer is None or len(buffer) != length:
+            buffer = bytearray(length)
+            if length == part_bytes(1):
+                _THREAD.buffer = buffer
+        return buffer
 
     def _call(self, operation: str, **kw: Any) -> Any:
         """One S3 request; botocore's errors come out as ``OSError`` (``PermissionError``,
@@ -214,6 +225,9 @@ def botocore_client(
     from botocore.config import Config
 
     config = Config(
+        # no checksum of our own: over HTTP the payload is signed (hashed) anyway, over HTTPS TLS
+        # checks it; a checksum trailer would make botocore copy every part once more
+        request_checksum_calculation="when_required",
         s3={"addressing_style": "path"},
         retries={"max_attempts": 5, "mode": "standard"},
         max_pool_connections=UPLOADS + 1,

@@ -29,7 +29,7 @@ def test_storage_bench_runs_and_every_method_writes_every_row(tmp_path: Path) ->
     )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
-    assert set(result["methods"]) == {"disk_file", "s3_file", "disk_dataset", "s3_dataset"}
+    assert set(result["methods"]) == {"disk_file", "s3_file", "s3_file_staged", "disk_dataset", "s3_dataset"}
     for name, method in result["methods"].items():
         assert method["rows"] == result["rows"], name
         assert (method["files"] > 1) == name.endswith("dataset"), (name, method["files"])

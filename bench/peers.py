@@ -177,6 +177,7 @@ METHODS: dict[str, tuple[Any, tuple[Any, ...], tuple[str, ...]]] = {
     "polars_sink_parquet": (m_polars_sink, (), PL),
     "local_ceiling_isal_pyarrow": (m_ceiling, (), CEIL),
     "ndjson_dataferry_to_pandas": (m_dataferry, ("pandas", "ndjson"), DF),
+    "ndjson_dataferry_to_arrow": (m_dataferry, ("arrow", "ndjson"), DF_ARROW),
     "ndjson_pandas_read_json": (m_pandas_ndjson, (), PD),
     "ndjson_polars_read_ndjson": (m_polars, ("", "ndjson"), PL),
     "dataferry_to_parquet_4x": (m_dataferry, ("parquet",), DF_ARROW),

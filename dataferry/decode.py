@@ -30,11 +30,6 @@ flat whatever the part's size (512 KiB measured as fast as 1 MiB, with ~40 MB le
 for a Parquet export; 2 MiB was slower). A part with a longer record is read again with
 blocks 16 times larger, up to :data:`MAX_RECORD_BYTES`."""
 
-KEPT_NDJSON_BLOCK_SIZE = 2 << 20
-"""NDJSON block size when the caller keeps every batch anyway (``to_arrow``, ``to_pandas``):
-larger blocks parse about 8 % faster, and memory no longer has to stay flat. Streamed outputs
-keep :data:`BLOCK_SIZE` (2 MiB raised ``to_parquet``'s peak RSS by a third for no gain)."""
-
 MAX_RECORD_BYTES = 256 << 20
 """The longest record (one CSV row, one NDJSON line, the CSV header) read by default; a longer
 one is a :class:`DecodeError` (``max_record_bytes=`` raises the limit)."""
@@ -160,7 +155,6 @@ def stream_part(
     label: str = "",
     whole: bool = False,
     threads: bool = True,
-    kept: bool = False,
 ) -> Iterator[pa.RecordBatch | Restart]:
     """Decode one part as record batches: streamed in flat memory, or whole at once.
 
@@ -190,8 +184,6 @@ def stream_part(
         whole: read the part at once (faster when the result is kept in memory anyway).
         threads: let pyarrow parse the part on several threads; ``False`` when other parts
             are decoded alongside it on every core anyway.
-        kept: the caller keeps every batch (no flat memory to keep): NDJSON is parsed in
-            :data:`KEPT_NDJSON_BLOCK_SIZE` blocks.
 
     Yields:
         Record batches and, after a change of plan, :data:`RESTART`.
@@ -218,7 +210,7 @@ def stream_part(
     )
     dirty = False  # batches of this part were given out since the last RESTART
     n = 0
-    block = KEPT_NDJSON_BLOCK_SIZE if kept and fmt == "ndjson" else BLOCK_SIZE
+    block = BLOCK_SIZE
     while True:
         plan = replace(plans[n], block=block, threads=threads)
         fresh = True

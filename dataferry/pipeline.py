@@ -135,7 +135,6 @@ def part_streams(
             hint=hint(),
             label=f"part {part.index} of {label}",
             threads=threads,
-            kept=depth is None,
             finish=finish,
         )
 
@@ -161,21 +160,17 @@ def pieces(
     hint: pa.Schema | None,
     label: str,
     threads: bool = True,
-    kept: bool = False,
     finish: Callable[[pa.Table], pa.Table] | None = None,
 ) -> Iterator[Piece]:
     """One downloaded part decoded as tables of about :data:`~dataferry.constants.HANDOFF_BYTES`
     (``finish`` applied to each) and restarts. A part that turns out corrupt is dropped from
     the cache, so the next run downloads it anew; one not kept (``store`` not persistent) is
-    deleted once read. ``kept``: the consumer keeps every table (see
-    :func:`~dataferry.decode.stream_part`)."""
+    deleted once read."""
     finished = finish or (lambda table: table)
     group: list[pa.RecordBatch] = []
     size = 0
     try:
-        for item in stream_part(
-            fetched.path, fetched.part.format, options, hint=hint, label=label, threads=threads, kept=kept
-        ):
+        for item in stream_part(fetched.path, fetched.part.format, options, hint=hint, label=label, threads=threads):
             if item is RESTART:
                 group, size = [], 0  # never sent: nothing to withdraw for these
                 yield RESTART

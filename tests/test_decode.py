@@ -218,28 +218,3 @@ def test_text_is_read_as_string_whatever_the_hint_says(tmp_path: Path) -> None:
     assert (
         pa.Table.from_batches(list(stream_part(ndjson, "ndjson", hint=hint))).schema.field("name").type == pa.string()
     )
-
-
-@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-def test_a_kept_ndjson_part_is_parsed_in_larger_blocks_and_reads_the_same_rows(tmp_path: Path, fmt: str) -> None:
-    # to_arrow / to_pandas keep every batch: NDJSON then parses in 2 MiB blocks (faster);
-    # streamed outputs, and CSV always, stay on 512 KiB blocks (flat memory)
-    from dataferry.decode import BLOCK_SIZE, KEPT_NDJSON_BLOCK_SIZE
-
-    rows = [{"id": i, "name": f"n{i:06d}", "note": "x" * 40} for i in range(160_000)]
-    if fmt == "csv":
-        text = "id,name,note\n" + "".join(f"{r['id']},{r['name']},{r['note']}\n" for r in rows)
-    else:
-        text = "".join(json.dumps(r) + "\n" for r in rows)
-    size = len(text.encode())
-    assert size > 4 * KEPT_NDJSON_BLOCK_SIZE
-    path = write(tmp_path, f"big.{fmt}", text, True)
-    streamed = list(stream_part(path, fmt))
-    kept = list(stream_part(path, fmt, kept=True))
-    assert pa.Table.from_batches(kept).equals(pa.Table.from_batches(streamed))
-    assert pa.Table.from_batches(kept).column("id").to_pylist() == list(range(160_000))
-    assert len(streamed) >= size // BLOCK_SIZE
-    if fmt == "ndjson":
-        assert len(kept) <= -(-size // KEPT_NDJSON_BLOCK_SIZE) + 1
-    else:
-        assert len(kept) == len(streamed)

@@ -93,7 +93,7 @@ def test_a_failure_after_parts_were_uploaded_leaves_nothing_stored(
         return etag
 
     monkeypatch.setattr(s3upload.MultipartMirror, "_upload", upload)
-    with pytest.raises(StorageError, match=r"uploading s3://.*today\.parquet failed: .*connection reset") as err:
+    with pytest.raises(StorageError, match=r"uploading s3://.*today\.parquet failed: .*connection reset"):
         snap.to_parquet(url, storage_options=s3.storage_options, row_group_size=500, cache=False)
     assert {1, 2, 3} <= set(done)  # parts were stored before the failure ...
     assert pending(s3, bucket) == []  # ... and are gone with the aborted upload
@@ -159,3 +159,26 @@ def test_other_stores_and_given_filesystems_keep_the_staged_copy(
     snap.to_parquet(f"s3://{bucket}/b.parquet", storage_options=s3fs_options)
     snap.to_parquet(f"{bucket}/c.parquet", filesystem=s3.filesystem())
     assert s3.keys(bucket) == ["b.parquet", "c.parquet"] and pending(s3, bucket) == []
+
+
+def test_refused_credentials_during_the_upload_are_a_typed_error_that_shows_no_secret(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core.authorization import enable_iam_authentication
+
+    from dataferry.errors import StorageDenied
+    from tests.storage.test_failures import PLANTED, assert_no_secret
+
+    snap = snapshot()
+    snap.to_arrow()  # downloaded before the server starts checking signatures
+    # the checks before the download go through pyarrow's client: let them pass, so that the
+    # first request refused is the upload's own
+    monkeypatch.setattr(storage.Destination, "check", lambda self: None)
+    monkeypatch.setattr(storage.Destination, "kind", lambda self, path=None: None)
+    planted = {"key": "AKIAPLANTEDKEYID0000", "secret": PLANTED, "endpoint_url": s3.endpoint_url}
+    with enable_iam_authentication(), pytest.raises(StorageDenied, match=r"uploading s3://") as err:
+        snap.to_parquet(f"s3://{bucket}/x.parquet", storage_options=planted)
+    assert isinstance(err.value, PermissionError) and "check the access key" in str(err.value)
+    assert_no_secret(err.value)
+    assert_no_secret(err.value, "AKIAPLANTEDKEYID0000")
+    assert s3.keys(bucket) == [] and pending(s3, bucket) == []

@@ -182,3 +182,21 @@ def test_refused_credentials_during_the_upload_are_a_typed_error_that_shows_no_s
     assert_no_secret(err.value)
     assert_no_secret(err.value, "AKIAPLANTEDKEYID0000")
     assert s3.keys(bucket) == [] and pending(s3, bucket) == []
+
+
+def test_a_file_already_at_the_key_is_replaced_whole_or_refused_before_any_download(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, emu: Any
+) -> None:
+    from dataferry.errors import OutputExists
+
+    first, second = snapshot(records=1000, url="p/1"), snapshot(records=2000, url="p/2")
+    url = f"s3://{bucket}/night.parquet"
+    first.to_parquet(url, storage_options=s3.storage_options)
+    downloads = len(emu.app.requests)
+    with pytest.raises(OutputExists, match="already exists"):
+        second.to_parquet(url, storage_options=s3.storage_options, existing_data="error", cache=False)
+    assert not [r for r in emu.app.requests[downloads:] if r.path.startswith("/datasets/v3/snapshot/")]
+    assert pq.read_table(f"{bucket}/night.parquet", filesystem=s3.filesystem()).equals(first.to_arrow())
+    second.to_parquet(url, storage_options=s3.storage_options)  # existing_data="replace", the default
+    assert pq.read_table(f"{bucket}/night.parquet", filesystem=s3.filesystem()).equals(second.to_arrow())
+    assert s3.keys(bucket) == ["night.parquet"] and pending(s3, bucket) == []

@@ -2,8 +2,7 @@
 S3 key, completed only once the file is.
 
 S3 has no rename, so a file written under a temporary key needs a server-side copy to reach its
-final one: as long again as the upload on a local S3 server, seconds per GB on AWS, and refused
-by S3 above 5 GiB. A multipart upload is invisible until it is completed, so writing one straight
+final one: seconds per GB on AWS, CPU on a local S3 server, and refused by S3 above 5 GiB. A multipart upload is invisible until it is completed, so writing one straight
 to the final key keeps the rule that a reader only ever sees a whole object there, without the
 copy. pyarrow's own S3 output streams cannot be aborted (dropping one completes it), so the
 upload is made here, with botocore (installed with ``dataferry[s3]``):
@@ -34,7 +33,7 @@ _THREAD = threading.local()
 
 PART_BYTES = 8 << 20
 """Bytes per uploaded part (S3 wants at least 5 MiB but for the last); doubled every 1,000 parts,
-so the 10,000 parts S3 allows reach far beyond any file."""
+so the 10,000 parts S3 allows reach past its 5 TiB limit for one object."""
 
 UPLOADS = 2
 """Parts uploaded at the same time (each holds one part in memory)."""

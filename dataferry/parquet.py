@@ -254,9 +254,11 @@ class ParquetFileSink(Sink[pa.Table]):
                 self._writer.close()
             self._writer = None
         self._buffer.clear()
-        if self._mirror is not None:
-            self._mirror.abort()
-        self._stage.delete(self.tmp)
+        try:
+            if self._mirror is not None:
+                self._mirror.abort()
+        finally:  # a second Ctrl-C in the abort still removes the local file
+            self._stage.delete(self.tmp)
 
     # -- internals ----------------------------------------------------------------------------
     def _open(self, path: str, schema: pa.Schema) -> pq.ParquetWriter:
@@ -287,16 +289,23 @@ class ParquetFileSink(Sink[pa.Table]):
         assert self._writer is not None
         with self._stage.guard("writing"):
             self._writer.close()
-        old = self.tmp
-        self.tmp = self._stage.temp_name()
-        writer = self._open(self.tmp, schema)
-        with self._stage.guard("rewriting"):
-            _copy_rows(self._stage, old, writer, schema, limit, self.row_group_size)
+        self._writer = None
+        new = self._stage.temp_name()
+        writer = self._open(new, schema)
+        try:
+            with self._stage.guard("rewriting"):
+                _copy_rows(self._stage, self.tmp, writer, schema, limit, self.row_group_size)
+        except BaseException:
+            with contextlib.suppress(OSError, pa.ArrowException):
+                writer.close()
+            self._stage.delete(new)  # abort() removes the old one, still self.tmp
+            raise
+        old, self.tmp = self.tmp, new
+        self._writer = writer
         self._stage.delete(old)
         if self._mirror is not None:
             with self.dest.guard("uploading"):
                 self._mirror.follow(self.tmp)  # the upload so far is dropped: it starts again
-        self._writer = writer
         if limit is not None:
             self._flushed_rows = min(self._flushed_rows, limit)
         self.rewrites += 1

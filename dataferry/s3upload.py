@@ -2,10 +2,11 @@
 S3 key, completed only once the file is.
 
 S3 has no rename, so a file written under a temporary key needs a server-side copy to reach its
-final one: seconds per GB on AWS, CPU on a local S3 server, and refused by S3 above 5 GiB. A multipart upload is invisible until it is completed, so writing one straight
-to the final key keeps the rule that a reader only ever sees a whole object there, without the
-copy. pyarrow's own S3 output streams cannot be aborted (dropping one completes it), so the
-upload is made here, with botocore (installed with ``dataferry[s3]``):
+final one: seconds per GB on AWS, CPU on a local S3 server, and refused by S3 above 5 GiB. A
+multipart upload is invisible until it is completed, so writing one straight to the final key
+keeps the rule that a reader only ever sees a whole object there, without the copy. pyarrow's
+own S3 output streams cannot be aborted (dropping one completes it), so the upload is made
+here, with botocore (installed with ``dataferry[s3]``):
 
 - the writer writes the file locally (fast, and readable again when a wider schema makes it
   rewrite what it wrote) and calls :meth:`MultipartMirror.ship` after each row group; every
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.metadata
 import importlib.util
 import os
 import threading
@@ -37,10 +39,6 @@ so the 10,000 parts S3 allows reach past its 5 TiB limit for one object."""
 
 UPLOADS = 2
 """Parts uploaded at the same time (each holds one part in memory)."""
-
-ABORT_SECONDS = 2.0
-"""How long :meth:`MultipartMirror.abort` waits for parts in flight before aborting anyway (S3
-may still store a part that was in flight: the upload is aborted again once it ends)."""
 
 
 def part_bytes(number: int) -> int:
@@ -111,7 +109,9 @@ class MultipartMirror:
                 break
             length = min(length, left)
             self._wait_below(UPLOADS)  # at most UPLOADS parts in memory at once
-            self._parts[number] = self._pool_().submit(self._upload, self._path, number, self._offset, length)
+            self._parts[number] = self._pool_().submit(
+                self._upload, self._upload_id, self._path, number, self._offset, length
+            )
             self._offset += length
             if self._offset >= size:
                 break
@@ -119,13 +119,14 @@ class MultipartMirror:
             if future.done():
                 future.result()  # an upload that failed fails the writer at its next row group
 
-    def _upload(self, path: str, number: int, offset: int, length: int) -> str:
+    def _upload(self, upload: str, path: str, number: int, offset: int, length: int) -> str:
         body = self._buffer(length)  # one buffer per upload thread: no fresh memory per part
         with open(path, "rb") as f:
-            got = os.preadv(f.fileno(), [body], offset)
+            f.seek(offset)
+            got = f.readinto(body)
         if got != length:
             raise OSError(f"{path} holds {offset + got:,} bytes, not the {offset + length:,} it was said to")
-        answer = self._call("upload_part", UploadId=self._upload_id, PartNumber=number, Body=body)
+        answer = self._call("upload_part", UploadId=upload, PartNumber=number, Body=body)
         return str(answer["ETag"])
 
     def _buffer(self, length: int) -> bytearray:
@@ -165,15 +166,13 @@ class MultipartMirror:
         for future in self._parts.values():
             future.cancel()
         running = [f for f in self._parts.values() if not f.done()]
-        wait(running, timeout=ABORT_SECONDS)
-        upload, self._upload_id = self._upload_id, None
-        self._parts = {}
-        if upload is None:
-            return
-        self._call("abort_multipart_upload", UploadId=upload)
-        for future in running:
-            if not future.done():  # S3 may keep a part that lands after the abort: abort again then
+        upload = self._upload_id
+        if upload is not None:
+            self._call("abort_multipart_upload", UploadId=upload)  # first: a second Ctrl-C cannot skip it
+            for future in running:  # S3 may keep a part that lands after the abort: abort again then
                 future.add_done_callback(lambda _: self._abort_quietly(upload))
+        self._upload_id = None
+        self._parts = {}
 
     def _abort_quietly(self, upload: str) -> None:
         with contextlib.suppress(Exception):
@@ -192,9 +191,20 @@ class MultipartMirror:
             pool.shutdown(wait=wait_for, cancel_futures=True)
 
 
+MIN_BOTOCORE = (1, 36)
+"""The first botocore that lets a client send no checksum of its own."""
+
+
 def available() -> bool:
-    """Whether botocore is installed (it comes with ``dataferry[s3]``)."""
-    return importlib.util.find_spec("botocore") is not None
+    """Whether a recent enough botocore is installed (it comes with ``dataferry[s3]``); without
+    one, files go through a temporary key and a copy, as on the other stores."""
+    if importlib.util.find_spec("botocore") is None:
+        return False
+    try:
+        version = tuple(int(x) for x in importlib.metadata.version("botocore").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return version >= MIN_BOTOCORE
 
 
 @functools.cache
@@ -229,6 +239,8 @@ def botocore_client(
         request_checksum_calculation="when_required",
         s3={"addressing_style": "path"},
         retries={"max_attempts": 5, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
         max_pool_connections=UPLOADS + 1,
         signature_version=UNSIGNED if anonymous else None,
     )

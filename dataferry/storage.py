@@ -392,6 +392,8 @@ def s3_settings(options: Mapping[str, Any]) -> dict[str, Any]:
     credentials (``None``: found the AWS way) and whether to sign at all."""
     client_kwargs = dict(options.get("client_kwargs") or {})
     endpoint = options.get("endpoint_url") or client_kwargs.get("endpoint_url")
+    if endpoint and "://" not in endpoint:
+        endpoint = f"https://{endpoint}"  # as pyarrow reads an endpoint without a scheme
     region = options.get("region") or options.get("region_name") or client_kwargs.get("region_name")
     return {
         "endpoint": endpoint or None,

@@ -61,9 +61,9 @@ def test_a_file_goes_straight_to_its_key_in_parts_without_a_copy(
     sent: list[int] = []
     real = s3upload.MultipartMirror._upload
 
-    def upload(self: s3upload.MultipartMirror, path: str, number: int, offset: int, length: int) -> str:
+    def upload(self: s3upload.MultipartMirror, upload: str, path: str, number: int, offset: int, length: int) -> str:
         sent.append(length)
-        return real(self, path, number, offset, length)
+        return real(self, upload, path, number, offset, length)
 
     monkeypatch.setattr(s3upload.MultipartMirror, "_upload", upload)
     small_parts_allowed(monkeypatch, SMALL_PARTS)
@@ -85,10 +85,10 @@ def test_a_failure_after_parts_were_uploaded_leaves_nothing_stored(
     real = s3upload.MultipartMirror._upload
     done: list[int] = []
 
-    def upload(self: s3upload.MultipartMirror, path: str, number: int, offset: int, length: int) -> str:
+    def upload(self: s3upload.MultipartMirror, upload: str, path: str, number: int, offset: int, length: int) -> str:
         if number == 4:
             raise OSError("connection reset by peer")
-        etag = real(self, path, number, offset, length)
+        etag = real(self, upload, path, number, offset, length)
         done.append(number)
         return etag
 
@@ -200,3 +200,38 @@ def test_a_file_already_at_the_key_is_replaced_whole_or_refused_before_any_downl
     second.to_parquet(url, storage_options=s3.storage_options)  # existing_data="replace", the default
     assert pq.read_table(f"{bucket}/night.parquet", filesystem=s3.filesystem()).equals(second.to_arrow())
     assert s3.keys(bucket) == ["night.parquet"] and pending(s3, bucket) == []
+
+
+def test_ctrl_c_while_a_wider_schema_rewrites_the_file_leaves_nothing(
+    snapshot: Callable[..., Any], s3: LocalS3, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataferry import parquet
+
+    snap = snapshot(records=3000, batch_size=1000, dataset=DRIFT)
+    monkeypatch.setattr(s3upload, "PART_BYTES", 4 << 10)
+
+    def copy_rows(*args: Any) -> None:
+        raise KeyboardInterrupt  # during the re-read of what was written
+
+    monkeypatch.setattr(parquet, "_copy_rows", copy_rows)
+    with pytest.raises(KeyboardInterrupt):
+        snap.to_parquet(f"s3://{bucket}/drift.parquet", storage_options=s3.storage_options, row_group_size=200)
+    # the spool fixture checks that neither the old local file nor the new one is left
+    assert s3.keys(bucket) == [] and pending(s3, bucket) == []
+
+
+def test_the_upload_client_gets_what_pyarrows_client_gets_and_an_old_botocore_falls_back(
+    monkeypatch: pytest.MonkeyPatch, s3: LocalS3, bucket: str
+) -> None:
+    import importlib.metadata
+
+    # an endpoint without a scheme is https for both clients, as pyarrow reads it
+    settings = storage.s3_settings({"endpoint_url": "minio.example:9000", "key": "k", "secret": "s"})
+    assert settings["endpoint"] == "https://minio.example:9000" and settings["region"] == "us-east-1"
+    assert (settings["access_key"], settings["secret_key"], settings["anonymous"]) == ("k", "s", False)
+    assert storage.s3_settings({})["endpoint"] is None and storage.s3_settings({})["region"] is None
+    # a botocore too old for a client without its own checksums: the staged path, not a TypeError
+    assert s3upload.available()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.35.99")
+    assert not s3upload.available()
+    assert storage.resolve(f"s3://{bucket}/x.parquet", storage_options=s3.storage_options).mirror is None

@@ -408,12 +408,9 @@ def s3_settings(options: Mapping[str, Any]) -> dict[str, Any]:
 def _native_s3(options: Mapping[str, Any], redactor: Redactor) -> pafs.S3FileSystem:
     settings = s3_settings(options)
     kw: dict[str, Any] = {k: settings[k] for k in ("access_key", "secret_key", "session_token", "anonymous", "region")}
-    endpoint = settings["endpoint"]
-    if endpoint:
-        scheme, rest = split_url(endpoint)
-        kw["endpoint_override"] = rest.rstrip("/") if scheme else endpoint
-        if scheme:
-            kw["scheme"] = scheme
+    if settings["endpoint"]:  # always with a scheme (s3_settings)
+        kw["scheme"], rest = split_url(settings["endpoint"])
+        kw["endpoint_override"] = rest.rstrip("/")
     try:
         return pafs.S3FileSystem(**{k: v for k, v in kw.items() if v is not None})
     except (TypeError, ValueError, pa.ArrowException) as exc:
